@@ -1,0 +1,1 @@
+"""tls12: a readable, strict TLS 1.2 client and server (RFC 5246)."""
