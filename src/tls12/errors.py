@@ -132,3 +132,8 @@ class ConnectionClosedError(TLSError):
 
 class ConfigError(TLSError, ValueError):
     """A configuration value that cannot work; raised when the config is built."""
+
+
+class UsageError(TLSError):
+    """The caller asked for something the connection cannot do now (send before the handshake
+    completed, for example). It does not end the connection and no alert is sent."""

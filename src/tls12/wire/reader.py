@@ -109,9 +109,8 @@ class Reader:
     ) -> tuple[int, ...]:
         """A vector of two-byte values (cipher suites, groups, schemes) behind a length prefix of
         ``width`` bytes; an odd byte count is a decode error."""
-        raw = (
-            self.opaque16(floor, ceiling, field) if width == 2 else self.opaque8(floor, ceiling, field)
-        )
+        read = self.opaque16 if width == 2 else self.opaque8
+        raw = read(floor, ceiling, field)
         if len(raw) % 2:
             raise DecodeError(f"{self._what}: {field} has an odd length {len(raw)}")
         return tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))

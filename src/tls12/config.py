@@ -1,0 +1,270 @@
+"""Frozen client and server configurations, validated once when built.
+
+Secure by default: only forward-secret AEAD suites, extended master secret, renegotiation
+indication, certificate and hostname validation. Anything weaker is a named option.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from tls12.crypto.kx import ECDHE_GROUPS
+from tls12.crypto.suites import BY_ID, BY_NAME, DEFAULT_SUITES, Auth, CipherSuite
+from tls12.errors import ConfigError
+from tls12.wire.enums import NamedGroup, SignatureScheme
+
+if TYPE_CHECKING:
+    from tls12.verify import TrustStore
+
+DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.x25519,
+    NamedGroup.secp256r1,
+    NamedGroup.secp384r1,
+)
+
+DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    SignatureScheme.ecdsa_secp256r1_sha256,
+    SignatureScheme.ecdsa_secp384r1_sha384,
+    SignatureScheme.rsa_pss_rsae_sha256,
+    SignatureScheme.rsa_pss_rsae_sha384,
+    SignatureScheme.rsa_pss_rsae_sha512,
+    SignatureScheme.rsa_pkcs1_sha256,
+    SignatureScheme.rsa_pkcs1_sha384,
+    SignatureScheme.rsa_pkcs1_sha512,
+)
+
+KeyLogCallback = Callable[[str], None]
+"""Receives one NSS key log line (without newline) per connection."""
+
+
+def _suites(value: Sequence[CipherSuite | str | int]) -> tuple[CipherSuite, ...]:
+    out = []
+    for item in value:
+        if isinstance(item, CipherSuite):
+            out.append(item)
+        elif isinstance(item, str) and item in BY_NAME:
+            out.append(BY_NAME[item])
+        elif isinstance(item, int) and item in BY_ID:
+            out.append(BY_ID[item])
+        else:
+            raise ConfigError(f"unknown cipher suite {item!r}")
+    if not out:
+        raise ConfigError("no cipher suites configured")
+    return tuple(out)
+
+
+def _groups(value: Sequence[NamedGroup | int | str]) -> tuple[NamedGroup, ...]:
+    out = []
+    for g in value:
+        group = NamedGroup[g] if isinstance(g, str) else NamedGroup(g)
+        if group not in ECDHE_GROUPS:
+            raise ConfigError(f"group {group.name} is not supported")
+        out.append(group)
+    if not out:
+        raise ConfigError("no groups configured")
+    return tuple(out)
+
+
+def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
+    out = []
+    for p in value:
+        raw = p.encode() if isinstance(p, str) else bytes(p)
+        if not 1 <= len(raw) <= 255:
+            raise ConfigError(f"ALPN protocol {p!r} must be 1 to 255 bytes")
+        out.append(raw)
+    return tuple(out)
+
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class CertifiedKey:
+    """A certificate chain (leaf first) and the private key of its leaf."""
+
+    chain: tuple[x509.Certificate, ...]
+    key: PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.chain:
+            raise ConfigError("a certificate chain needs at least one certificate")
+        if not isinstance(self.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise ConfigError("only RSA and ECDSA keys can sign TLS 1.2 key exchanges here")
+        ours = self.key.public_key().public_numbers()
+        theirs = self.chain[0].public_key().public_numbers()  # type: ignore[union-attr]
+        if ours != theirs:
+            raise ConfigError("the private key does not match the certificate")
+
+    @cached_property
+    def chain_der(self) -> tuple[bytes, ...]:
+        return tuple(c.public_bytes(serialization.Encoding.DER) for c in self.chain)
+
+    @property
+    def auth(self) -> Auth:
+        return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
+
+    @cached_property
+    def dns_names(self) -> tuple[str, ...]:
+        try:
+            san = self.chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return ()
+        return tuple(n.lower() for n in san.value.get_values_for_type(x509.DNSName))
+
+    @classmethod
+    def from_pem(
+        cls, cert_pem: bytes, key_pem: bytes, password: bytes | None = None
+    ) -> CertifiedKey:
+        try:
+            chain = tuple(x509.load_pem_x509_certificates(cert_pem))
+        except ValueError as exc:
+            raise ConfigError(f"could not read certificate PEM: {exc}") from None
+        try:
+            key = serialization.load_pem_private_key(key_pem, password)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"could not read private key PEM: {exc}") from None
+        return cls(chain, key)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_files(
+        cls,
+        cert_file: str | os.PathLike[str],
+        key_file: str | os.PathLike[str],
+        password: bytes | None = None,
+    ) -> CertifiedKey:
+        return cls.from_pem(Path(cert_file).read_bytes(), Path(key_file).read_bytes(), password)
+
+
+def keylog_from_environment() -> KeyLogCallback | None:
+    """A key log writer for the file named by SSLKEYLOGFILE, or None when it is not set."""
+    path = os.environ.get("SSLKEYLOGFILE")
+    return keylog_to_file(path) if path else None
+
+
+def keylog_to_file(path: str | os.PathLike[str]) -> KeyLogCallback:
+    def write(line: str) -> None:
+        with open(path, "a", encoding="ascii") as f:
+            f.write(line + "\n")
+
+    return write
+
+
+@dataclass(frozen=True)
+class _Common:
+    cipher_suites: Sequence[CipherSuite | str | int] = DEFAULT_SUITES
+    groups: Sequence[NamedGroup | int | str] = DEFAULT_GROUPS
+    signature_schemes: Sequence[SignatureScheme | int] = DEFAULT_SIGNATURE_SCHEMES
+    alpn_protocols: Sequence[str | bytes] = ()
+    extended_master_secret: bool = True
+    """Offer (client) or accept (server) RFC 7627; on by default."""
+    require_extended_master_secret: bool = False
+    """Refuse peers that do not support RFC 7627."""
+    allow_legacy_renegotiation_peer: bool = False
+    """Accept a peer that does not send renegotiation_info (RFC 5746)."""
+    max_handshake_message_size: int = 65536
+    keylog: KeyLogCallback | None = None
+    """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "cipher_suites", _suites(self.cipher_suites))
+        set_(self, "groups", _groups(self.groups))
+        set_(self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes))
+        set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
+        if not self.signature_schemes:
+            raise ConfigError("no signature schemes configured")
+        if self.require_extended_master_secret and not self.extended_master_secret:
+            raise ConfigError("require_extended_master_secret needs extended_master_secret")
+        if self.keylog is None:
+            set_(self, "keylog", keylog_from_environment())
+
+
+@dataclass(frozen=True)
+class ClientConfig(_Common):
+    trust: TrustStore | None = None
+    """Trust anchors for the server's chain; None means the system store."""
+    cafile: str | os.PathLike[str] | None = None
+    """A PEM file of trust anchors, loaded into ``trust`` when that is not given."""
+    insecure_skip_verify: bool = False
+    """Accept any server certificate, for any name. Only for tests and debugging."""
+    client_certificates: Sequence[CertifiedKey] = ()
+    """Chains to offer when the server asks for a client certificate."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.cafile is not None and self.trust is None:
+            from tls12.verify import TrustStore
+
+            object.__setattr__(self, "trust", TrustStore.from_pem_file(self.cafile))
+        object.__setattr__(self, "client_certificates", tuple(self.client_certificates))
+
+    @cached_property
+    def trust_store(self) -> TrustStore:
+        """The anchors actually used: the configured ones, or the system's (loaded once)."""
+        from tls12.verify import TrustStore
+
+        return self.trust if self.trust is not None else TrustStore.system()
+
+
+class ClientAuth(Enum):
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class ServerConfig(_Common):
+    certificates: Sequence[CertifiedKey] = ()
+    """Default chains (an RSA and an ECDSA one may be given together)."""
+    sni_certificates: Mapping[str, Sequence[CertifiedKey]] = field(default_factory=dict)
+    """Chains by server name; ``*.example.com`` keys match one label."""
+    prefer_client_order: bool = False
+    """Choose the suite by the client's preference instead of ours."""
+    client_auth: ClientAuth = ClientAuth.NONE
+    """Whether to send a CertificateRequest, and whether an empty answer is acceptable."""
+    client_trust: TrustStore | None = None
+    """Anchors for client certificates (required when client_auth is not NONE)."""
+    send_ca_names: bool = True
+    """List the client_trust anchors in CertificateRequest.certificate_authorities."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "certificates", tuple(self.certificates))
+        sni = {name.lower().rstrip("."): tuple(c) for name, c in self.sni_certificates.items()}
+        object.__setattr__(self, "sni_certificates", sni)
+        if not self.certificates and not sni:
+            raise ConfigError("a server needs at least one certificate chain")
+        object.__setattr__(self, "client_auth", ClientAuth(self.client_auth))
+        if self.client_auth is not ClientAuth.NONE and self.client_trust is None:
+            raise ConfigError("client_auth needs client_trust, the anchors for client chains")
+
+    def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
+        """Chains for the name the client asked for: exact, then wildcard, then the default."""
+        sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
+        if server_name:
+            name = server_name.lower().rstrip(".")
+            if name in sni:
+                return sni[name]
+            head, _, rest = name.partition(".")
+            if rest and f"*.{rest}" in sni:
+                return sni[f"*.{rest}"]
+        if self.certificates:
+            return self.certificates  # type: ignore[return-value]
+        return next(iter(sni.values()))
+
+
+def replace(config: Any, **changes: Any) -> Any:
+    """dataclasses.replace for configs (re-validates)."""
+    import dataclasses
+
+    return dataclasses.replace(config, **changes)

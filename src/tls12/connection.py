@@ -1,0 +1,253 @@
+"""The sans-I/O engine: bytes in, events and bytes out.
+
+One loop handles input: records → handshake reassembly → message decode → ``state.handle``.
+Every error is caught at that single point: the right alert is queued (encrypted when keys are
+active), the error is stored, and every later call raises the same error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from tls12.config import ClientConfig, ServerConfig
+from tls12.errors import (
+    AlertReceived as FatalAlertReceived,
+)
+from tls12.errors import (
+    ConnectionClosedError,
+    InternalError,
+    TLSError,
+    TruncationError,
+    UnexpectedMessage,
+    UsageError,
+)
+from tls12.events import (
+    AlertReceived,
+    ApplicationData,
+    ConnectionClosed,
+    Event,
+    Negotiated,
+)
+from tls12.handshake import client as client_states
+from tls12.handshake import server as server_states
+from tls12.handshake.context import HandshakeContext
+from tls12.handshake.state import Failed, State
+from tls12.messages.alert import Alert, check_change_cipher_spec
+from tls12.messages.handshake import decode_handshake
+from tls12.record.framing import HandshakeBuffer
+from tls12.record.layer import RecordLayer
+from tls12.trace import Trace
+from tls12.wire.enums import AlertDescription, AlertLevel, ContentType
+
+
+class Connection:
+    """Common engine of both sides; use ClientConnection or ServerConnection."""
+
+    is_client: bool
+
+    def __init__(self, config: ClientConfig | ServerConfig) -> None:
+        self.config = config
+        self._records = RecordLayer()
+        self._handshake = HandshakeBuffer(config.max_handshake_message_size)
+        self._out = bytearray()
+        self._ctx = HandshakeContext(self.is_client, config, self._records, self._out)
+        self._state: State | None = None
+        self._error: TLSError | None = None
+        self._closed_by_peer = False
+        self._close_sent = False
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace:
+        return self._ctx.trace
+
+    @property
+    def state_name(self) -> str:
+        return self._state.name if self._state else "Start"
+
+    @property
+    def handshake_complete(self) -> bool:
+        return self._state is not None and self._state.connected
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """The handshake's result once it has completed."""
+        return getattr(self._state, "negotiated", None)
+
+    @property
+    def error(self) -> TLSError | None:
+        return self._error
+
+    @property
+    def closed_by_peer(self) -> bool:
+        return self._closed_by_peer
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the peer. Never raises, so a queued alert can always be sent."""
+        data = bytes(self._out)
+        self._out.clear()
+        return data
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feeds bytes from the transport; ``b""`` means the transport reached EOF."""
+        self._check_usable()
+        try:
+            if not data:
+                return self._eof()
+            self._records.feed(data)
+            return self._process()
+        except TLSError as exc:
+            self._fail(exc)
+            raise
+        except Exception as exc:  # a bug must still end the connection with an alert
+            err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+            self._fail(err)
+            raise err from exc
+
+    def send(self, data: bytes) -> None:
+        """Queues application data (fragmented at 2^14 bytes per record)."""
+        self._check_usable()
+        if self._close_sent:
+            raise ConnectionClosedError("cannot send after close()")
+        if not self.handshake_complete:
+            raise UsageError("cannot send application data before the handshake completes")
+        if data:
+            self._out += self._records.write(ContentType.application_data, data)
+
+    def close(self) -> None:
+        """Queues close_notify. Receiving may continue until the peer's close_notify."""
+        if self._close_sent or self._error is not None:
+            return
+        self._close_sent = True
+        self._ctx.flush()
+        alert = Alert(AlertLevel.warning, AlertDescription.close_notify)
+        self._out += self._records.write(ContentType.alert, alert.encode())
+
+    # -- the input loop -------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _process(self) -> list[Event]:
+        events: list[Event] = []
+        while True:
+            record = self._records.read_record()
+            if record is None:
+                break
+            content_type, payload = record
+            if self._closed_by_peer:
+                raise UnexpectedMessage("data received after the peer's close_notify")
+            if content_type == ContentType.handshake:
+                self._on_handshake(payload)
+            elif content_type == ContentType.application_data:
+                if not self.handshake_complete or not self._handshake.at_boundary:
+                    raise UnexpectedMessage("application data received before the handshake")
+                if payload:
+                    self._ctx.trace.add_application_data("recv", len(payload))
+                    events.append(ApplicationData(payload))
+            elif content_type == ContentType.change_cipher_spec:
+                self._on_change_cipher_spec(payload)
+            elif content_type == ContentType.alert:
+                event = self._on_alert(payload)
+                if event is not None:
+                    events.append(event)
+            else:  # the record layer already refuses other types
+                raise UnexpectedMessage(f"record of content type {content_type} not expected")
+            events.extend(self._ctx.events)
+            self._ctx.events.clear()
+        self._ctx.flush()
+        return events
+
+    def _on_handshake(self, payload: bytes) -> None:
+        self._handshake.feed(payload)
+        while True:
+            item = self._handshake.next_message()
+            if item is None:
+                return
+            msg_type, body, raw = item
+            msg = decode_handshake(msg_type, body)
+            self._state = self._require_state().handle(msg, raw)
+            self._after_state_change()
+
+    def _on_change_cipher_spec(self, payload: bytes) -> None:
+        check_change_cipher_spec(payload)
+        if not self._handshake.at_boundary:
+            raise UnexpectedMessage("ChangeCipherSpec inside a fragmented handshake message")
+        self._state = self._require_state().handle_change_cipher_spec()
+        self._after_state_change()
+
+    def _on_alert(self, payload: bytes) -> Event | None:
+        alert = Alert.decode(payload)
+        if alert.description == AlertDescription.close_notify:
+            self._closed_by_peer = True
+            if not self._close_sent:
+                self.close()
+            return ConnectionClosed()
+        if alert.level == AlertLevel.fatal:
+            raise FatalAlertReceived(alert.description)
+        # A warning mid-handshake is harmless except one that says "no": user_canceled and
+        # no_renegotiation cannot be followed by a completed handshake.
+        refusals = (AlertDescription.user_canceled, AlertDescription.no_renegotiation)
+        if not self.handshake_complete and alert.description in refusals:
+            raise FatalAlertReceived(alert.description)
+        return AlertReceived(alert.level, alert.description)
+
+    def _after_state_change(self) -> None:
+        """Hook for subclasses (nothing to do in the base engine)."""
+
+    def _require_state(self) -> State:
+        if self._state is None:
+            raise UnexpectedMessage("a message arrived before the connection was started")
+        return self._state
+
+    def _eof(self) -> list[Event]:
+        if self._closed_by_peer:
+            return []
+        raise TruncationError(
+            "the peer closed the transport without close_notify"
+            + ("" if self.handshake_complete else " during the handshake")
+        )
+
+    def _fail(self, exc: TLSError) -> None:
+        """Stores the error and queues its alert (none for alerts we received or for EOF)."""
+        if self._error is not None:
+            return
+        self._error = exc
+        self._state = Failed(self._ctx)
+        if isinstance(exc, (FatalAlertReceived, TruncationError)):
+            return
+        with contextlib.suppress(TLSError):
+            self._ctx.flush()
+        alert = Alert(AlertLevel.fatal, exc.alert)
+        with contextlib.suppress(TLSError):
+            self._out += self._records.write(ContentType.alert, alert.encode())
+
+
+class ClientConnection(Connection):
+    """The client side: ``start()`` queues the ClientHello."""
+
+    is_client = True
+
+    def __init__(self, config: ClientConfig, server_name: str | None = None) -> None:
+        super().__init__(config)
+        self.server_name = server_name
+
+    def start(self) -> None:
+        if self._state is not None:
+            raise UsageError("start() was already called")
+        self._state = client_states.start(self._ctx, self.server_name)
+
+
+class ServerConnection(Connection):
+    """The server side: waits for a ClientHello."""
+
+    is_client = False
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__(config)
+        self._state = server_states.ExpectClientHello(self._ctx)
+
+    def start(self) -> None:
+        """Nothing to send first; present so both sides can be driven alike."""

@@ -1,0 +1,60 @@
+"""What the engine reports back from ``receive_data``: frozen event objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from tls12.crypto.suites import CipherSuite
+from tls12.wire.enums import AlertDescription, AlertLevel, NamedGroup, SignatureScheme
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """The parameters a completed handshake agreed on."""
+
+    version: str
+    cipher_suite: CipherSuite
+    group: NamedGroup | None
+    signature_scheme: SignatureScheme | None
+    alpn_protocol: str | None
+    server_name: str | None
+    extended_master_secret: bool
+    secure_renegotiation: bool
+    resumed: bool
+    session_id: bytes
+    peer_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+
+
+class Event:
+    """Base class for everything ``receive_data`` returns."""
+
+
+@dataclass(frozen=True)
+class HandshakeComplete(Event):
+    negotiated: Negotiated
+
+
+@dataclass(frozen=True)
+class ApplicationData(Event):
+    data: bytes
+
+
+@dataclass(frozen=True)
+class AlertReceived(Event):
+    """A warning alert from the peer (fatal ones are raised as errors.AlertReceived)."""
+
+    level: AlertLevel
+    description: AlertDescription
+
+
+@dataclass(frozen=True)
+class ConnectionClosed(Event):
+    """The peer sent close_notify: no more data will come."""
+
+
+@dataclass(frozen=True)
+class RenegotiationRefused(Event):
+    """The peer asked to renegotiate; we answered with a no_renegotiation warning and the
+    connection goes on with its current keys."""

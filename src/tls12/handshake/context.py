@@ -1,0 +1,104 @@
+"""What every handshake state shares: the configuration, the transcript, and the ways to send.
+
+States call ``received`` and ``send`` at exactly the point where a message enters the
+transcript (as Go's crypto/tls does), so the hash each check uses is visible in the state code.
+Outgoing handshake messages are gathered and written as few records as possible when the
+flight ends (``flush``), or before a ChangeCipherSpec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tls12.crypto import prf
+from tls12.crypto.suites import CipherSuite
+from tls12.crypto.transcript import Transcript
+from tls12.events import Event
+from tls12.messages.alert import CHANGE_CIPHER_SPEC, Alert
+from tls12.messages.handshake import HandshakeMessage
+from tls12.record.layer import RecordLayer
+from tls12.record.protection import protection_for
+from tls12.trace import Trace
+from tls12.wire.enums import AlertDescription, AlertLevel, ContentType
+
+
+class HandshakeContext:
+    __slots__ = (
+        "is_client",
+        "config",
+        "records",
+        "transcript",
+        "trace",
+        "events",
+        "_out",
+        "_pending",
+    )
+
+    def __init__(self, is_client: bool, config: Any, records: RecordLayer, out: bytearray) -> None:
+        self.is_client = is_client
+        self.config = config
+        self.records = records
+        self.transcript = Transcript()
+        self.trace = Trace()
+        self.events: list[Event] = []
+        self._out = out
+        self._pending = bytearray()
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def received(self, msg: HandshakeMessage, raw: bytes, **details: object) -> None:
+        """Adds a received message to the transcript and the trace."""
+        self.transcript.update(raw)
+        self.trace.add("recv", msg, len(raw), self.records.read_encrypted, details)
+
+    def send(self, msg: HandshakeMessage, **details: object) -> None:
+        raw = msg.encode()
+        self.transcript.update(raw)
+        self.trace.add("send", msg, len(raw), self.records.write_encrypted, details)
+        self._pending += raw
+
+    def flush(self) -> None:
+        """Writes the queued handshake messages as records."""
+        if self._pending:
+            self._out += self.records.write(ContentType.handshake, bytes(self._pending))
+            self._pending.clear()
+
+    def send_change_cipher_spec(self) -> None:
+        self.flush()
+        self._out += self.records.write(ContentType.change_cipher_spec, CHANGE_CIPHER_SPEC)
+        self.trace.add_ccs("send", self.records.write_encrypted)
+        self.records.activate_write()
+
+    def send_warning(self, description: AlertDescription) -> None:
+        """A warning alert (no_renegotiation) that does not end the connection."""
+        self.flush()
+        alert = Alert(AlertLevel.warning, description)
+        self._out += self.records.write(ContentType.alert, alert.encode())
+
+    def note_change_cipher_spec_received(self) -> None:
+        self.trace.add_ccs("recv", self.records.read_encrypted)
+        self.records.activate_read()
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def install_pending_keys(
+        self, suite: CipherSuite, master: bytes, client_random: bytes, server_random: bytes
+    ) -> None:
+        """Derives the key block and readies both directions for the next ChangeCipherSpec."""
+        km = prf.key_block(suite, master, client_random, server_random)
+        client = protection_for(suite, km.client_key, km.client_iv, km.client_mac_key)
+        server = protection_for(suite, km.server_key, km.server_iv, km.server_mac_key)
+        if self.is_client:
+            self.records.set_pending_write(client)
+            self.records.set_pending_read(server)
+        else:
+            self.records.set_pending_write(server)
+            self.records.set_pending_read(client)
+        if self.config.keylog is not None:
+            self.config.keylog(f"CLIENT_RANDOM {client_random.hex()} {master.hex()}")
+
+    def finished_data(self, suite: CipherSuite, master: bytes, from_client: bool) -> bytes:
+        """verify_data over the transcript as it stands now (RFC 5246 §7.4.9)."""
+        label = b"client finished" if from_client else b"server finished"
+        digest = self.transcript.digest(suite.prf_hash)
+        return prf.verify_data(suite.prf_hash, master, label, digest)

@@ -1,0 +1,38 @@
+"""The Finished check both sides share (RFC 5246 §7.4.9).
+
+``check_finished`` is the only way to obtain a ``FinishedVerified``, and the connected states
+take one as a required argument: the traffic state cannot exist without the proof (rule 4).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from tls12.crypto.suites import CipherSuite
+from tls12.errors import DecodeError, DecryptError
+from tls12.handshake.context import HandshakeContext
+from tls12.messages.handshake import Finished
+
+VERIFY_DATA_LEN = 12
+
+
+@dataclass(frozen=True)
+class FinishedVerified:
+    """Proof that the peer's Finished matched; the connected states require one."""
+
+    verify_data: bytes
+
+
+def check_finished(
+    ctx: HandshakeContext, suite: CipherSuite, master: bytes, msg: Finished, from_client: bool
+) -> FinishedVerified:
+    """Compares the peer's verify_data with ours in constant time (before the transcript takes
+    the Finished itself)."""
+    if len(msg.verify_data) != VERIFY_DATA_LEN:
+        raise DecodeError(f"Finished carries {len(msg.verify_data)} bytes, expected 12")
+    expected = ctx.finished_data(suite, master, from_client=from_client)
+    if not hmac.compare_digest(expected, msg.verify_data):
+        side = "client" if from_client else "server"
+        raise DecryptError(f"the {side}'s Finished message does not match the handshake")
+    return FinishedVerified(msg.verify_data)

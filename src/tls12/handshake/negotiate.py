@@ -1,0 +1,61 @@
+"""Pure choices: cipher suite, group, signature scheme, ALPN protocol, certificate.
+
+No I/O, no state: each function takes what the two sides said and returns the pick, or None
+when there is nothing in common. The states turn a None into the right alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tls12.crypto.suites import CipherSuite
+from tls12.errors import NoApplicationProtocol
+from tls12.wire.enums import NamedGroup
+
+
+def choose_suite(
+    offered: Sequence[int],
+    ours: Sequence[CipherSuite],
+    prefer_client_order: bool,
+    usable: Callable[[CipherSuite], bool],
+) -> CipherSuite | None:
+    """The first suite both sides have (in the preferred side's order) that ``usable`` accepts."""
+    offered_set = set(offered)
+    if prefer_client_order:
+        by_id = {s.id: s for s in ours}
+        candidates = [by_id[i] for i in offered if i in by_id]
+    else:
+        candidates = [s for s in ours if s.id in offered_set]
+    for suite in candidates:
+        if usable(suite):
+            return suite
+    return None
+
+
+def choose_group(
+    client_groups: Sequence[int] | None, ours: Sequence[NamedGroup]
+) -> NamedGroup | None:
+    """Our most preferred group the client listed. A client that sent no supported_groups
+    leaves the choice to us (RFC 8422 §4)."""
+    if client_groups is None:
+        return ours[0] if ours else None
+    listed = set(client_groups)
+    for g in ours:
+        if g in listed:
+            return g
+    return None
+
+
+def choose_alpn(client: Sequence[bytes] | None, ours: Sequence[bytes]) -> bytes | None:
+    """Our most preferred protocol the client offered. When both sides use ALPN and share no
+    protocol the handshake fails with no_application_protocol (RFC 7301 §3.2)."""
+    if not client or not ours:
+        return None
+    for p in ours:
+        if p in client:
+            return p
+    offered = ", ".join(p.decode(errors="replace") for p in client)
+    raise NoApplicationProtocol(
+        f"no application protocol in common: client offered {offered}, "
+        f"server supports {', '.join(p.decode(errors='replace') for p in ours)}"
+    )

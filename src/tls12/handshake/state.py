@@ -1,0 +1,35 @@
+"""The base of every handshake state: anything a state does not expect is unexpected_message.
+
+A state handles one message and returns the next state (design rule 3). Subclasses override
+only the inputs they accept, so a message in the wrong state fails by construction.
+"""
+
+from __future__ import annotations
+
+from tls12.errors import UnexpectedMessage
+from tls12.handshake.context import HandshakeContext
+from tls12.messages.handshake import HandshakeMessage
+
+
+class State:
+    """One step of a handshake."""
+
+    connected = False
+    """True only for the states in which application data may flow."""
+
+    def __init__(self, ctx: HandshakeContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        raise UnexpectedMessage(f"{type(msg).__name__} is not expected in state {self.name}")
+
+    def handle_change_cipher_spec(self) -> State:
+        raise UnexpectedMessage(f"ChangeCipherSpec is not expected in state {self.name}")
+
+
+class Failed(State):
+    """Terminal: the handshake or connection ended with an error."""

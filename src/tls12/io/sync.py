@@ -1,0 +1,335 @@
+"""Blocking sockets over the sans-I/O engine.
+
+``TLSSocket`` behaves like a socket (``send``, ``sendall``, ``recv``, ``recv_into``,
+``makefile``, ``settimeout``, ``fileno``, ``close``) and exposes what the handshake agreed on.
+All protocol work happens in the engine; this file only moves bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cryptography import x509
+
+from tls12.config import ClientConfig, ServerConfig
+from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.errors import ConnectionClosedError, TLSError, TruncationError
+from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+
+RECV_SIZE = 65536
+
+
+class TLSSocket:
+    """A connected TLS socket. Create it with ``connect``, ``wrap_client`` or ``wrap_server``."""
+
+    def __init__(self, sock: socket.socket, conn: Connection) -> None:
+        self._sock = sock
+        self.connection = conn
+        self._incoming = bytearray()
+        self._eof = False
+        self._closed = False
+        self._lock = threading.Lock()
+
+    # -- handshake ------------------------------------------------------------------------
+
+    def do_handshake(self) -> None:
+        """Runs the handshake to completion (or raises the TLSError that ended it)."""
+        self.connection.start()
+        self._flush()
+        while not self.connection.handshake_complete:
+            if not self._pump():
+                raise TruncationError("the peer closed the connection during the handshake")
+
+    def _flush(self) -> None:
+        data = self.connection.data_to_send()
+        if data:
+            self._sock.sendall(data)
+
+    def _pump(self) -> bool:
+        """Reads once from the socket into the engine. False at a clean end of stream."""
+        if self._eof:
+            return False
+        data = self._sock.recv(RECV_SIZE)
+        try:
+            events = self.connection.receive_data(data)
+        except TLSError:
+            self._flush_quietly()
+            raise
+        self._flush()
+        for event in events:
+            if isinstance(event, ApplicationData):
+                self._incoming += event.data
+            elif isinstance(event, ConnectionClosed):
+                self._eof = True
+        if not data:
+            self._eof = True
+        return not self._eof or bool(self._incoming)
+
+    def _flush_quietly(self) -> None:
+        with contextlib.suppress(OSError):
+            self._flush()
+
+    # -- what was negotiated --------------------------------------------------------------
+
+    @property
+    def negotiated(self) -> Negotiated:
+        n = self.connection.negotiated
+        if n is None:
+            raise ConnectionClosedError("the handshake has not completed")
+        return n
+
+    def version(self) -> str | None:
+        n = self.connection.negotiated
+        return n.version if n else None
+
+    def cipher(self) -> tuple[str, str, int] | None:
+        """(suite name, protocol, secret bits), as ``ssl.SSLSocket.cipher()`` returns."""
+        n = self.connection.negotiated
+        if n is None:
+            return None
+        return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8)
+
+    def selected_alpn_protocol(self) -> str | None:
+        n = self.connection.negotiated
+        return n.alpn_protocol if n else None
+
+    @property
+    def peer_certificates(self) -> tuple[x509.Certificate, ...]:
+        return self.negotiated.peer_certificates
+
+    # -- data -----------------------------------------------------------------------------
+
+    def send(self, data: bytes | bytearray | memoryview) -> int:
+        self.sendall(data)
+        return len(data)
+
+    def sendall(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closed:
+            raise ConnectionClosedError("the socket is closed")
+        with self._lock:
+            self.connection.send(bytes(data))
+            self._flush()
+
+    def recv(self, bufsize: int = RECV_SIZE) -> bytes:
+        """Up to ``bufsize`` bytes; b"" once the peer has sent close_notify."""
+        while not self._incoming:
+            if not self._pump():
+                return b""
+        chunk = bytes(self._incoming[:bufsize])
+        del self._incoming[:bufsize]
+        return chunk
+
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        view = memoryview(buffer).cast("B")
+        n = nbytes or len(view)
+        data = self.recv(n)
+        view[: len(data)] = data
+        return len(data)
+
+    def pending(self) -> int:
+        return len(self._incoming)
+
+    def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
+        raw = _TLSRawIO(self, mode)
+        binary = "b" in mode
+        if buffering == 0 and binary:
+            return raw
+        size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
+        reading, writing = "r" in mode, "w" in mode
+        if reading and writing:
+            buf: Any = io.BufferedRWPair(raw, raw, size)
+        elif writing:
+            buf = io.BufferedWriter(raw, size)
+        else:
+            buf = io.BufferedReader(raw, size)
+        return buf if binary else io.TextIOWrapper(buf, **kwargs)
+
+    # -- socket plumbing ------------------------------------------------------------------
+
+    def settimeout(self, value: float | None) -> None:
+        self._sock.settimeout(value)
+
+    def gettimeout(self) -> float | None:
+        return self._sock.gettimeout()
+
+    def setblocking(self, flag: bool) -> None:
+        self._sock.setblocking(flag)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def getpeername(self) -> Any:
+        return self._sock.getpeername()
+
+    def getsockname(self) -> Any:
+        return self._sock.getsockname()
+
+    def setsockopt(self, *args: Any) -> None:
+        self._sock.setsockopt(*args)
+
+    def unwrap(self) -> socket.socket:
+        """Sends close_notify, waits for the peer's, and hands back the plain socket."""
+        self.connection.close()
+        self._flush_quietly()
+        while not self.connection.closed_by_peer and self.connection.error is None:
+            if not self._pump() and not self.connection.closed_by_peer:
+                break
+        sock, self._closed = self._sock, True
+        return sock
+
+    def close(self) -> None:
+        """Sends close_notify (if the connection is healthy) and closes the socket."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.connection.error is None and self.connection.handshake_complete:
+            self.connection.close()
+            self._flush_quietly()
+        self._sock.close()
+
+    def shutdown(self, how: int) -> None:
+        self._sock.shutdown(how)
+
+    def __enter__(self) -> TLSSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _TLSRawIO(io.RawIOBase):
+    """The raw stream behind ``makefile``."""
+
+    def __init__(self, tls: TLSSocket, mode: str) -> None:
+        super().__init__()
+        self._tls = tls
+        self._mode = mode
+
+    def readable(self) -> bool:
+        return "r" in self._mode
+
+    def writable(self) -> bool:
+        return "w" in self._mode
+
+    def readinto(self, b: Any) -> int:
+        return self._tls.recv_into(b)
+
+    def write(self, b: Any) -> int:
+        self._tls.sendall(b)
+        return len(b)
+
+
+def wrap_client(
+    sock: socket.socket, config: ClientConfig, server_name: str | None = None
+) -> TLSSocket:
+    tls = TLSSocket(sock, ClientConnection(config, server_name))
+    try:
+        tls.do_handshake()
+    except BaseException:
+        sock.close()
+        raise
+    return tls
+
+
+def wrap_server(sock: socket.socket, config: ServerConfig) -> TLSSocket:
+    tls = TLSSocket(sock, ServerConnection(config))
+    try:
+        tls.do_handshake()
+    except BaseException:
+        sock.close()
+        raise
+    return tls
+
+
+def connect(
+    host: str,
+    port: int,
+    config: ClientConfig | None = None,
+    *,
+    server_name: str | None = None,
+    timeout: float | None = 30.0,
+) -> TLSSocket:
+    """Opens a TCP connection and completes the handshake. ``server_name`` defaults to
+    ``host`` (used for SNI when it is a DNS name, and for certificate name checks)."""
+    config = config if config is not None else ClientConfig()
+    sock = socket.create_connection((host, port), timeout=timeout)
+    return wrap_client(sock, config, server_name if server_name is not None else host)
+
+
+Handler = Callable[[TLSSocket], None]
+
+
+class TLSServer:
+    """A small threaded server: accepts, completes the handshake, calls ``handler`` per
+    connection in its own thread. A failed handshake ends that connection only."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        handshake_timeout: float = 30.0,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.handler = handler
+        self.handshake_timeout = handshake_timeout
+        self.on_error = on_error
+        self._listener = socket.create_server((host, port))
+        self.address = self._listener.getsockname()[:2]
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    @property
+    def port(self) -> int:
+        return int(self.address[1])
+
+    def serve_forever(self) -> None:
+        while not self._stopping:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                if self._stopping:
+                    return
+                raise
+            threading.Thread(target=self._serve_one, args=(sock,), daemon=True).start()
+
+    def _serve_one(self, sock: socket.socket) -> None:
+        try:
+            sock.settimeout(self.handshake_timeout)
+            tls = wrap_server(sock, self.config)
+            sock.settimeout(None)
+            with tls:
+                self.handler(tls)
+        except (TLSError, OSError) as exc:
+            if self.on_error is not None:
+                self.on_error(exc)
+        finally:
+            sock.close()
+
+    def start(self) -> TLSServer:
+        """Serves in a background thread; returns self."""
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> TLSServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,301 @@
+"""Hello extensions: one small codec per extension, and the ordered list that carries them.
+
+The list keeps the peer's order and any extension we do not know (as ``UnknownExtension``), so
+a ClientHello can be inspected as it was sent. A type that appears twice is a decode error
+(RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same type").
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+from tls12.errors import DecodeError
+from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
+from tls12.wire.reader import Reader
+from tls12.wire.writer import Writer
+
+T = TypeVar("T", bound="Extension")
+
+
+class Extension(ABC):
+    """Base class: ``extension_type`` names the code point; subclasses encode their body.
+
+    Known extensions also have a ``decode_body(reader)`` classmethod, listed in
+    ``KNOWN_EXTENSIONS``; ``UnknownExtension`` is built directly from the raw bytes.
+    """
+
+    extension_type: ClassVar[int]
+
+    @abstractmethod
+    def encode_body(self, w: Writer) -> None:
+        """Writes the extension_data bytes (without the type and length)."""
+
+
+@dataclass(frozen=True)
+class ServerName(Extension):
+    """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement."""
+
+    host_name: str | None = None
+    extension_type: ClassVar[int] = ExtensionType.server_name
+
+    def encode_body(self, w: Writer) -> None:
+        if self.host_name is None:
+            return
+        with w.vec16():
+            w.u8(NameType.host_name)
+            w.opaque16(self.host_name.encode("ascii"))
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ServerName:
+        if r.at_end():
+            return cls(None)
+        names = r.vec16(1, field="server_name_list")
+        host: str | None = None
+        seen: set[int] = set()
+        while not names.at_end():
+            name_type = names.u8()
+            name = names.opaque16(1, field="HostName")
+            if name_type in seen:
+                raise DecodeError("server_name lists two names of the same type")
+            seen.add(name_type)
+            if name_type == NameType.host_name:
+                try:
+                    host = name.decode("ascii")
+                except UnicodeDecodeError:
+                    raise DecodeError("server_name host_name is not ASCII") from None
+        r.expect_end()
+        return cls(host)
+
+
+@dataclass(frozen=True)
+class SupportedGroups(Extension):
+    """RFC 8422 §5.1.1 / RFC 7919: the groups the client can use for (EC)DHE."""
+
+    groups: tuple[int, ...]
+    extension_type: ClassVar[int] = ExtensionType.supported_groups
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16_list(self.groups)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> SupportedGroups:
+        groups = tuple(NamedGroup(g) for g in r.u16_list(2, field="named_group_list"))
+        r.expect_end()
+        return cls(groups)
+
+
+@dataclass(frozen=True)
+class ECPointFormats(Extension):
+    """RFC 8422 §5.1.2; only ``uncompressed`` (0) is used."""
+
+    formats: tuple[int, ...] = (0,)
+    extension_type: ClassVar[int] = ExtensionType.ec_point_formats
+
+    def encode_body(self, w: Writer) -> None:
+        w.u8_list(self.formats)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ECPointFormats:
+        formats = r.u8_list(1, field="ec_point_format_list")
+        r.expect_end()
+        return cls(formats)
+
+
+@dataclass(frozen=True)
+class SignatureAlgorithms(Extension):
+    """RFC 5246 §7.4.1.4.1: the (hash, signature) pairs the sender can verify."""
+
+    schemes: tuple[int, ...]
+    extension_type: ClassVar[int] = ExtensionType.signature_algorithms
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16_list(self.schemes)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> SignatureAlgorithms:
+        schemes = tuple(
+            SignatureScheme(s)
+            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        )
+        r.expect_end()
+        return cls(schemes)
+
+
+@dataclass(frozen=True)
+class ApplicationLayerProtocols(Extension):
+    """RFC 7301 ALPN. The client offers a list; the server answers with exactly one."""
+
+    protocols: tuple[bytes, ...]
+    extension_type: ClassVar[int] = ExtensionType.application_layer_protocol_negotiation
+
+    def encode_body(self, w: Writer) -> None:
+        with w.vec16():
+            for p in self.protocols:
+                w.opaque8(p)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ApplicationLayerProtocols:
+        lst = r.vec16(2, field="protocol_name_list")
+        protocols = []
+        while not lst.at_end():
+            protocols.append(lst.opaque8(1, field="ProtocolName"))
+        r.expect_end()
+        return cls(tuple(protocols))
+
+
+@dataclass(frozen=True)
+class ExtendedMasterSecret(Extension):
+    """RFC 7627: empty on both sides; binds the master secret to the whole handshake."""
+
+    extension_type: ClassVar[int] = ExtensionType.extended_master_secret
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ExtendedMasterSecret:
+        r.expect_end()
+        return cls()
+
+
+@dataclass(frozen=True)
+class EncryptThenMac(Extension):
+    """RFC 7366: empty on both sides; meaningful for CBC suites only."""
+
+    extension_type: ClassVar[int] = ExtensionType.encrypt_then_mac
+
+    def encode_body(self, w: Writer) -> None:
+        pass
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> EncryptThenMac:
+        r.expect_end()
+        return cls()
+
+
+@dataclass(frozen=True)
+class RenegotiationInfo(Extension):
+    """RFC 5746: empty on an initial handshake; carries verify_data on a renegotiation."""
+
+    renegotiated_connection: bytes = b""
+    extension_type: ClassVar[int] = ExtensionType.renegotiation_info
+
+    def encode_body(self, w: Writer) -> None:
+        w.opaque8(self.renegotiated_connection)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> RenegotiationInfo:
+        data = r.opaque8(field="renegotiated_connection")
+        r.expect_end()
+        return cls(data)
+
+
+@dataclass(frozen=True)
+class SessionTicket(Extension):
+    """RFC 5077: the client's ticket (or empty to ask for one); the server's empty answer."""
+
+    ticket: bytes = b""
+    extension_type: ClassVar[int] = ExtensionType.session_ticket
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.ticket)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> SessionTicket:
+        return cls(r.rest())
+
+
+@dataclass(frozen=True)
+class UnknownExtension(Extension):
+    """An extension we do not interpret: kept byte for byte, otherwise ignored."""
+
+    type: int
+    data: bytes
+
+    @property
+    def extension_type(self) -> int:  # type: ignore[override]
+        return self.type
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.data)
+
+
+KNOWN_EXTENSIONS: dict[int, Callable[[Reader], Extension]] = {
+    cls.extension_type: cls.decode_body
+    for cls in (
+        ServerName,
+        SupportedGroups,
+        ECPointFormats,
+        SignatureAlgorithms,
+        ApplicationLayerProtocols,
+        ExtendedMasterSecret,
+        EncryptThenMac,
+        RenegotiationInfo,
+        SessionTicket,
+    )
+}
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """The ordered extension list of a hello message."""
+
+    items: tuple[Extension, ...] = ()
+
+    def get(self, cls: type[T]) -> T | None:
+        for item in self.items:
+            if type(item) is cls:
+                return item  # type: ignore[return-value]
+        return None
+
+    def has(self, cls: type[Extension]) -> bool:
+        return self.get(cls) is not None
+
+    @property
+    def types(self) -> tuple[int, ...]:
+        return tuple(int(e.extension_type) for e in self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Extension]:
+        return iter(self.items)
+
+    def encode(self, w: Writer) -> None:
+        """Writes the extensions block; an empty list is omitted, as RFC 5246 allows."""
+        if not self.items:
+            return
+        seen: set[int] = set()
+        with w.vec16():
+            for ext in self.items:
+                et = int(ext.extension_type)
+                if et in seen:
+                    raise ValueError(f"extension {ExtensionType(et).name} appears twice")
+                seen.add(et)
+                w.u16(et)
+                with w.vec16():
+                    ext.encode_body(w)
+
+    @classmethod
+    def decode(cls, r: Reader) -> Extensions:
+        """Reads an optional extensions block that ends the enclosing message."""
+        if r.at_end():
+            return cls(())
+        block = r.vec16(field="extensions")
+        items: list[Extension] = []
+        seen: set[int] = set()
+        while not block.at_end():
+            et = block.u16()
+            body = block.vec16(field=f"extension {ExtensionType(et).name}")
+            if et in seen:
+                raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
+            seen.add(et)
+            codec = KNOWN_EXTENSIONS.get(et)
+            if codec is None:
+                items.append(UnknownExtension(ExtensionType(et), body.rest()))
+            else:
+                items.append(codec(body))
+        return cls(tuple(items))

@@ -1,0 +1,291 @@
+"""Handshake messages (RFC 5246 §7.4): one frozen dataclass each, with encode and decode.
+
+The codec answers "are these bytes a valid message?" and nothing else: it knows no state and
+no keys. ServerKeyExchange and ClientKeyExchange keep their body as bytes because its layout
+depends on the negotiated suite; ``key_exchange.py`` decodes them once the state knows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from tls12.errors import DecodeError, UnexpectedMessage
+from tls12.messages.extensions import Extensions
+from tls12.wire.enums import ClientCertificateType, HandshakeType, SignatureScheme
+from tls12.wire.reader import Reader
+from tls12.wire.writer import Writer
+
+RANDOM_LEN = 32
+MAX_SESSION_ID = 32
+
+
+@dataclass(frozen=True)
+class HandshakeMessage:
+    msg_type: ClassVar[HandshakeType]
+
+    def encode_body(self, w: Writer) -> None:
+        """Empty-bodied messages inherit this; others override it."""
+
+    def encode(self) -> bytes:
+        """The full message: type, 24-bit length, body."""
+        body = Writer()
+        self.encode_body(body)
+        w = Writer()
+        w.u8(self.msg_type)
+        w.opaque24(body.getvalue())
+        return w.getvalue()
+
+
+@dataclass(frozen=True)
+class HelloRequest(HandshakeMessage):
+    msg_type: ClassVar[HandshakeType] = HandshakeType.hello_request
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> HelloRequest:
+        r.expect_end()
+        return cls()
+
+
+@dataclass(frozen=True)
+class ClientHello(HandshakeMessage):
+    random: bytes
+    cipher_suites: tuple[int, ...]
+    session_id: bytes = b""
+    extensions: Extensions = field(default_factory=Extensions)
+    version: int = 0x0303
+    compression_methods: tuple[int, ...] = (0,)
+    msg_type: ClassVar[HandshakeType] = HandshakeType.client_hello
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16(self.version)
+        w.bytes(self.random)
+        w.opaque8(self.session_id)
+        w.u16_list(self.cipher_suites)
+        w.u8_list(self.compression_methods)
+        self.extensions.encode(w)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ClientHello:
+        version = r.u16()
+        random = r.bytes(RANDOM_LEN)
+        session_id = r.opaque8(0, MAX_SESSION_ID, field="session_id")
+        suites = r.u16_list(2, 0xFFFE, field="cipher_suites")
+        compression = r.u8_list(1, field="compression_methods")
+        extensions = Extensions.decode(r)
+        r.expect_end()
+        return cls(random, suites, session_id, extensions, version, compression)
+
+
+@dataclass(frozen=True)
+class ServerHello(HandshakeMessage):
+    random: bytes
+    cipher_suite: int
+    session_id: bytes = b""
+    extensions: Extensions = field(default_factory=Extensions)
+    version: int = 0x0303
+    compression_method: int = 0
+    msg_type: ClassVar[HandshakeType] = HandshakeType.server_hello
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16(self.version)
+        w.bytes(self.random)
+        w.opaque8(self.session_id)
+        w.u16(self.cipher_suite)
+        w.u8(self.compression_method)
+        self.extensions.encode(w)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ServerHello:
+        version = r.u16()
+        random = r.bytes(RANDOM_LEN)
+        session_id = r.opaque8(0, MAX_SESSION_ID, field="session_id")
+        suite = r.u16()
+        compression = r.u8()
+        extensions = Extensions.decode(r)
+        r.expect_end()
+        return cls(random, suite, session_id, extensions, version, compression)
+
+
+@dataclass(frozen=True)
+class Certificate(HandshakeMessage):
+    """A chain of DER certificates, sender's own first (RFC 5246 §7.4.2)."""
+
+    certificate_list: tuple[bytes, ...] = ()
+    msg_type: ClassVar[HandshakeType] = HandshakeType.certificate
+
+    def encode_body(self, w: Writer) -> None:
+        with w.vec24():
+            for cert in self.certificate_list:
+                w.opaque24(cert)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> Certificate:
+        lst = r.vec24(field="certificate_list")
+        certs = []
+        while not lst.at_end():
+            certs.append(lst.opaque24(1, field="ASN.1Cert"))
+        r.expect_end()
+        return cls(tuple(certs))
+
+
+@dataclass(frozen=True)
+class ServerKeyExchange(HandshakeMessage):
+    """Body kept raw: its layout depends on the suite (see key_exchange.py)."""
+
+    body: bytes
+    msg_type: ClassVar[HandshakeType] = HandshakeType.server_key_exchange
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.body)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ServerKeyExchange:
+        body = r.rest()
+        if not body:
+            raise DecodeError("ServerKeyExchange is empty")
+        return cls(body)
+
+
+@dataclass(frozen=True)
+class CertificateRequest(HandshakeMessage):
+    """RFC 5246 §7.4.4: what kind of client certificate the server will accept."""
+
+    certificate_types: tuple[int, ...]
+    signature_algorithms: tuple[int, ...]
+    certificate_authorities: tuple[bytes, ...] = ()
+    msg_type: ClassVar[HandshakeType] = HandshakeType.certificate_request
+
+    def encode_body(self, w: Writer) -> None:
+        w.u8_list(self.certificate_types)
+        w.u16_list(self.signature_algorithms)
+        with w.vec16():
+            for name in self.certificate_authorities:
+                w.opaque16(name)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> CertificateRequest:
+        types = tuple(ClientCertificateType(t) for t in r.u8_list(1, field="certificate_types"))
+        schemes = tuple(
+            SignatureScheme(s)
+            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        )
+        lst = r.vec16(field="certificate_authorities")
+        names = []
+        while not lst.at_end():
+            names.append(lst.opaque16(1, field="DistinguishedName"))
+        r.expect_end()
+        return cls(types, schemes, tuple(names))
+
+
+@dataclass(frozen=True)
+class ServerHelloDone(HandshakeMessage):
+    msg_type: ClassVar[HandshakeType] = HandshakeType.server_hello_done
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ServerHelloDone:
+        r.expect_end()
+        return cls()
+
+
+@dataclass(frozen=True)
+class ClientKeyExchange(HandshakeMessage):
+    """Body kept raw: an ECDH point, a DH value or an RSA-encrypted premaster."""
+
+    body: bytes
+    msg_type: ClassVar[HandshakeType] = HandshakeType.client_key_exchange
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.body)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> ClientKeyExchange:
+        body = r.rest()
+        if not body:
+            raise DecodeError("ClientKeyExchange is empty")
+        return cls(body)
+
+
+@dataclass(frozen=True)
+class CertificateVerify(HandshakeMessage):
+    """RFC 5246 §7.4.8: a digitally-signed struct over all handshake messages so far."""
+
+    scheme: int
+    signature: bytes
+    msg_type: ClassVar[HandshakeType] = HandshakeType.certificate_verify
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16(self.scheme)
+        w.opaque16(self.signature)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> CertificateVerify:
+        scheme = SignatureScheme(r.u16())
+        signature = r.opaque16(1, field="signature")
+        r.expect_end()
+        return cls(scheme, signature)
+
+
+@dataclass(frozen=True)
+class Finished(HandshakeMessage):
+    """verify_data; its length (12 for every suite we have) is checked by the state."""
+
+    verify_data: bytes
+    msg_type: ClassVar[HandshakeType] = HandshakeType.finished
+
+    def encode_body(self, w: Writer) -> None:
+        w.bytes(self.verify_data)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> Finished:
+        data = r.rest()
+        if not data:
+            raise DecodeError("Finished is empty")
+        return cls(data)
+
+
+@dataclass(frozen=True)
+class NewSessionTicket(HandshakeMessage):
+    """RFC 5077 §3.3."""
+
+    lifetime_hint: int
+    ticket: bytes
+    msg_type: ClassVar[HandshakeType] = HandshakeType.new_session_ticket
+
+    def encode_body(self, w: Writer) -> None:
+        w.u32(self.lifetime_hint)
+        w.opaque16(self.ticket)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> NewSessionTicket:
+        hint = r.u32()
+        ticket = r.opaque16(field="ticket")
+        r.expect_end()
+        return cls(hint, ticket)
+
+
+_DECODERS = {
+    cls.msg_type: cls.decode_body
+    for cls in (
+        HelloRequest,
+        ClientHello,
+        ServerHello,
+        Certificate,
+        ServerKeyExchange,
+        CertificateRequest,
+        ServerHelloDone,
+        ClientKeyExchange,
+        CertificateVerify,
+        Finished,
+        NewSessionTicket,
+    )
+}
+
+
+def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:
+    """Decodes one handshake message body; an unknown type is unexpected_message."""
+    decoder = _DECODERS.get(msg_type)
+    if decoder is None:
+        raise UnexpectedMessage(f"unknown handshake message type {msg_type}")
+    name = HandshakeType(msg_type).name
+    return decoder(Reader(body, name))  # type: ignore[no-any-return]

@@ -1,0 +1,91 @@
+"""A readable record of a handshake: every message sent and received, with its essentials.
+
+``Trace.render()`` lays the exchange out like the message-flow figures of RFC 5246 §7.3
+(client on the left, server on the right, arrows between flights, encrypted messages marked).
+``Trace.to_json_lines()`` gives one JSON object per message for tools.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+WIDTH = 78
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    direction: str  # "send" or "recv", from this endpoint's point of view
+    name: str
+    size: int
+    encrypted: bool
+    details: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "message": self.name,
+            "size": self.size,
+            "encrypted": self.encrypted,
+            **self.details,
+        }
+
+
+class Trace:
+    """Entries in the order they crossed the wire."""
+
+    def __init__(self) -> None:
+        self.entries: list[TraceEntry] = []
+        self.listener: Any = None  # optional callable(TraceEntry), for live output
+
+    def _append(self, entry: TraceEntry) -> None:
+        self.entries.append(entry)
+        if self.listener is not None:
+            self.listener(entry)
+
+    def add(
+        self, direction: str, msg: object, size: int, encrypted: bool, details: dict[str, object]
+    ) -> None:
+        shown = {k: str(v) for k, v in details.items() if v is not None}
+        self._append(TraceEntry(direction, type(msg).__name__, size, encrypted, shown))
+
+    def add_ccs(self, direction: str, encrypted: bool) -> None:
+        self._append(TraceEntry(direction, "ChangeCipherSpec", 1, encrypted))
+
+    def add_application_data(self, direction: str, size: int) -> None:
+        self._append(TraceEntry(direction, "Application Data", size, True))
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def to_json_lines(self) -> str:
+        return "".join(json.dumps(e.as_dict()) + "\n" for e in self.entries)
+
+    def render(self, is_client: bool, show_details: bool = True) -> str:
+        """The flow as RFC 5246 draws it. ``is_client`` says which side recorded the trace."""
+        lines = [f"{'Client':<40}{'Server':>38}", ""]
+        previous: bool | None = None
+        for e in self.entries:
+            from_client = (e.direction == "send") == is_client
+            if previous is not None and from_client != previous:
+                lines.append(_arrow(previous))
+            previous = from_client
+            label = ("[" + e.name + "]") if e.encrypted and e.name != "Application Data" else e.name
+            if from_client:
+                lines.append(label)
+            else:
+                lines.append(f"{label:>{WIDTH}}")
+            if show_details and e.details:
+                text = ", ".join(f"{k}={v}" for k, v in e.details.items())
+                lines.append(("    " + text) if from_client else f"{text + '    ':>{WIDTH}}")
+        if previous is not None:
+            lines.append(_arrow(previous))
+        lines.append("")
+        lines.append("[...] = sent under the new keys (after ChangeCipherSpec)")
+        return "\n".join(lines)
+
+
+def _arrow(from_client: bool) -> str:
+    return f"{'':<32}{'-------->' if from_client else '<--------':^14}"
