@@ -88,8 +88,15 @@ class CipherSuite:
         return self.name
 
 
-def _s(id: int, name: str, kx: KeyExchange, auth: Auth, cipher: BulkCipher, prf: str,
-       mac: str | None = None) -> CipherSuite:
+def _s(
+    id: int,
+    name: str,
+    kx: KeyExchange,
+    auth: Auth,
+    cipher: BulkCipher,
+    prf: str,
+    mac: str | None = None,
+) -> CipherSuite:
     return CipherSuite(id, name, kx, auth, cipher, prf, mac)
 
 

@@ -212,7 +212,7 @@ class ExpectServerCertificate(State):
 def _check_server_chain(
     config: ClientConfig, msg: Certificate, hello: ServerHelloResult
 ) -> ServerIdentity:
-    from tls12.verify import _parse_chain as parse_chain, verify_server_chain
+    from tls12.verify import parse_chain, verify_server_chain
 
     if not msg.certificate_list:
         raise DecodeError("server sent an empty certificate list")

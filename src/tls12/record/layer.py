@@ -1,0 +1,228 @@
+"""The record layer: transport bytes in, typed plaintext records out, and back (RFC 5246 §6.2).
+
+It owns the read and write epochs. New keys are installed as *pending* when the key block is
+derived and become *current* only at ChangeCipherSpec (``activate_read`` when the peer's CCS
+arrives, ``activate_write`` right after we queue ours), at which point that direction's
+sequence number restarts at 0. Nothing here knows about handshake states; it only refuses
+records that no state could accept (unknown type, wrong version, oversize, empty).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from tls12.errors import InternalError, ProtocolVersionError, RecordOverflow, UnexpectedMessage
+from tls12.record.protection import NullProtection, RecordProtection
+from tls12.wire.enums import TLS12_VERSION, ContentType
+
+_HEADER = struct.Struct(">BHH")  # type, version, length
+_HEADER_LEN = _HEADER.size
+
+MAX_PLAINTEXT = 1 << 14  # TLSPlaintext.length limit
+MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048  # TLSCiphertext.length limit
+MAX_SEQ = (1 << 64) - 1
+
+_TYPE_BY_VALUE: dict[int, ContentType] = {int(t): t for t in ContentType}
+_MUST_NOT_BE_EMPTY = frozenset(
+    int(t) for t in (ContentType.handshake, ContentType.alert, ContentType.change_cipher_spec)
+)
+# Compact the input buffer once this many consumed bytes sit in front of the unread ones.
+_COMPACT_AT = 1 << 16
+
+
+class RecordLayer:
+    """Frames, protects and checks records for one connection.
+
+    ``expected_version`` is None until the version is settled (the first ClientHello's record
+    may say 0x0301, and any 0x03xx is accepted); after that every record must carry exactly it.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_fragment: int = MAX_PLAINTEXT,
+        write_version: int = TLS12_VERSION,
+        expected_version: int | None = None,
+    ) -> None:
+        if not 1 <= max_fragment <= MAX_PLAINTEXT:
+            raise InternalError(f"max_fragment must be 1..{MAX_PLAINTEXT}, got {max_fragment}")
+        self.max_fragment = max_fragment
+        self.write_version = write_version
+        self.expected_version = expected_version
+        self._in = bytearray()
+        self._in_pos = 0
+        self._read: RecordProtection = NullProtection()
+        self._write: RecordProtection = NullProtection()
+        self._pending_read: RecordProtection | None = None
+        self._pending_write: RecordProtection | None = None
+        self._read_seq = 0
+        self._write_seq = 0
+        # In the clear a record holds at most 2^14 bytes; protected, 2^14 + 2048 (§6.2.1-3).
+        self._read_limit = MAX_PLAINTEXT
+
+    # -- epochs -------------------------------------------------------------------------------
+
+    def set_pending_read(self, protection: RecordProtection) -> None:
+        self._pending_read = protection
+
+    def set_pending_write(self, protection: RecordProtection) -> None:
+        self._pending_write = protection
+
+    def activate_read(self) -> None:
+        """The peer's ChangeCipherSpec arrived: its following records use the pending keys."""
+        if self._pending_read is None:
+            raise UnexpectedMessage("ChangeCipherSpec received before any keys were agreed")
+        self._read, self._pending_read = self._pending_read, None
+        self._read_seq = 0
+        self._read_limit = MAX_CIPHERTEXT
+
+    def activate_write(self) -> None:
+        """We sent ChangeCipherSpec: our following records use the pending keys."""
+        if self._pending_write is None:
+            raise InternalError("cannot switch write keys: none are pending")
+        self._write, self._pending_write = self._pending_write, None
+        self._write_seq = 0
+
+    @property
+    def read_encrypted(self) -> bool:
+        return not isinstance(self._read, NullProtection)
+
+    @property
+    def write_encrypted(self) -> bool:
+        return not isinstance(self._write, NullProtection)
+
+    @property
+    def read_seq(self) -> int:
+        return self._read_seq
+
+    @property
+    def write_seq(self) -> int:
+        return self._write_seq
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Received bytes not yet returned as records (a partial record at EOF is truncation)."""
+        return len(self._in) - self._in_pos
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Buffer bytes from the transport."""
+        if self._in_pos and self._in_pos == len(self._in):
+            self._in.clear()
+            self._in_pos = 0
+        self._in += data
+
+    def _header_error(self, ctype: int, version: int, length: int) -> Exception | None:
+        """Why a record header is refused, or None if it is acceptable."""
+        if ctype not in _TYPE_BY_VALUE:
+            return UnexpectedMessage(f"record of unknown content type {ctype}")
+        if version >> 8 != 3:
+            return ProtocolVersionError(f"record version {version:#06x} is not TLS")
+        if self.expected_version is not None and version != self.expected_version:
+            return ProtocolVersionError(
+                f"record version {version:#06x}, expected {self.expected_version:#06x}"
+            )
+        if length > self._read_limit:
+            return RecordOverflow(f"record length {length} exceeds the limit of {self._read_limit}")
+        return None
+
+    def read_record(self) -> tuple[ContentType, bytes] | None:
+        """The next whole record, decrypted and checked, or None until more bytes arrive.
+
+        The header is checked as soon as its 5 bytes are in, so an oversize or foreign record
+        is refused before its body is buffered.
+        """
+        buf = self._in
+        pos = self._in_pos
+        if len(buf) - pos < _HEADER_LEN:
+            return None
+        ctype, version, length = _HEADER.unpack_from(buf, pos)
+        error = self._header_error(ctype, version, length)
+        if error is not None:
+            raise error
+        start = pos + _HEADER_LEN
+        end = start + length
+        if end > len(buf):
+            return None
+        seq = self._read_seq
+        if seq > MAX_SEQ:
+            raise InternalError("read sequence number exhausted; the connection must end")
+        # The view is released explicitly (not left to a traceback) so the buffer can grow.
+        fragment = memoryview(buf)[start:end]
+        try:
+            plaintext = self._read.decrypt(seq, ctype, fragment)
+        finally:
+            fragment.release()
+        self._read_seq = seq + 1
+        self._consume(end)
+        if len(plaintext) > MAX_PLAINTEXT:
+            raise RecordOverflow(
+                f"decrypted record of {len(plaintext)} bytes exceeds the limit of {MAX_PLAINTEXT}"
+            )
+        if not plaintext and ctype in _MUST_NOT_BE_EMPTY:
+            raise UnexpectedMessage(f"empty {_TYPE_BY_VALUE[ctype].name} record")
+        return _TYPE_BY_VALUE[ctype], plaintext
+
+    def _consume(self, end: int) -> None:
+        buf = self._in
+        if end == len(buf):
+            buf.clear()
+            self._in_pos = 0
+        elif end >= _COMPACT_AT and end * 2 >= len(buf):
+            del buf[:end]
+            self._in_pos = 0
+        else:
+            self._in_pos = end
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _next_write_seq(self) -> int:
+        seq = self._write_seq
+        if seq > MAX_SEQ:
+            raise InternalError("write sequence number exhausted; the connection must end")
+        self._write_seq = seq + 1
+        return seq
+
+    def _check_outgoing(self, ctype: int, n: int) -> None:
+        if ctype not in _TYPE_BY_VALUE:
+            raise InternalError(f"cannot send a record of unknown content type {ctype}")
+        if n == 0 and ctype != ContentType.application_data:
+            raise InternalError(f"refusing to send an empty {_TYPE_BY_VALUE[ctype].name} record")
+
+    def write(self, content_type: ContentType, data: bytes | bytearray | memoryview) -> bytes:
+        """Wire bytes for ``data``: records of at most ``max_fragment`` plaintext bytes each,
+        protected with the current write epoch. Empty application data yields b""."""
+        ctype = int(content_type)
+        n = len(data)
+        self._check_outgoing(ctype, n)
+        if n == 0:
+            return b""
+        if n <= self.max_fragment:
+            fragment = self._write.encrypt(self._next_write_seq(), ctype, data)
+            return _HEADER.pack(ctype, self.write_version, len(fragment)) + fragment
+        out = bytearray()
+        self.write_into(out, content_type, data)
+        return bytes(out)
+
+    def write_into(
+        self, out: bytearray, content_type: ContentType, data: bytes | bytearray | memoryview
+    ) -> None:
+        """Like ``write`` but appends to ``out``: the fast path for bulk data.
+
+        Appending to a long-lived outgoing buffer avoids allocating a fresh large bytes per
+        write, which glibc serves with fresh pages (page faults) once it passes the mmap
+        threshold; that alone can cost more than the AES-GCM work.
+        """
+        ctype = int(content_type)
+        n = len(data)
+        self._check_outgoing(ctype, n)
+        protect = self._write.encrypt
+        version = self.write_version
+        step = self.max_fragment
+        pack = _HEADER.pack
+        with memoryview(data) as view:
+            for off in range(0, n, step):
+                fragment = protect(self._next_write_seq(), ctype, view[off : off + step])
+                out += pack(ctype, version, len(fragment))
+                out += fragment

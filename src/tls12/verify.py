@@ -1,0 +1,447 @@
+"""Certificate path and name validation, through ``cryptography.x509.verification``.
+
+The verifier from ``cryptography`` does the real work (path building, signatures, validity,
+Web PKI extension profile, name matching). Its errors are one string, which is not enough to
+pick the right alert or to tell a user what is wrong, so we check the common failures first
+ourselves (leaf dates, name, key, extended key usage) and classify whatever the verifier still
+refuses afterwards (unknown issuer, expired intermediate, weak key, ...).
+
+Only the leaf is pre-checked: peers often send extra, stale certificates (an expired
+cross-signed root, say) that the verifier rightly ignores when it finds another path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import ssl
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from tls12.errors import (
+    BadCertificate,
+    CertificateError,
+    CertificateExpired,
+    ConfigError,
+    UnknownCA,
+    UnsupportedCertificate,
+)
+
+_DER = Encoding.DER
+
+MIN_RSA_BITS = 2048
+"""The verifier enforces this on issuer keys only; we apply it to the leaf key as well."""
+
+_EC_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
+
+_SHORT_NAMES = (
+    (NameOID.COMMON_NAME, "CN"),
+    (NameOID.ORGANIZATIONAL_UNIT_NAME, "OU"),
+    (NameOID.ORGANIZATION_NAME, "O"),
+    (NameOID.COUNTRY_NAME, "C"),
+)
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+# --- trust anchors ------------------------------------------------------------------------
+
+
+class TrustStore:
+    """The certificates we trust a priori, and the ``cryptography`` Store built from them.
+
+    The list is kept because a server needs the anchors' names for CertificateRequest.
+    """
+
+    def __init__(self, certs: Iterable[x509.Certificate]) -> None:
+        self.certs: tuple[x509.Certificate, ...] = tuple(certs)
+        if not self.certs:
+            raise ConfigError("a trust store needs at least one CA certificate")
+        try:
+            self.store = Store(list(self.certs))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"could not build a trust store: {exc}") from None
+        self._anchor_subjects = {c.subject for c in self.certs}
+        self._anchor_ders = {c.public_bytes(_DER) for c in self.certs}
+
+    @classmethod
+    def from_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
+        return cls(certs)
+
+    @classmethod
+    def from_pem(cls, data: bytes, *, source: str = "PEM data") -> TrustStore:
+        """Trust every certificate in a PEM bundle; a block that does not parse is an error."""
+        try:
+            certs = x509.load_pem_x509_certificates(data)
+        except ValueError as exc:
+            raise ConfigError(f"could not parse the CA certificates in {source}: {exc}") from None
+        return cls(certs)
+
+    @classmethod
+    def from_pem_file(cls, path: str | Path) -> TrustStore:
+        """Trust every certificate in a PEM file (a CA bundle or a single CA)."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"could not read CA certificates from {path}: {exc.strerror}"
+            ) from None
+        if not _PEM_BLOCK.search(data):
+            raise ConfigError(f"no PEM certificate found in {path}")
+        return cls.from_pem(data, source=str(path))
+
+    @classmethod
+    def system(cls) -> TrustStore:
+        """The operating system's CA bundle, found where OpenSSL (and Python's ssl) looks.
+
+        A bundle may hold a certificate that ``cryptography`` refuses to parse; that one root
+        is skipped rather than making the whole system store unusable.
+        """
+        paths = ssl.get_default_verify_paths()
+        for candidate in (paths.cafile, paths.openssl_cafile):
+            if candidate and Path(candidate).is_file():
+                data = Path(candidate).read_bytes()
+                certs = []
+                for block in _PEM_BLOCK.findall(data):
+                    # Old roots with quirks (a negative serial) warn; they are the OS's choice.
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                        try:
+                            certs.append(x509.load_pem_x509_certificate(block))
+                        except ValueError:
+                            continue
+                if certs:
+                    return cls(certs)
+        raise ConfigError(
+            "no system CA bundle found (looked for "
+            f"{paths.cafile or paths.openssl_cafile}); install the ca-certificates package "
+            "or give the CA file explicitly"
+        )
+
+    @property
+    def subjects_der(self) -> list[bytes]:
+        """DER subject names of the anchors: CertificateRequest's certificate_authorities."""
+        return [c.subject.public_bytes() for c in self.certs]
+
+    def __len__(self) -> int:
+        return len(self.certs)
+
+    def _is_anchor(self, cert: x509.Certificate) -> bool:
+        return cert.public_bytes(_DER) in self._anchor_ders or cert.issuer in self._anchor_subjects
+
+
+# --- public checks ------------------------------------------------------------------------
+
+
+def verify_server_chain(
+    chain_der: Sequence[bytes],
+    server_name: str | None,
+    trust: TrustStore,
+    now: datetime | None = None,
+) -> list[x509.Certificate]:
+    """Validate a server's Certificate message; return the verified path, leaf first.
+
+    ``server_name`` is a DNS name or an IP literal. With ``None`` only the path is checked:
+    ``cryptography``'s server verifier insists on a subject, so we hand it one of the leaf's
+    own subjectAltName entries, which keeps every other check (EKU serverAuth, SAN present,
+    path, dates) and only makes the name match trivially true.
+    """
+    when = _utc(now)
+    policy = PolicyBuilder().store(trust.store).time(when)
+    # The name is our caller's input: refuse a malformed one before looking at the peer's bytes.
+    subject = None if server_name is None else _subject_for(server_name)
+    if subject is not None:
+        try:
+            policy.build_server_verifier(subject)
+        except ValueError:
+            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    chain = _parse_chain(chain_der, "server")
+    leaf = chain[0]
+    _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
+    if subject is None:
+        subject = _self_subject(leaf)
+    else:
+        _check_name(leaf, subject, str(server_name))
+    try:
+        return policy.build_server_verifier(subject).verify(leaf, chain[1:])
+    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+        raise _classify(exc, chain, trust, "server", when) from None
+
+
+def verify_client_chain(
+    chain_der: Sequence[bytes],
+    trust: TrustStore,
+    now: datetime | None = None,
+) -> list[x509.Certificate]:
+    """Validate a client's Certificate message; return the verified path, leaf first.
+
+    Unlike ``cryptography``'s default client policy we do not require a subjectAltName:
+    client certificates commonly name their holder in the subject only.
+    """
+    when = _utc(now)
+    chain = _parse_chain(chain_der, "client")
+    leaf = chain[0]
+    _check_leaf(leaf, "client", when, ExtendedKeyUsageOID.CLIENT_AUTH)
+    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
+        x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+    )
+    verifier = (
+        PolicyBuilder()
+        .store(trust.store)
+        .time(when)
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=ee_policy)
+        .build_client_verifier()
+    )
+    try:
+        return verifier.verify(leaf, chain[1:]).chain
+    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+        raise _classify(exc, chain, trust, "client", when) from None
+
+
+def describe(cert: x509.Certificate) -> str:
+    """The subject as a short 'CN=..., O=...' for messages and traces."""
+    return describe_name(cert.subject)
+
+
+def describe_name(name: x509.Name) -> str:
+    parts = [
+        f"{short}={attr.value!s}"
+        for oid, short in _SHORT_NAMES
+        for attr in name.get_attributes_for_oid(oid)
+    ]
+    return ", ".join(parts) or name.rfc4514_string() or "(empty name)"
+
+
+# --- pre-checks ---------------------------------------------------------------------------
+
+
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def parse_chain(chain_der: Sequence[bytes], who: str = "server") -> list[x509.Certificate]:
+    """Parses a peer's DER chain without judging it (for the explicit insecure option)."""
+    return _parse_chain(chain_der, who)
+
+
+def _parse_chain(chain_der: Sequence[bytes], who: str) -> list[x509.Certificate]:
+    if not chain_der:
+        raise BadCertificate(f"{who} sent no certificate")
+    chain = []
+    for index, der in enumerate(chain_der):
+        try:
+            chain.append(x509.load_der_x509_certificate(bytes(der)))
+        except ValueError as exc:
+            place = "leaf" if index == 0 else f"#{index + 1} in the chain"
+            raise BadCertificate(
+                f"could not parse the {who}'s certificate ({place}): {exc}"
+            ) from None
+    return chain
+
+
+def _check_leaf(
+    leaf: x509.Certificate, who: str, now: datetime, eku: x509.ObjectIdentifier
+) -> None:
+    _check_dates(leaf, f"{who} certificate", now)
+    _check_key(leaf, who)
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    except ValueError as exc:
+        raise BadCertificate(f"could not parse the {who} certificate's extensions: {exc}") from None
+    if eku not in usage and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in usage:
+        allowed = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usage) or "none"
+        raise UnsupportedCertificate(
+            f"{who} certificate ({describe(leaf)}) is not allowed for {who} authentication "
+            f"(its extended key usage allows: {allowed})"
+        )
+
+
+def _date(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _check_dates(cert: x509.Certificate, what: str, now: datetime) -> None:
+    if now > cert.not_valid_after_utc:
+        raise CertificateExpired(
+            f"{what} expired on {_date(cert.not_valid_after_utc)} (subject {describe(cert)})"
+        )
+    if now < cert.not_valid_before_utc:
+        raise CertificateExpired(
+            f"{what} is not valid before {_date(cert.not_valid_before_utc)} "
+            f"(subject {describe(cert)}); check the clock"
+        )
+
+
+def _check_key(leaf: x509.Certificate, who: str) -> None:
+    try:
+        key = leaf.public_key()
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        raise UnsupportedCertificate(f"{who} certificate has an unsupported key: {exc}") from None
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise UnsupportedCertificate(
+                f"{who} certificate ({describe(leaf)}) has a {key.key_size}-bit RSA key; "
+                f"at least {MIN_RSA_BITS} bits are required"
+            )
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, _EC_CURVES):
+            raise UnsupportedCertificate(
+                f"{who} certificate ({describe(leaf)}) uses the unsupported curve {key.curve.name}"
+            )
+    elif not isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        raise UnsupportedCertificate(
+            f"{who} certificate ({describe(leaf)}) has an unsupported key type {type(key).__name__}"
+        )
+
+
+def _subject_for(server_name: str) -> x509.DNSName | x509.IPAddress:
+    """DNS name or IP literal → the verifier's subject. A trailing dot means the same host."""
+    host = server_name.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    host = host.rstrip(".")
+    try:
+        host = host.encode("ascii").decode()
+    except UnicodeEncodeError:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ConfigError(f"{server_name!r} is not a valid host name") from None
+    return x509.DNSName(host.lower())
+
+
+def _san(cert: x509.Certificate) -> list[x509.GeneralName]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    except ValueError as exc:
+        raise BadCertificate(f"could not parse the certificate's subjectAltName: {exc}") from None
+    return [n for n in ext if isinstance(n, x509.DNSName | x509.IPAddress)]
+
+
+def _check_name(
+    leaf: x509.Certificate, subject: x509.DNSName | x509.IPAddress, server_name: str
+) -> None:
+    names = _san(leaf)
+    if not names:
+        raise BadCertificate(
+            f"server certificate ({describe(leaf)}) has no subjectAltName, so it is not valid "
+            f"for {server_name} (the common name is not used for matching)"
+        )
+    if not any(_matches(subject, n) for n in names):
+        valid_for = ", ".join(str(n.value) for n in names)
+        raise BadCertificate(
+            f"server certificate is valid for {valid_for}, not for {server_name} "
+            f"(subject {describe(leaf)})"
+        )
+
+
+def _matches(subject: x509.DNSName | x509.IPAddress, name: x509.GeneralName) -> bool:
+    """RFC 6125 matching: exact, or a wildcard standing for exactly the leftmost label."""
+    if isinstance(subject, x509.IPAddress):
+        return isinstance(name, x509.IPAddress) and name.value == subject.value
+    if not isinstance(name, x509.DNSName):
+        return False
+    pattern = name.value.lower().rstrip(".")
+    host = subject.value
+    if pattern == host:
+        return True
+    if pattern.startswith("*.") and "." in host:
+        return host.split(".", 1)[1] == pattern[2:]
+    return False
+
+
+def _self_subject(leaf: x509.Certificate) -> x509.DNSName | x509.IPAddress:
+    """A subject the leaf is valid for, to run the server verifier without a name check."""
+    for name in _san(leaf):
+        if isinstance(name, x509.IPAddress):
+            return name
+        value = name.value.rstrip(".")
+        if value.startswith("*."):
+            value = "wildcard" + value[1:]
+        if value:
+            return x509.DNSName(value)
+    raise BadCertificate(f"server certificate ({describe(leaf)}) has no subjectAltName")
+
+
+# --- classifying the verifier's refusal -----------------------------------------------------
+
+_NOISE = re.compile(r"^validation failed: |\s*\(encountered processing <Certificate.*\)$")
+
+
+def _classify(
+    exc: Exception, chain: list[x509.Certificate], trust: TrustStore, who: str, now: datetime
+) -> CertificateError:
+    """Turn the verifier's one-line refusal into the error (and alert) that names the cause."""
+    message = _NOISE.sub("", str(exc)).removeprefix("candidates exhausted: ")
+    if "not valid at validation time" in message:
+        issuers = {c.issuer for c in chain}
+        anchors = [c for c in trust.certs if c.subject in issuers]
+        labelled = [(c, f"CA certificate in the {who}'s chain") for c in chain[1:]]
+        labelled += [(c, "trusted CA certificate") for c in anchors]
+        for cert, label in labelled:
+            try:
+                _check_dates(cert, label, now)
+            except CertificateExpired as expired:
+                return expired
+    unknown = _unknown_issuer(chain, trust)
+    if unknown is not None:
+        top, hint = unknown
+        verb = "is issued by" if top is chain[0] else "chains up to"
+        return UnknownCA(
+            f"{who} certificate ({describe(chain[0])}) {verb} {describe_name(top.issuer)}, "
+            f"which is not a trusted authority{hint}"
+        )
+    if "too weak" in message or "Forbidden" in message or "EKU" in message:
+        return UnsupportedCertificate(f"{who} certificate chain refused: {message}")
+    if "signature does not match" in message:
+        return BadCertificate(
+            f"{who} certificate chain refused: a signature does not verify with the key of "
+            "the trusted CA of that name"
+        )
+    return BadCertificate(f"{who} certificate chain refused: {message}")
+
+
+def _unknown_issuer(
+    chain: list[x509.Certificate], trust: TrustStore
+) -> tuple[x509.Certificate, str] | None:
+    """Follow issuer names up the chain; return the top cert if no trusted name is reached."""
+    by_subject = {c.subject: c for c in chain[1:]}
+    cert = chain[0]
+    for _ in range(len(chain)):
+        if trust._is_anchor(cert):
+            return None
+        parent = by_subject.pop(cert.issuer, None)
+        if parent is None:
+            break
+        cert = parent
+    if trust._is_anchor(cert):
+        return None
+    if cert.issuer == cert.subject:
+        return cert, " (the chain ends in a self-signed certificate)"
+    return cert, " (if that is an intermediate CA, the peer did not send it)"
