@@ -1,1 +1,76 @@
-"""tls12: a readable, strict TLS 1.2 client and server (RFC 5246)."""
+"""tls12: a readable, strict TLS 1.2 client and server (RFC 5246).
+
+The engine is sans-I/O (``ClientConnection``/``ServerConnection``: bytes in, events and bytes
+out); ``connect``, ``wrap_client``, ``wrap_server`` and ``TLSServer`` put it on blocking sockets.
+"""
+
+from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
+from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, CipherSuite
+from tls12.errors import (
+    AlertReceived,
+    BadCertificate,
+    BadRecordMac,
+    CertificateError,
+    CertificateExpired,
+    ConfigError,
+    DecodeError,
+    DecryptError,
+    HandshakeFailure,
+    IllegalParameter,
+    TLSError,
+    TruncationError,
+    UnexpectedMessage,
+    UnknownCA,
+)
+from tls12.events import (
+    ApplicationData,
+    ConnectionClosed,
+    Event,
+    HandshakeComplete,
+    Negotiated,
+    RenegotiationRefused,
+)
+from tls12.io.sync import TLSServer, TLSSocket, connect, wrap_client, wrap_server
+from tls12.verify import TrustStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALL_SUITES",
+    "DEFAULT_SUITES",
+    "AlertReceived",
+    "ApplicationData",
+    "BadCertificate",
+    "BadRecordMac",
+    "CertificateError",
+    "CertificateExpired",
+    "CertifiedKey",
+    "CipherSuite",
+    "ClientAuth",
+    "ClientConfig",
+    "ClientConnection",
+    "ConfigError",
+    "Connection",
+    "ConnectionClosed",
+    "DecodeError",
+    "DecryptError",
+    "Event",
+    "HandshakeComplete",
+    "HandshakeFailure",
+    "IllegalParameter",
+    "Negotiated",
+    "RenegotiationRefused",
+    "ServerConfig",
+    "ServerConnection",
+    "TLSError",
+    "TLSServer",
+    "TLSSocket",
+    "TrustStore",
+    "TruncationError",
+    "UnexpectedMessage",
+    "UnknownCA",
+    "connect",
+    "wrap_client",
+    "wrap_server",
+]

@@ -113,7 +113,8 @@ class Connection:
         if not self.handshake_complete:
             raise UsageError("cannot send application data before the handshake completes")
         if data:
-            self._out += self._records.write(ContentType.application_data, data)
+            self._ctx.trace.add_application_data("send", len(data))
+            self._records.write_into(self._out, ContentType.application_data, data)
 
     def close(self) -> None:
         """Queues close_notify. Receiving may continue until the peer's close_notify."""
@@ -122,7 +123,7 @@ class Connection:
         self._close_sent = True
         self._ctx.flush()
         alert = Alert(AlertLevel.warning, AlertDescription.close_notify)
-        self._out += self._records.write(ContentType.alert, alert.encode())
+        self._records.write_into(self._out, ContentType.alert, alert.encode())
 
     # -- the input loop -------------------------------------------------------------------
 
@@ -222,7 +223,7 @@ class Connection:
             self._ctx.flush()
         alert = Alert(AlertLevel.fatal, exc.alert)
         with contextlib.suppress(TLSError):
-            self._out += self._records.write(ContentType.alert, alert.encode())
+            self._records.write_into(self._out, ContentType.alert, alert.encode())
 
 
 class ClientConnection(Connection):

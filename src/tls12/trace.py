@@ -38,6 +38,7 @@ class Trace:
     def __init__(self) -> None:
         self.entries: list[TraceEntry] = []
         self.listener: Any = None  # optional callable(TraceEntry), for live output
+        self._data_seen: set[str] = set()
 
     def _append(self, entry: TraceEntry) -> None:
         self.entries.append(entry)
@@ -54,6 +55,11 @@ class Trace:
         self._append(TraceEntry(direction, "ChangeCipherSpec", 1, encrypted))
 
     def add_application_data(self, direction: str, size: int) -> None:
+        """Records the first application data record in each direction only, so a long
+        connection does not grow its trace (the figures show one such line too)."""
+        if direction in self._data_seen:
+            return
+        self._data_seen.add(direction)
         self._append(TraceEntry(direction, "Application Data", size, True))
 
     @property

@@ -1,0 +1,41 @@
+"""The ``tls12`` command: ``demo``, ``client`` and ``server``.
+
+Each subcommand lives in its own module; this one only parses arguments and turns errors into
+one clear line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tls12.errors import TLSError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tls12.cli import client, demo, server
+
+    parser = argparse.ArgumentParser(
+        prog="tls12", description="A readable, strict TLS 1.2 client and server."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo.add_parser(sub)
+    client.add_parser(sub)
+    server.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except TLSError as exc:
+        print(f"tls12: {type(exc).__name__}: {exc} (alert {exc.alert.name})", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tls12: {exc}", file=sys.stderr)
+        return 1

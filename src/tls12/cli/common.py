@@ -1,0 +1,50 @@
+"""Argument helpers shared by ``tls12 client`` and ``tls12 server``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tls12.crypto.suites import ALL_SUITES, BY_NAME
+from tls12.errors import ConfigError
+
+
+def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or a bare host."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        return text, default_port
+    try:
+        return host, int(port)
+    except ValueError:
+        raise ConfigError(f"bad port in {text!r}") from None
+
+
+def parse_suites(text: str | None) -> list[Any] | None:
+    """A comma or colon separated list of IANA suite names; ``ALL`` means every suite."""
+    if not text:
+        return None
+    out: list[Any] = []
+    for name in text.replace(":", ",").split(","):
+        name = name.strip()
+        if not name:
+            continue
+        if name.upper() == "ALL":
+            out.extend(ALL_SUITES)
+        elif name in BY_NAME:
+            out.append(BY_NAME[name])
+        else:
+            raise ConfigError(f"unknown cipher suite {name!r} (see the README for the list)")
+    return out
+
+
+def parse_alpn(text: str | None) -> list[str]:
+    return [p for p in (text or "").split(",") if p]
+
+
+def status(message: str) -> None:
+    """Progress and connection facts go to stderr, data to stdout."""
+    print(message, file=sys.stderr, flush=True)
