@@ -7,6 +7,7 @@ indication, certificate and hostname validation. Anything weaker is a named opti
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -21,6 +22,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from tls12.crypto.kx import ECDHE_GROUPS
 from tls12.crypto.suites import BY_ID, BY_NAME, DEFAULT_SUITES, Auth, CipherSuite
 from tls12.errors import ConfigError
+from tls12.sessions import (
+    DEFAULT_LIFETIME,
+    ClientSessionCache,
+    Clock,
+    InMemorySessionStore,
+    ServerSessionStore,
+)
+from tls12.tickets import TicketKeys
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
 if TYPE_CHECKING:
@@ -172,6 +181,10 @@ class _Common:
     allow_legacy_renegotiation_peer: bool = False
     """Accept a peer that does not send renegotiation_info (RFC 5746)."""
     max_handshake_message_size: int = 65536
+    session_tickets: bool = True
+    """Offer (client) or issue (server) RFC 5077 session tickets."""
+    clock: Clock = time.time
+    """Seconds since the epoch; session lifetimes are measured with it."""
     keylog: KeyLogCallback | None = None
     """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
 
@@ -199,6 +212,8 @@ class ClientConfig(_Common):
     """Accept any server certificate, for any name. Only for tests and debugging."""
     client_certificates: Sequence[CertifiedKey] = ()
     """Chains to offer when the server asks for a client certificate."""
+    session_cache: ClientSessionCache | None = None
+    """Where ``connect`` finds and keeps sessions, by server name and port (off when None)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -236,6 +251,12 @@ class ServerConfig(_Common):
     """Anchors for client certificates (required when client_auth is not NONE)."""
     send_ca_names: bool = True
     """List the client_trust anchors in CertificateRequest.certificate_authorities."""
+    session_store: ServerSessionStore | None = field(default_factory=InMemorySessionStore)
+    """Sessions by ID for resumption; None turns session-ID resumption off."""
+    session_lifetime: int = DEFAULT_LIFETIME
+    """Seconds a session (ID or ticket) may be resumed."""
+    ticket_keys: TicketKeys | None = None
+    """Keys that seal tickets; a fresh rotating ring is made when None."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -245,6 +266,10 @@ class ServerConfig(_Common):
         if not self.certificates and not sni:
             raise ConfigError("a server needs at least one certificate chain")
         object.__setattr__(self, "client_auth", ClientAuth(self.client_auth))
+        if self.session_tickets and self.ticket_keys is None:
+            object.__setattr__(self, "ticket_keys", TicketKeys(clock=self.clock))
+        if self.session_lifetime <= 0:
+            raise ConfigError("session_lifetime must be positive")
         if self.client_auth is not ClientAuth.NONE and self.client_trust is None:
             raise ConfigError("client_auth needs client_trust, the anchors for client chains")
 

@@ -28,7 +28,7 @@ from tls12.events import (
     Event,
     Negotiated,
 )
-from tls12.handshake import client as client_states
+from tls12.handshake import client_hello
 from tls12.handshake import server as server_states
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.state import Failed, State
@@ -36,6 +36,7 @@ from tls12.messages.alert import Alert, check_change_cipher_spec
 from tls12.messages.handshake import decode_handshake
 from tls12.record.framing import HandshakeBuffer
 from tls12.record.layer import RecordLayer
+from tls12.sessions import Session
 from tls12.trace import Trace
 from tls12.wire.enums import AlertDescription, AlertLevel, ContentType
 
@@ -74,6 +75,11 @@ class Connection:
     def negotiated(self) -> Negotiated | None:
         """The handshake's result once it has completed."""
         return getattr(self._state, "negotiated", None)
+
+    @property
+    def session(self) -> Session | None:
+        """The session this connection can be resumed with, once the handshake completed."""
+        return getattr(self._state, "session", None)
 
     @property
     def error(self) -> TLSError | None:
@@ -231,14 +237,20 @@ class ClientConnection(Connection):
 
     is_client = True
 
-    def __init__(self, config: ClientConfig, server_name: str | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        server_name: str | None = None,
+        session: Session | None = None,
+    ) -> None:
         super().__init__(config)
         self.server_name = server_name
+        self._offer = session
 
     def start(self) -> None:
         if self._state is not None:
             raise UsageError("start() was already called")
-        self._state = client_states.start(self._ctx, self.server_name)
+        self._state = client_hello.start(self._ctx, self.server_name, self._offer)
 
 
 class ServerConnection(Connection):

@@ -1,22 +1,20 @@
-"""The client side of the full handshake, one class per state (RFC 5246 §7.3, figure 1).
+"""The client's full handshake, one class per state (RFC 5246 §7.3, figure 1).
 
 Transitions (message received → next state):
 
-    ExpectServerHello        --ServerHello-->         ExpectServerCertificate
     ExpectServerCertificate  --Certificate-->         ExpectServerKeyExchange
     ExpectServerKeyExchange  --ServerKeyExchange-->   ExpectServerHelloDone
     ExpectServerHelloDone    --CertificateRequest-->  ExpectServerHelloDone (once)
-    ExpectServerHelloDone    --ServerHelloDone-->     ExpectChangeCipherSpec
+    ExpectServerHelloDone    --ServerHelloDone-->     client_finish.ExpectNewSessionTicket
+                                                      | client_finish.ExpectChangeCipherSpec
                              (sends [Certificate] ClientKeyExchange [CertificateVerify]
                               ChangeCipherSpec Finished)
-    ExpectChangeCipherSpec   --ChangeCipherSpec-->    ExpectFinished
-    ExpectFinished           --Finished-->            ClientConnected
-    ClientConnected          --HelloRequest-->        ClientConnected (no_renegotiation warning)
+
+The ClientHello and ServerHello are in client_hello.py; the last steps in client_finish.py.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -25,55 +23,23 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tls12.config import ClientConfig
 from tls12.crypto import prf, signatures
 from tls12.crypto.kx import EcdheKeyShare
-from tls12.crypto.suites import BY_ID, Auth, CipherSuite
-from tls12.errors import (
-    DecodeError,
-    HandshakeFailure,
-    IllegalParameter,
-    ProtocolVersionError,
-    UnsupportedCertificate,
-    UnsupportedExtension,
-)
-from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
+from tls12.crypto.suites import Auth
+from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
+from tls12.handshake.client_finish import ClientKeys, after_keys
+from tls12.handshake.client_hello import ServerHelloResult
 from tls12.handshake.context import HandshakeContext
-from tls12.handshake.finished import FinishedVerified, check_finished
 from tls12.handshake.state import State
-from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
-    ClientHello,
     ClientKeyExchange,
     Finished,
     HandshakeMessage,
-    HelloRequest,
-    ServerHello,
     ServerHelloDone,
     ServerKeyExchange,
 )
 from tls12.messages.key_exchange import EcdheServerKeyExchange, encode_ecdh_client_public
-from tls12.wire.enums import TLS12_VERSION, AlertDescription, NamedGroup, SignatureScheme
-
-
-@dataclass(frozen=True)
-class ServerHelloResult:
-    """What the client knows once ServerHello has been checked."""
-
-    client_hello: ClientHello
-    server_hello: ServerHello
-    suite: CipherSuite
-    extended_master_secret: bool
-    secure_renegotiation: bool
-    alpn_protocol: bytes | None
-    server_name: str | None
-
-    @property
-    def client_random(self) -> bytes:
-        return self.client_hello.random
-
-    @property
-    def server_random(self) -> bytes:
-        return self.server_hello.random
+from tls12.wire.enums import NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -93,103 +59,6 @@ class VerifiedKeyExchange:
     group: NamedGroup
     public: bytes
     scheme: SignatureScheme
-
-
-def start(ctx: HandshakeContext, server_name: str | None) -> State:
-    """Queues the ClientHello and returns the first state."""
-    config: ClientConfig = ctx.config
-    items: list[ext.Extension] = []
-    if server_name and not _is_ip_literal(server_name):
-        items.append(ext.ServerName(server_name.rstrip(".")))
-    items.append(ext.SupportedGroups(tuple(config.groups)))
-    items.append(ext.ECPointFormats((0,)))
-    items.append(ext.SignatureAlgorithms(tuple(config.signature_schemes)))
-    if config.alpn_protocols:
-        items.append(ext.ApplicationLayerProtocols(tuple(config.alpn_protocols)))
-    if config.extended_master_secret:
-        items.append(ext.ExtendedMasterSecret())
-    items.append(ext.RenegotiationInfo(b""))
-    suites = tuple(s.id for s in config.cipher_suites)
-    hello = ClientHello(
-        random=os.urandom(32),
-        cipher_suites=suites,
-        session_id=b"",
-        extensions=ext.Extensions(tuple(items)),
-    )
-    ctx.send(hello, server_name=server_name, suites=len(suites))
-    ctx.flush()
-    return ExpectServerHello(ctx, hello, server_name)
-
-
-def _is_ip_literal(name: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
-class ExpectServerHello(State):
-    def __init__(self, ctx: HandshakeContext, hello: ClientHello, server_name: str | None) -> None:
-        super().__init__(ctx)
-        self.hello = hello
-        self.server_name = server_name
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if not isinstance(msg, ServerHello):
-            return super().handle(msg, raw)
-        result = self._check(msg)
-        self.ctx.received(
-            msg,
-            raw,
-            suite=result.suite.name,
-            alpn=result.alpn_protocol.decode() if result.alpn_protocol else None,
-            extended_master_secret=result.extended_master_secret,
-        )
-        return ExpectServerCertificate(self.ctx, result)
-
-    def _check(self, sh: ServerHello) -> ServerHelloResult:
-        config: ClientConfig = self.ctx.config
-        if sh.version != TLS12_VERSION:
-            raise ProtocolVersionError(
-                f"server chose protocol version {sh.version:#06x}; only TLS 1.2 is supported"
-            )
-        if sh.cipher_suite not in self.hello.cipher_suites or sh.cipher_suite not in BY_ID:
-            raise IllegalParameter(f"server chose cipher suite {sh.cipher_suite:#06x}, not offered")
-        if sh.compression_method != 0:
-            raise IllegalParameter("server chose a compression method we did not offer")
-        offered = set(self.hello.extensions.types)
-        for et in sh.extensions.types:
-            if et not in offered:
-                raise UnsupportedExtension(f"server sent extension {et:#x} that we did not offer")
-        ri = sh.extensions.get(ext.RenegotiationInfo)
-        if ri is not None and ri.renegotiated_connection:
-            raise HandshakeFailure("server's renegotiation_info is not empty on a new connection")
-        if ri is None and not config.allow_legacy_renegotiation_peer:
-            raise HandshakeFailure(
-                "server does not support secure renegotiation (RFC 5746); "
-                "set allow_legacy_renegotiation_peer=True to connect anyway"
-            )
-        ems = sh.extensions.has(ext.ExtendedMasterSecret)
-        if config.require_extended_master_secret and not ems:
-            raise HandshakeFailure("server does not support the extended master secret (RFC 7627)")
-        alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
-        protocol = None
-        if alpn is not None:
-            if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
-                raise IllegalParameter("server's ALPN answer is not one protocol that we offered")
-            protocol = alpn.protocols[0]
-        return ServerHelloResult(
-            client_hello=self.hello,
-            server_hello=sh,
-            suite=BY_ID[sh.cipher_suite],
-            extended_master_secret=ems,
-            secure_renegotiation=ri is not None,
-            alpn_protocol=protocol,
-            server_name=self.server_name,
-        )
 
 
 class ExpectServerCertificate(State):
@@ -283,7 +152,10 @@ class ExpectServerHelloDone(State):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
         master = self._send_client_flight()
-        return ExpectChangeCipherSpec(self.ctx, self.hello, self.identity, self.kx, master)
+        keys = ClientKeys(
+            self.hello, master, None, self.identity.certificates, self.kx.group, self.kx.scheme
+        )
+        return after_keys(self.ctx, keys)
 
     def _send_client_flight(self) -> bytes:
         ctx, hello = self.ctx, self.hello
@@ -311,74 +183,3 @@ class ExpectServerHelloDone(State):
         ctx.send(Finished(ctx.finished_data(suite, master, from_client=True)))
         ctx.flush()
         return master
-
-
-class ExpectChangeCipherSpec(State):
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        hello: ServerHelloResult,
-        identity: ServerIdentity,
-        kx: VerifiedKeyExchange,
-        master: bytes,
-    ) -> None:
-        super().__init__(ctx)
-        self.hello, self.identity, self.kx, self.master = hello, identity, kx, master
-
-    def handle_change_cipher_spec(self) -> State:
-        self.ctx.note_change_cipher_spec_received()
-        return ExpectFinished(self.ctx, self.hello, self.identity, self.kx, self.master)
-
-
-class ExpectFinished(State):
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        hello: ServerHelloResult,
-        identity: ServerIdentity,
-        kx: VerifiedKeyExchange,
-        master: bytes,
-    ) -> None:
-        super().__init__(ctx)
-        self.hello, self.identity, self.kx, self.master = hello, identity, kx, master
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if not isinstance(msg, Finished):
-            return super().handle(msg, raw)
-        proof = check_finished(self.ctx, self.hello.suite, self.master, msg, from_client=False)
-        self.ctx.received(msg, raw)
-        negotiated = Negotiated(
-            version="TLSv1.2",
-            cipher_suite=self.hello.suite,
-            group=self.kx.group,
-            signature_scheme=self.kx.scheme,
-            alpn_protocol=self.hello.alpn_protocol.decode() if self.hello.alpn_protocol else None,
-            server_name=self.hello.server_name,
-            extended_master_secret=self.hello.extended_master_secret,
-            secure_renegotiation=self.hello.secure_renegotiation,
-            resumed=False,
-            session_id=self.hello.server_hello.session_id,
-            peer_certificates=self.identity.certificates,
-        )
-        self.ctx.events.append(HandshakeComplete(negotiated))
-        return ClientConnected(self.ctx, negotiated, proof)
-
-
-class ClientConnected(State):
-    connected = True
-
-    def __init__(
-        self, ctx: HandshakeContext, negotiated: Negotiated, proof: FinishedVerified
-    ) -> None:
-        super().__init__(ctx)
-        self.negotiated = negotiated
-        self.proof = proof
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if isinstance(msg, HelloRequest):
-            # RFC 5246 §7.4.1.1: a client that does not want to renegotiate may answer with a
-            # no_renegotiation warning; the connection goes on with the current keys.
-            self.ctx.send_warning(AlertDescription.no_renegotiation)
-            self.ctx.events.append(RenegotiationRefused())
-            return self
-        return super().handle(msg, raw)

@@ -1,7 +1,9 @@
-"""The server side of the full handshake, one class per state (RFC 5246 §7.3, figure 1).
+"""The server's handshake states, one class per state (RFC 5246 §7.3, figures 1 and 2).
 
 Transitions (message received → next state):
 
+    ExpectClientHello        --ClientHello, resumable session-->  ExpectChangeCipherSpec
+                             (sends ServerHello [NewSessionTicket] ChangeCipherSpec Finished)
     ExpectClientHello        --ClientHello-->        ExpectClientCertificate (asked for one)
                                                      | ExpectClientKeyExchange
                              (sends ServerHello Certificate ServerKeyExchange
@@ -12,73 +14,70 @@ Transitions (message received → next state):
     ExpectCertificateVerify  --CertificateVerify-->  ExpectChangeCipherSpec
     ExpectChangeCipherSpec   --ChangeCipherSpec-->   ExpectFinished
     ExpectFinished           --Finished-->           ServerConnected
-                             (sends ChangeCipherSpec Finished)
+                             (full handshake: sends [NewSessionTicket] ChangeCipherSpec Finished)
     ServerConnected          --ClientHello-->        ServerConnected (no_renegotiation warning)
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from tls12.config import CertifiedKey, ClientAuth, ServerConfig
+from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto import prf, signatures
 from tls12.crypto.kx import EcdheKeyShare
-from tls12.crypto.suites import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, CipherSuite, suite_name
-from tls12.errors import HandshakeFailure, IllegalParameter, ProtocolVersionError, UnexpectedMessage
+from tls12.crypto.suites import CipherSuite
+from tls12.errors import HandshakeFailure, IllegalParameter, UnexpectedMessage
 from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
-from tls12.handshake import negotiate
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.finished import FinishedVerified, check_finished
+from tls12.handshake.resumption import Resumption, find_resumable
+from tls12.handshake.server_hello import (
+    FullChoice,
+    HelloFacts,
+    choose_full,
+    read_client_hello,
+    send_full_flight,
+    server_hello_extensions,
+)
 from tls12.handshake.state import State
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
-    CertificateRequest,
     CertificateVerify,
     ClientHello,
     ClientKeyExchange,
     Finished,
     HandshakeMessage,
+    NewSessionTicket,
     ServerHello,
-    ServerHelloDone,
-    ServerKeyExchange,
 )
-from tls12.messages.key_exchange import (
-    DigitallySigned,
-    EcdheServerKeyExchange,
-    decode_ecdh_client_public,
-)
-from tls12.wire.enums import (
-    TLS12_VERSION,
-    AlertDescription,
-    ClientCertificateType,
-    NamedGroup,
-    SignatureScheme,
-)
+from tls12.messages.key_exchange import decode_ecdh_client_public
+from tls12.sessions import Session
+from tls12.wire.enums import AlertDescription, SignatureScheme
 
 
 @dataclass(frozen=True)
-class ServerAgreement:
-    """What the server decided from the ClientHello."""
+class ClientIdentity:
+    """A client chain that was validated against client_trust."""
 
-    client_hello: ClientHello
-    server_random: bytes
-    session_id: bytes
+    certificates: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True)
+class ServerKeys:
+    """What the server knows once the master secret is fixed."""
+
+    facts: HelloFacts
     suite: CipherSuite
-    certified: CertifiedKey
-    scheme: SignatureScheme
-    group: NamedGroup
-    extended_master_secret: bool
-    secure_renegotiation: bool
-    alpn_protocol: bytes | None
-    server_name: str | None
-
-    @property
-    def client_random(self) -> bytes:
-        return self.client_hello.random
+    session_id: bytes
+    master: bytes
+    client: ClientIdentity | None
+    full: FullChoice | None
+    """The full handshake's choices; None when a session is being resumed."""
+    resumed: Resumption | None
 
 
 class ExpectClientHello(State):
@@ -89,153 +88,55 @@ class ExpectClientHello(State):
         self.ctx.received(
             msg, raw, server_name=sni.host_name if sni else None, suites=len(msg.cipher_suites)
         )
-        agreed = agree(self.ctx.config, msg)
-        share = send_server_flight(self.ctx, agreed)
-        if self.ctx.config.client_auth is not ClientAuth.NONE:
-            return ExpectClientCertificate(self.ctx, agreed, share)
-        return ExpectClientKeyExchange(self.ctx, agreed, share, None)
+        config: ServerConfig = self.ctx.config
+        facts = read_client_hello(config, msg)
+        resumption = find_resumable(config, facts)
+        if resumption is not None:
+            return self._resume(facts, resumption)
+        choice = choose_full(config, facts)
+        share = send_full_flight(self.ctx, facts, choice)
+        if config.client_auth is not ClientAuth.NONE:
+            return ExpectClientCertificate(self.ctx, facts, choice, share)
+        return ExpectClientKeyExchange(self.ctx, facts, choice, share, None)
 
-
-def agree(config: ServerConfig, ch: ClientHello) -> ServerAgreement:
-    """Checks the ClientHello and picks every parameter of the handshake."""
-    if ch.version < TLS12_VERSION:
-        raise ProtocolVersionError(
-            f"client offers at most version {ch.version:#06x}; only TLS 1.2 is supported"
+    def _resume(self, facts: HelloFacts, resumption: Resumption) -> State:
+        """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
+        ctx, session = self.ctx, resumption.session
+        ch = facts.client_hello
+        hello = ServerHello(
+            random=facts.server_random,
+            cipher_suite=resumption.suite.id,
+            session_id=ch.session_id,
+            extensions=server_hello_extensions(
+                facts, ems=session.extended_master_secret, ticket=False
+            ),
         )
-    if 0 not in ch.compression_methods:
-        raise IllegalParameter("client does not offer the null compression method")
-    exts = ch.extensions
-    ri = exts.get(ext.RenegotiationInfo)
-    if ri is not None and ri.renegotiated_connection:
-        raise HandshakeFailure("client's renegotiation_info is not empty on a new connection")
-    secure_renegotiation = ri is not None or TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
-    formats = exts.get(ext.ECPointFormats)
-    if formats is not None and 0 not in formats.formats:
-        raise IllegalParameter("client's ec_point_formats does not include uncompressed")
-    ems = exts.has(ext.ExtendedMasterSecret) and config.extended_master_secret
-    if config.require_extended_master_secret and not ems:
-        raise HandshakeFailure("client does not support the extended master secret (RFC 7627)")
-    sni = exts.get(ext.ServerName)
-    server_name = sni.host_name if sni else None
-    alpn_ext = exts.get(ext.ApplicationLayerProtocols)
-    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn_protocols)
-    groups_ext = exts.get(ext.SupportedGroups)
-    group = negotiate.choose_group(groups_ext.groups if groups_ext else None, config.groups)
-    sig_ext = exts.get(ext.SignatureAlgorithms)
-    client_schemes = sig_ext.schemes if sig_ext else None
-    candidates = config.certificates_for(server_name)
-
-    picks: dict[int, tuple[CertifiedKey, SignatureScheme]] = {}
-
-    def usable(suite: CipherSuite) -> bool:
-        if group is None:
-            return False
-        for certified in candidates:
-            if certified.auth is not suite.auth:
-                continue
-            try:
-                scheme = signatures.choose_scheme(
-                    certified.key, client_schemes, config.signature_schemes
-                )
-            except HandshakeFailure:
-                continue
-            picks[suite.id] = (certified, scheme)
-            return True
-        return False
-
-    suite = negotiate.choose_suite(
-        ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
-    )
-    if suite is None:
-        offered = ", ".join(suite_name(s) for s in ch.cipher_suites[:12])
-        reason = "no group in common" if group is None else "no cipher suite in common"
-        raise HandshakeFailure(
-            f"{reason} with the client (client offered {offered}); "
-            "a wider cipher_suites/groups configuration may allow it"
+        ctx.send(
+            hello,
+            suite=resumption.suite.name,
+            resumed="ticket" if resumption.by_ticket else "session id",
         )
-    certified, scheme = picks[suite.id]
-    return ServerAgreement(
-        client_hello=ch,
-        server_random=os.urandom(32),
-        session_id=os.urandom(32),
-        suite=suite,
-        certified=certified,
-        scheme=scheme,
-        group=group,  # type: ignore[arg-type]
-        extended_master_secret=ems,
-        secure_renegotiation=secure_renegotiation,
-        alpn_protocol=alpn,
-        server_name=server_name,
-    )
-
-
-def send_server_flight(ctx: HandshakeContext, agreed: ServerAgreement) -> EcdheKeyShare:
-    """ServerHello, Certificate, ServerKeyExchange, [CertificateRequest], ServerHelloDone."""
-    config: ServerConfig = ctx.config
-    ch = agreed.client_hello
-    items: list[ext.Extension] = []
-    if agreed.secure_renegotiation:
-        items.append(ext.RenegotiationInfo(b""))
-    if agreed.extended_master_secret:
-        items.append(ext.ExtendedMasterSecret())
-    if agreed.server_name is not None:
-        items.append(ext.ServerName(None))
-    if ch.extensions.has(ext.ECPointFormats):
-        items.append(ext.ECPointFormats((0,)))
-    if agreed.alpn_protocol is not None:
-        items.append(ext.ApplicationLayerProtocols((agreed.alpn_protocol,)))
-    hello = ServerHello(
-        random=agreed.server_random,
-        cipher_suite=agreed.suite.id,
-        session_id=agreed.session_id,
-        extensions=ext.Extensions(tuple(items)),
-    )
-    alpn = agreed.alpn_protocol.decode(errors="replace") if agreed.alpn_protocol else None
-    ctx.send(
-        hello,
-        suite=agreed.suite.name,
-        alpn=alpn,
-        extended_master_secret=agreed.extended_master_secret,
-    )
-    from tls12.verify import describe
-
-    ctx.send(
-        Certificate(agreed.certified.chain_der),
-        certificates=len(agreed.certified.chain),
-        subject=describe(agreed.certified.chain[0]),
-    )
-    share = EcdheKeyShare(agreed.group)
-    params = EcdheServerKeyExchange.encode_params(agreed.group, share.public)
-    signed = agreed.client_random + agreed.server_random + params
-    signature = signatures.sign(agreed.certified.key, agreed.scheme, signed)
-    ske = EcdheServerKeyExchange(
-        agreed.group, share.public, DigitallySigned(agreed.scheme, signature)
-    )
-    ctx.send(ServerKeyExchange(ske.encode()), group=agreed.group.name, signature=agreed.scheme.name)
-    if config.client_auth is not ClientAuth.NONE:
-        names = tuple(config.client_trust.subjects_der) if config.send_ca_names else ()  # type: ignore[union-attr]
-        request = CertificateRequest(
-            certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.signature_schemes),
-            certificate_authorities=names,
+        ctx.install_pending_keys(
+            resumption.suite, session.master_secret, facts.client_random, facts.server_random
         )
-        ctx.send(request, authorities=len(names))
-    ctx.send(ServerHelloDone())
-    ctx.flush()
-    return share
-
-
-@dataclass(frozen=True)
-class ClientIdentity:
-    """A client chain that was validated against client_trust."""
-
-    certificates: tuple[x509.Certificate, ...]
+        ctx.send_change_cipher_spec()
+        ctx.send(Finished(ctx.finished_data(resumption.suite, session.master_secret, False)))
+        ctx.flush()
+        client = None
+        if session.peer_certificates_der:
+            client = ClientIdentity(session.peer_certificates)
+        keys = ServerKeys(
+            facts, resumption.suite, ch.session_id, session.master_secret, client, None, resumption
+        )
+        return ExpectChangeCipherSpec(ctx, keys)
 
 
 class ExpectClientCertificate(State):
-    def __init__(self, ctx: HandshakeContext, agreed: ServerAgreement, share: EcdheKeyShare):
+    def __init__(
+        self, ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice, share: EcdheKeyShare
+    ) -> None:
         super().__init__(ctx)
-        self.agreed, self.share = agreed, share
+        self.facts, self.choice, self.share = facts, choice, share
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, Certificate):
@@ -245,51 +146,56 @@ class ExpectClientCertificate(State):
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
                 raise HandshakeFailure("the client sent no certificate, but one is required")
-            return ExpectClientKeyExchange(self.ctx, self.agreed, self.share, None)
+            return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, None)
         from tls12.verify import describe, verify_client_chain
 
-        chain = verify_client_chain(msg.certificate_list, config.client_trust)  # type: ignore[arg-type]
+        trust = config.client_trust
+        if trust is None:  # ServerConfig refuses client_auth without client_trust
+            raise HandshakeFailure("no trust anchors are configured for client certificates")
+        chain = verify_client_chain(msg.certificate_list, trust)
         self.ctx.trace.entries[-1].details["subject"] = describe(chain[0])
         identity = ClientIdentity(tuple(chain))
-        return ExpectClientKeyExchange(self.ctx, self.agreed, self.share, identity)
+        return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, identity)
 
 
 class ExpectClientKeyExchange(State):
     def __init__(
         self,
         ctx: HandshakeContext,
-        agreed: ServerAgreement,
+        facts: HelloFacts,
+        choice: FullChoice,
         share: EcdheKeyShare,
         client: ClientIdentity | None,
     ) -> None:
         super().__init__(ctx)
-        self.agreed, self.share, self.client = agreed, share, client
+        self.facts, self.choice, self.share, self.client = facts, choice, share, client
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ClientKeyExchange):
             return super().handle(msg, raw)
-        agreed, suite = self.agreed, self.agreed.suite
+        facts, suite = self.facts, self.choice.suite
         premaster = self.share.exchange(decode_ecdh_client_public(msg.body))
         self.ctx.received(msg, raw)
-        if agreed.extended_master_secret:
+        if facts.extended_master_secret:
             session_hash = self.ctx.transcript.digest(suite.prf_hash)
             master = prf.extended_master_secret(suite.prf_hash, premaster, session_hash)
         else:
             master = prf.master_secret(
-                suite.prf_hash, premaster, agreed.client_random, agreed.server_random
+                suite.prf_hash, premaster, facts.client_random, facts.server_random
             )
-        self.ctx.install_pending_keys(suite, master, agreed.client_random, agreed.server_random)
+        self.ctx.install_pending_keys(suite, master, facts.client_random, facts.server_random)
+        keys = ServerKeys(
+            facts, suite, self.choice.session_id, master, self.client, self.choice, None
+        )
         if self.client is not None:
-            return ExpectCertificateVerify(self.ctx, agreed, master, self.client)
-        return ExpectChangeCipherSpec(self.ctx, agreed, master, None)
+            return ExpectCertificateVerify(self.ctx, keys, self.client)
+        return ExpectChangeCipherSpec(self.ctx, keys)
 
 
 class ExpectCertificateVerify(State):
-    def __init__(
-        self, ctx: HandshakeContext, agreed: ServerAgreement, master: bytes, client: ClientIdentity
-    ) -> None:
+    def __init__(self, ctx: HandshakeContext, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
-        self.agreed, self.master, self.client = agreed, master, client
+        self.keys, self.client = keys, client
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, CertificateVerify):
@@ -300,71 +206,95 @@ class ExpectCertificateVerify(State):
         key = self.client.certificates[0].public_key()
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
         self.ctx.received(msg, raw, signature=scheme.name)
-        return ExpectChangeCipherSpec(self.ctx, self.agreed, self.master, self.client)
+        return ExpectChangeCipherSpec(self.ctx, self.keys)
 
 
 class ExpectChangeCipherSpec(State):
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        agreed: ServerAgreement,
-        master: bytes,
-        client: ClientIdentity | None,
-    ) -> None:
+    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
         super().__init__(ctx)
-        self.agreed, self.master, self.client = agreed, master, client
+        self.keys = keys
 
     def handle_change_cipher_spec(self) -> State:
         self.ctx.note_change_cipher_spec_received()
-        return ExpectFinished(self.ctx, self.agreed, self.master, self.client)
+        return ExpectFinished(self.ctx, self.keys)
 
 
 class ExpectFinished(State):
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        agreed: ServerAgreement,
-        master: bytes,
-        client: ClientIdentity | None,
-    ) -> None:
+    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
         super().__init__(ctx)
-        self.agreed, self.master, self.client = agreed, master, client
+        self.keys = keys
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, Finished):
             return super().handle(msg, raw)
-        agreed, ctx = self.agreed, self.ctx
-        proof = check_finished(ctx, agreed.suite, self.master, msg, from_client=True)
+        keys, ctx = self.keys, self.ctx
+        config: ServerConfig = ctx.config
+        proof = check_finished(ctx, keys.suite, keys.master, msg, from_client=True)
         ctx.received(msg, raw)
-        ctx.send_change_cipher_spec()
-        ctx.send(Finished(ctx.finished_data(agreed.suite, self.master, from_client=False)))
-        ctx.flush()
+        if keys.resumed is not None:
+            session = keys.resumed.session
+        else:
+            session = self._new_session()
+            if keys.facts.wants_ticket and config.ticket_keys is not None:
+                ticket = config.ticket_keys.seal(session)
+                ctx.send(
+                    NewSessionTicket(config.session_lifetime, ticket),
+                    lifetime_hint=config.session_lifetime,
+                )
+            elif config.session_store is not None:
+                config.session_store.put(keys.session_id, session)
+            ctx.send_change_cipher_spec()
+            ctx.send(Finished(ctx.finished_data(keys.suite, keys.master, from_client=False)))
+            ctx.flush()
+        full = keys.full
+        facts = keys.facts
         negotiated = Negotiated(
             version="TLSv1.2",
-            cipher_suite=agreed.suite,
-            group=agreed.group,
-            signature_scheme=agreed.scheme,
-            alpn_protocol=agreed.alpn_protocol.decode() if agreed.alpn_protocol else None,
-            server_name=agreed.server_name,
-            extended_master_secret=agreed.extended_master_secret,
-            secure_renegotiation=agreed.secure_renegotiation,
-            resumed=False,
-            session_id=agreed.session_id,
-            peer_certificates=self.client.certificates if self.client else (),
+            cipher_suite=keys.suite,
+            group=full.group if full else None,
+            signature_scheme=full.scheme if full else None,
+            alpn_protocol=facts.alpn_protocol.decode() if facts.alpn_protocol else None,
+            server_name=facts.server_name,
+            extended_master_secret=session.extended_master_secret,
+            secure_renegotiation=facts.secure_renegotiation,
+            resumed=keys.resumed is not None,
+            session_id=keys.session_id,
+            peer_certificates=keys.client.certificates if keys.client else (),
         )
         ctx.events.append(HandshakeComplete(negotiated))
-        return ServerConnected(ctx, negotiated, proof)
+        return ServerConnected(ctx, negotiated, proof, session)
+
+    def _new_session(self) -> Session:
+        keys, config = self.keys, self.ctx.config
+        certs = keys.client.certificates if keys.client else ()
+        alpn = keys.facts.alpn_protocol
+        return Session(
+            session_id=keys.session_id,
+            cipher_suite=keys.suite.id,
+            master_secret=keys.master,
+            extended_master_secret=keys.facts.extended_master_secret,
+            server_name=keys.facts.server_name,
+            alpn_protocol=alpn.decode(errors="replace") if alpn else None,
+            peer_certificates_der=tuple(c.public_bytes(Encoding.DER) for c in certs),
+            created=config.clock(),
+            lifetime=config.session_lifetime,
+        )
 
 
 class ServerConnected(State):
     connected = True
 
     def __init__(
-        self, ctx: HandshakeContext, negotiated: Negotiated, proof: FinishedVerified
+        self,
+        ctx: HandshakeContext,
+        negotiated: Negotiated,
+        proof: FinishedVerified,
+        session: Session,
     ) -> None:
         super().__init__(ctx)
         self.negotiated = negotiated
         self.proof = proof
+        self.session = session
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if isinstance(msg, ClientHello):

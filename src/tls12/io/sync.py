@@ -42,7 +42,7 @@ class TLSSocket:
         self.connection.start()
         self._flush()
         while not self.connection.handshake_complete:
-            if not self._pump():
+            if not self._pump() and not self.connection.handshake_complete:
                 raise TruncationError("the peer closed the connection during the handshake")
 
     def _flush(self) -> None:

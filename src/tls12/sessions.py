@@ -1,0 +1,191 @@
+"""Sessions: what a completed handshake leaves behind so a later one can be abbreviated.
+
+A ``Session`` holds the master secret, so its byte form (``to_bytes``) is a secret: store it
+as you would a private key. Servers keep sessions in a ``ServerSessionStore`` (the default is
+``InMemorySessionStore``: bounded, expiring, thread-safe) or seal them into tickets
+(``tls12.tickets``); clients keep them in a ``ClientSessionCache`` or pass them explicitly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from cryptography import x509
+
+from tls12.crypto.suites import BY_ID, CipherSuite
+from tls12.errors import DecodeError
+from tls12.wire.reader import Reader
+from tls12.wire.writer import Writer
+
+FORMAT_VERSION = 1
+MASTER_SECRET_LEN = 48
+DEFAULT_LIFETIME = 7200  # seconds; RFC 5246 suggests at most 24 hours
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A resumable TLS 1.2 session (RFC 5246 §7.3, RFC 5077)."""
+
+    session_id: bytes
+    cipher_suite: int
+    master_secret: bytes = field(repr=False)
+    extended_master_secret: bool
+    server_name: str | None = None
+    alpn_protocol: str | None = None
+    peer_certificates_der: tuple[bytes, ...] = field(default=(), repr=False)
+    created: float = 0.0
+    lifetime: int = DEFAULT_LIFETIME
+    ticket: bytes = field(default=b"", repr=False)
+    """The server's ticket (client side only); empty for session-ID resumption."""
+
+    @property
+    def suite(self) -> CipherSuite | None:
+        return BY_ID.get(self.cipher_suite)
+
+    def expired(self, now: float) -> bool:
+        return now >= self.created + self.lifetime or now < self.created - 60
+
+    @property
+    def peer_certificates(self) -> tuple[x509.Certificate, ...]:
+        return tuple(x509.load_der_x509_certificate(d) for d in self.peer_certificates_der)
+
+    def with_ticket(self, ticket: bytes, lifetime_hint: int) -> Session:
+        lifetime = min(self.lifetime, lifetime_hint) if lifetime_hint else self.lifetime
+        return replace(self, ticket=ticket, lifetime=lifetime)
+
+    # -- byte form (versioned; a secret) --------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        w.u8(FORMAT_VERSION)
+        w.u16(self.cipher_suite)
+        w.opaque8(self.session_id)
+        w.bytes(self.master_secret)
+        w.u8(1 if self.extended_master_secret else 0)
+        w.opaque16((self.server_name or "").encode("utf-8"))
+        w.opaque8((self.alpn_protocol or "").encode("utf-8"))
+        w.u64(int(self.created * 1000))
+        w.u32(self.lifetime)
+        w.opaque16(self.ticket)
+        with w.vec24():
+            for der in self.peer_certificates_der:
+                w.opaque24(der)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Session:
+        r = Reader(data, "session")
+        version = r.u8()
+        if version != FORMAT_VERSION:
+            raise DecodeError(f"session format version {version} is not supported")
+        suite = r.u16()
+        session_id = r.opaque8(0, 32, field="session_id")
+        master = r.bytes(MASTER_SECRET_LEN)
+        flags = r.u8()
+        server_name = r.opaque16(field="server_name").decode("utf-8", "replace") or None
+        alpn = r.opaque8(field="alpn").decode("utf-8", "replace") or None
+        created = r.u64() / 1000
+        lifetime = r.u32()
+        ticket = r.opaque16(field="ticket")
+        certs_r = r.vec24(field="certificates")
+        certs = []
+        while not certs_r.at_end():
+            certs.append(certs_r.opaque24(1, field="certificate"))
+        r.expect_end()
+        return cls(
+            session_id=session_id,
+            cipher_suite=suite,
+            master_secret=master,
+            extended_master_secret=bool(flags & 1),
+            server_name=server_name,
+            alpn_protocol=alpn,
+            peer_certificates_der=tuple(certs),
+            created=created,
+            lifetime=lifetime,
+            ticket=ticket,
+        )
+
+
+class ServerSessionStore(Protocol):
+    """Where a server keeps sessions by ID. Implementations must be safe across threads and
+    must never raise for a missing or unreachable entry (return None instead)."""
+
+    def get(self, session_id: bytes) -> Session | None: ...
+
+    def put(self, session_id: bytes, session: Session) -> None: ...
+
+    def delete(self, session_id: bytes) -> None: ...
+
+
+class InMemorySessionStore:
+    """A bounded LRU of sessions that also drops entries past their lifetime."""
+
+    def __init__(self, max_entries: int = 20000, clock: Clock = time.time) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[bytes, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, session_id: bytes) -> Session | None:
+        with self._lock:
+            session = self._entries.get(session_id)
+            if session is None:
+                return None
+            if session.expired(self._clock()):
+                del self._entries[session_id]
+                return None
+            self._entries.move_to_end(session_id)
+            return session
+
+    def put(self, session_id: bytes, session: Session) -> None:
+        with self._lock:
+            self._entries[session_id] = session
+            self._entries.move_to_end(session_id)
+            self._purge_expired()
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def delete(self, session_id: bytes) -> None:
+        with self._lock:
+            self._entries.pop(session_id, None)
+
+    def _purge_expired(self) -> None:
+        """Drops expired entries from the cold end (cheap: stops at the first live one)."""
+        now = self._clock()
+        while self._entries:
+            oldest_id, oldest = next(iter(self._entries.items()))
+            if not oldest.expired(now):
+                return
+            del self._entries[oldest_id]
+
+
+class ClientSessionCache:
+    """Client sessions by (server name, port): what ``connect`` resumes when given no session."""
+
+    def __init__(self, max_entries: int = 1000, clock: Clock = time.time) -> None:
+        self._store = InMemorySessionStore(max_entries, clock)
+
+    @staticmethod
+    def _key(server_name: str, port: int) -> bytes:
+        return f"{server_name.lower()}:{port}".encode()
+
+    def get(self, server_name: str, port: int) -> Session | None:
+        return self._store.get(self._key(server_name, port))
+
+    def put(self, server_name: str, port: int, session: Session) -> None:
+        self._store.put(self._key(server_name, port), session)
+
+    def delete(self, server_name: str, port: int) -> None:
+        self._store.delete(self._key(server_name, port))
