@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH = 78
+DETAIL_WIDTH = 46
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Trace:
                 lines.append(f"{label:>{WIDTH}}")
             if show_details and e.details:
                 text = ", ".join(f"{k}={v}" for k, v in e.details.items())
-                lines.append(("    " + text) if from_client else f"{text + '    ':>{WIDTH}}")
+                for part in textwrap.wrap(text, DETAIL_WIDTH):
+                    lines.append(("    " + part) if from_client else f"{part + '    ':>{WIDTH}}")
         if previous is not None:
             lines.append(_arrow(previous))
         lines.append("")

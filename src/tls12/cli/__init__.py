@@ -7,6 +7,7 @@ one clear line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="tls12: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

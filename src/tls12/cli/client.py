@@ -11,11 +11,14 @@ import argparse
 import socket
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from tls12.cli.common import parse_alpn, parse_host_port, parse_suites, status
 from tls12.config import CertifiedKey, ClientConfig
+from tls12.errors import ConfigError
 from tls12.io.sync import TLSSocket, wrap_client
+from tls12.sessions import Session
 from tls12.verify import describe
 
 
@@ -32,6 +35,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cert", help="client certificate chain (PEM), if the server asks for one")
     p.add_argument("--key", help="private key for --cert (PEM)")
     p.add_argument("--trace", action="store_true", help="print the handshake message flow")
+    p.add_argument("--sess-out", metavar="F", help="write the session to F (a secret file)")
+    p.add_argument("--sess-in", metavar="F", help="resume the session read from F")
+    p.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="connect, then reconnect 5 times resuming; print New or Reused each time",
+    )
     p.add_argument(
         "--idle-timeout",
         type=float,
@@ -56,15 +66,52 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     return ClientConfig(**kw)
 
 
-def run(args: argparse.Namespace) -> int:
+def _connect(args: argparse.Namespace, config: ClientConfig, session: Session | None) -> TLSSocket:
     host, port = parse_host_port(args.target)
-    config = config_from_args(args)
-    name = args.servername or host
     sock = socket.create_connection((host, port), timeout=args.timeout)
-    tls = wrap_client(sock, config, name)
+    tls = wrap_client(sock, config, args.servername or host, session)
     if args.trace:
         status(tls.connection.trace.render(is_client=True))
+    return tls
+
+
+def _load_session(path: str) -> Session:
+    try:
+        return Session.from_bytes(Path(path).read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"cannot read session file {path}: {exc}") from None
+
+
+def _save_session(path: str, session: Session | None) -> None:
+    if session is None:
+        return
+    p = Path(path)
+    p.write_bytes(session.to_bytes())
+    p.chmod(0o600)
+
+
+def reconnect(args: argparse.Namespace, config: ClientConfig, session: Session | None) -> int:
+    """Like ``openssl s_client -reconnect``: six connections, each resuming the last session."""
+    for _ in range(6):
+        tls = _connect(args, config, session)
+        n = tls.negotiated
+        print(f"{'Reused' if n.resumed else 'New'}, {n.version}, Cipher is {n.cipher_suite.name}")
+        session = tls.session
+        tls.unwrap().close()
+    if args.sess_out:
+        _save_session(args.sess_out, session)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    session = _load_session(args.sess_in) if args.sess_in else None
+    if args.reconnect:
+        return reconnect(args, config, session)
+    tls = _connect(args, config, session)
     report(tls)
+    if args.sess_out:
+        _save_session(args.sess_out, tls.session)
     tls.settimeout(None)
     sender = threading.Thread(target=_send_stdin, args=(tls,), daemon=True)
     sender.start()

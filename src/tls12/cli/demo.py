@@ -1,23 +1,24 @@
-"""``tls12 demo``: a full handshake on loopback with a throwaway PKI, shown as RFC 5246 draws it.
+"""``tls12 demo``: TLS 1.2 on loopback with a throwaway PKI, shown as RFC 5246 draws it.
 
-Nothing touches the disk or the network beyond 127.0.0.1: the CA and the server certificate
-are made in memory, the server runs in a thread, and the client's trace is printed.
+Three connections: a full handshake (figure 1), an abbreviated one resuming its session
+(figure 2), and one offering a session to a server that never saw it, which falls back to a
+full handshake. Nothing touches the disk or the network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
 from typing import Any
 
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.io.sync import TLSServer, TLSSocket, connect
 from tls12.pki import make_ca
+from tls12.sessions import Session
 from tls12.verify import TrustStore, describe
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run a full TLS 1.2 handshake on loopback and show it")
+    p = sub.add_parser("demo", help="run TLS 1.2 handshakes on loopback and show them")
     p.add_argument(
         "--key-type",
         choices=("ecdsa", "rsa"),
@@ -29,7 +30,42 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="the server asks for a client certificate (every optional message of figure 1)",
     )
+    p.add_argument(
+        "--no-tickets", action="store_true", help="resume by session ID instead of by ticket"
+    )
     p.set_defaults(run=run)
+
+
+def _echo(tls: TLSSocket) -> None:
+    data = tls.recv()
+    if data:
+        tls.sendall(b"echo: " + data)
+
+
+def _exchange(
+    title: str, port: int, config: ClientConfig, session: Session | None
+) -> tuple[TLSSocket, bool]:
+    print(f"=== {title} ===\n")
+    tls = connect("127.0.0.1", port, config, server_name="localhost", session=session)
+    message = b"hello over TLS 1.2"
+    tls.sendall(message)
+    reply = tls.recv()
+    tls.unwrap().close()
+    print(tls.connection.trace.render(is_client=True))
+    n = tls.negotiated
+    print()
+    print(f"  protocol             {n.version}")
+    print(f"  cipher suite         {n.cipher_suite.name}")
+    if not n.resumed:
+        print(f"  key exchange group   {n.group.name if n.group else '-'}")
+        print(f"  server signature     {n.signature_scheme.name if n.signature_scheme else '-'}")
+        print(f"  server certificate   {describe(n.peer_certificates[0])} (verified)")
+    print(f"  session              {'resumed' if n.resumed else 'new'}")
+    print(f"  ALPN                 {n.alpn_protocol}")
+    print(f"  extended master      {'yes' if n.extended_master_secret else 'no'}")
+    print(f"  secure renegotiation {'yes' if n.secure_renegotiation else 'no'}")
+    print(f"  sent {message!r}, received {reply!r}\n")
+    return tls, reply == b"echo: " + message
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,44 +76,38 @@ def run(args: argparse.Namespace) -> int:
         "certificates": [CertifiedKey(tuple(server_id.chain), server_id.key)],
         "alpn_protocols": ["http/1.1"],
     }
-    client_kw: dict[str, Any] = {"trust": trust, "alpn_protocols": ["http/1.1"]}
+    client_kw: dict[str, Any] = {
+        "trust": trust,
+        "alpn_protocols": ["http/1.1"],
+        "session_tickets": not args.no_tickets,
+    }
     if args.client_auth:
         client_id = ca.issue(["demo client"], key_type="ecdsa", client_auth=True, server_auth=False)
         server_kw.update(client_auth=ClientAuth.REQUIRED, client_trust=trust)
         client_kw["client_certificates"] = [CertifiedKey(tuple(client_id.chain), client_id.key)]
+    client_config = ClientConfig(**client_kw)
 
-    received: dict[str, bytes] = {}
-    done = threading.Event()
-
-    def echo(tls: TLSSocket) -> None:
-        data = tls.recv()
-        received["server"] = data
-        tls.sendall(b"echo: " + data)
-        done.set()
-
-    with TLSServer(ServerConfig(**server_kw), echo, "127.0.0.1", 0).start() as server:
-        print(f"tls12 demo: server listening on 127.0.0.1:{server.port}")
-        print(f"  CA: {describe(ca.cert)};  server certificate: {describe(server_id.cert)}\n")
-        tls = connect("127.0.0.1", server.port, ClientConfig(**client_kw), server_name="localhost")
-        with tls:
-            message = b"hello over TLS 1.2"
-            tls.sendall(message)
-            reply = tls.recv()
-            done.wait(5)
-            print(tls.connection.trace.render(is_client=True))
-            n = tls.negotiated
-            print("\nSummary")
-            print(f"  protocol            {n.version}")
-            print(f"  cipher suite        {n.cipher_suite.name}")
-            print(f"  key exchange group  {n.group.name if n.group else '-'}")
-            scheme = n.signature_scheme.name if n.signature_scheme else "-"
-            print(f"  server signature    {scheme}")
-            print(f"  server certificate  {describe(n.peer_certificates[0])} (verified)")
-            print(f"  ALPN                {n.alpn_protocol}")
-            print(f"  extended master     {'yes' if n.extended_master_secret else 'no'}")
-            print(f"  secure renegotiation {'yes' if n.secure_renegotiation else 'no'}")
-            print(f"  client sent         {message!r}")
-            print(f"  server replied      {reply!r}")
-    ok = reply == b"echo: " + message and received.get("server") == message
-    print("\nresult: " + ("OK" if ok else "FAILED"))
-    return 0 if ok else 1
+    print(f"tls12 demo on 127.0.0.1 — CA {describe(ca.cert)}, server {describe(server_id.cert)}\n")
+    results = []
+    with TLSServer(ServerConfig(**server_kw), _echo).start() as server:
+        first, ok = _exchange(
+            "1. full handshake (RFC 5246 figure 1)", server.port, client_config, None
+        )
+        results.append(ok and not first.session_reused)
+        second, ok = _exchange(
+            "2. abbreviated handshake resuming that session (figure 2)",
+            server.port,
+            client_config,
+            first.session,
+        )
+        results.append(ok and second.session_reused)
+    with TLSServer(ServerConfig(**server_kw), _echo).start() as fresh:
+        third, ok = _exchange(
+            "3. the same session offered to a server that never saw it: full handshake",
+            fresh.port,
+            client_config,
+            first.session,
+        )
+        results.append(ok and not third.session_reused)
+    print("result: " + ("OK" if all(results) else f"FAILED {results}"))
+    return 0 if all(results) else 1

@@ -12,8 +12,10 @@ from typing import Any
 
 from tls12.cli.common import parse_alpn, parse_suites, status
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig
-from tls12.errors import TLSError
+from tls12.errors import ConfigError, TLSError
 from tls12.io.sync import TLSServer, TLSSocket
+from tls12.sessions_redis import RedisSessionStore
+from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore, describe
 
 
@@ -30,6 +32,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--require-client-cert", action="store_true", help="insist on one")
     p.add_argument("--client-cafile", help="PEM file of CAs trusted for client certificates")
     p.add_argument("--quiet", action="store_true", help="do not log each connection")
+    p.add_argument("--no-tickets", action="store_true", help="do not issue session tickets")
+    p.add_argument(
+        "--ticket-keys",
+        metavar="F",
+        help="ticket keys shared by several servers (lines of '<name hex> <key hex>')",
+    )
+    p.add_argument(
+        "--session-store",
+        metavar="URL",
+        help="share sessions by ID through Redis: redis://HOST:PORT/DB",
+    )
     p.set_defaults(run=run)
 
 
@@ -41,6 +54,14 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
+    if args.no_tickets:
+        kw["session_tickets"] = False
+    elif args.ticket_keys:
+        kw["ticket_keys"] = TicketKeys.from_file(args.ticket_keys)
+    if args.session_store:
+        if not args.session_store.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("--session-store takes a redis:// URL")
+        kw["session_store"] = RedisSessionStore.from_url(args.session_store)
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if args.client_cafile:
@@ -57,6 +78,7 @@ def www_page(tls: TLSSocket) -> bytes:
         f"Group: {n.group.name if n.group else '-'}",
         f"ALPN: {n.alpn_protocol or '-'}",
         f"Extended master secret: {'yes' if n.extended_master_secret else 'no'}",
+        f"Session: {'Reused' if n.resumed else 'New'}, id {n.session_id.hex()[:16]}...",
     ]
     if n.peer_certificates:
         lines.append(f"Client certificate: {describe(n.peer_certificates[0])}")

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
 from tls12.config import CertifiedKey, ClientConfig
 from tls12.crypto import signatures
 from tls12.crypto.suites import Auth
@@ -83,5 +80,6 @@ def send_client_certificate(
 
 
 def _subject(chosen: CertifiedKey) -> str:
-    cert: x509.Certificate = chosen.chain[0]
-    return cert.subject.rfc4514_string() or cert.public_bytes(serialization.Encoding.DER)[:8].hex()
+    from tls12.verify import describe
+
+    return describe(chosen.chain[0])

@@ -20,6 +20,7 @@ from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.sessions import Session
 
 RECV_SIZE = 65536
 
@@ -97,6 +98,16 @@ class TLSSocket:
     def selected_alpn_protocol(self) -> str | None:
         n = self.connection.negotiated
         return n.alpn_protocol if n else None
+
+    @property
+    def session(self) -> Session | None:
+        """The session to resume this connection later (a secret: it holds keys)."""
+        return self.connection.session
+
+    @property
+    def session_reused(self) -> bool:
+        n = self.connection.negotiated
+        return bool(n and n.resumed)
 
     @property
     def peer_certificates(self) -> tuple[x509.Certificate, ...]:
@@ -225,9 +236,13 @@ class _TLSRawIO(io.RawIOBase):
 
 
 def wrap_client(
-    sock: socket.socket, config: ClientConfig, server_name: str | None = None
+    sock: socket.socket,
+    config: ClientConfig,
+    server_name: str | None = None,
+    session: Session | None = None,
 ) -> TLSSocket:
-    tls = TLSSocket(sock, ClientConnection(config, server_name))
+    """Completes a client handshake on a connected socket, offering ``session`` if given."""
+    tls = TLSSocket(sock, ClientConnection(config, server_name, session))
     try:
         tls.do_handshake()
     except BaseException:
@@ -252,13 +267,25 @@ def connect(
     config: ClientConfig | None = None,
     *,
     server_name: str | None = None,
+    session: Session | None = None,
     timeout: float | None = 30.0,
 ) -> TLSSocket:
     """Opens a TCP connection and completes the handshake. ``server_name`` defaults to
-    ``host`` (used for SNI when it is a DNS name, and for certificate name checks)."""
+    ``host`` (used for SNI when it is a DNS name, and for certificate name checks).
+
+    ``session`` (from an earlier ``TLSSocket.session``) is offered for resumption; without
+    one, the config's ``session_cache`` is asked, and the new session is kept there.
+    """
     config = config if config is not None else ClientConfig()
+    name = server_name if server_name is not None else host
+    cache = config.session_cache
+    if session is None and cache is not None:
+        session = cache.get(name, port)
     sock = socket.create_connection((host, port), timeout=timeout)
-    return wrap_client(sock, config, server_name if server_name is not None else host)
+    tls = wrap_client(sock, config, name, session)
+    if cache is not None and tls.session is not None:
+        cache.put(name, port, tls.session)
+    return tls
 
 
 Handler = Callable[[TLSSocket], None]
