@@ -1,0 +1,143 @@
+"""Sessions: the byte form, expiry, and the bounded in-memory stores."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tls12.errors import DecodeError
+from tls12.sessions import ClientSessionCache, InMemorySessionStore, Session
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_session(sid: bytes | None = None, created: float = 1_000_000.0, lifetime: int = 100):
+    return Session(
+        session_id=sid if sid is not None else os.urandom(32),
+        cipher_suite=0xC02F,
+        master_secret=os.urandom(48),
+        extended_master_secret=True,
+        server_name="localhost",
+        alpn_protocol="h2",
+        created=created,
+        lifetime=lifetime,
+    )
+
+
+@given(
+    sid=st.binary(max_size=32),
+    suite=st.integers(0, 0xFFFF),
+    master=st.binary(min_size=48, max_size=48),
+    ems=st.booleans(),
+    name=st.one_of(st.none(), st.text(min_size=1, max_size=50)),
+    alpn=st.one_of(st.none(), st.text(min_size=1, max_size=20)),
+    certs=st.lists(st.binary(min_size=1, max_size=300), max_size=3),
+    created=st.integers(0, 2**40).map(lambda ms: ms / 1000),
+    lifetime=st.integers(0, 2**32 - 1),
+    ticket=st.binary(max_size=500),
+)
+def test_session_bytes_round_trip(
+    sid, suite, master, ems, name, alpn, certs, created, lifetime, ticket
+):
+    s = Session(sid, suite, master, ems, name, alpn, tuple(certs), created, lifetime, ticket)
+    assert Session.from_bytes(s.to_bytes()) == s
+
+
+def test_session_bytes_reject_other_version_and_garbage():
+    data = make_session().to_bytes()
+    with pytest.raises(DecodeError, match="version"):
+        Session.from_bytes(b"\x09" + data[1:])
+    with pytest.raises(DecodeError):
+        Session.from_bytes(data[:-1])
+    with pytest.raises(DecodeError):
+        Session.from_bytes(data + b"\x00")
+
+
+def test_session_repr_hides_the_master_secret():
+    s = make_session()
+    assert s.master_secret.hex() not in repr(s)
+    assert " master_secret=" not in repr(s)
+
+
+def test_expiry():
+    s = make_session(created=1000.0, lifetime=100)
+    assert not s.expired(1000.0)
+    assert not s.expired(1099.9)
+    assert s.expired(1100.0)
+    assert s.expired(500.0), "a session from the future (clock moved back a lot) is not trusted"
+
+
+def test_store_holds_its_bound_under_many_sessions():
+    clock = FakeClock()
+    store = InMemorySessionStore(max_entries=100, clock=clock)
+    ids = [os.urandom(32) for _ in range(5000)]
+    for sid in ids:
+        store.put(sid, make_session(sid, created=clock.now))
+    assert len(store) == 100
+    assert store.get(ids[0]) is None
+    assert store.get(ids[-1]) is not None
+
+
+def test_store_is_lru():
+    clock = FakeClock()
+    store = InMemorySessionStore(max_entries=2, clock=clock)
+    a, b, c = (make_session(created=clock.now) for _ in range(3))
+    store.put(a.session_id, a)
+    store.put(b.session_id, b)
+    assert store.get(a.session_id) == a  # a is now the most recently used
+    store.put(c.session_id, c)
+    assert store.get(b.session_id) is None
+    assert store.get(a.session_id) == a
+
+
+def test_store_drops_expired_entries():
+    clock = FakeClock(1000.0)
+    store = InMemorySessionStore(max_entries=1000, clock=clock)
+    old = [make_session(created=1000.0, lifetime=10) for _ in range(50)]
+    for s in old:
+        store.put(s.session_id, s)
+    clock.now = 1011.0
+    assert store.get(old[-1].session_id) is None
+    fresh = make_session(created=clock.now, lifetime=10)
+    store.put(fresh.session_id, fresh)
+    assert len(store) == 1, "expired entries are purged when new ones arrive"
+
+
+def test_store_delete_and_threads():
+    clock = FakeClock()
+    store = InMemorySessionStore(max_entries=500, clock=clock)
+
+    def worker() -> None:
+        for _ in range(500):
+            s = make_session(created=clock.now)
+            store.put(s.session_id, s)
+            assert store.get(s.session_id) in (s, None)
+            store.delete(s.session_id)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store) == 0
+
+
+def test_client_cache_keys_by_name_and_port():
+    clock = FakeClock()
+    cache = ClientSessionCache(clock=clock)
+    s = make_session(created=clock.now)
+    cache.put("Example.COM", 443, s)
+    assert cache.get("example.com", 443) == s
+    assert cache.get("example.com", 8443) is None
+    cache.delete("example.com", 443)
+    assert cache.get("example.com", 443) is None
