@@ -1,0 +1,185 @@
+"""A fleet: session resumption across server processes through a real Redis server.
+
+Starts ``redis-server`` (Debian package redis-server) and two ``tls12 server`` processes that
+share it (session IDs) and a ticket key file (tickets). A client that completed a full handshake
+on one server resumes on the other. With Redis stopped, connections still complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tls_support import pki
+
+from tls12.io.sync import connect
+from tls12.sessions import Session
+from tls12.sessions_redis import RedisSessionStore
+from tls12.tickets import TicketKey, TicketKeys
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited early with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{what} did not listen on {port} within {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextlib.contextmanager
+def redis_server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise AssertionError("redis-server is not installed (Debian package redis-server)")
+    port = free_port()
+    with open(tmp_path / f"redis-{port}.log", "wb") as log:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            wait_listening(port, proc, "redis-server")
+            yield port, proc
+        finally:
+            stop(proc)
+
+
+@contextlib.contextmanager
+def tls12_server(tmp_path: Path, *extra: str) -> Iterator[tuple[int, Path]]:
+    paths = pki().write(tmp_path)
+    port = free_port()
+    err_path = tmp_path / f"tls12-server-{port}.stderr"
+    args = [
+        sys.executable,
+        "-m",
+        "tls12",
+        "server",
+        "--port",
+        str(port),
+        "--cert",
+        str(paths["rsa.crt"]),
+        "--key",
+        str(paths["rsa.key"]),
+        *extra,
+    ]
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            wait_listening(port, proc, "tls12 server")
+            yield port, err_path
+        finally:
+            stop(proc)
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Redis plus two tls12 servers sharing it and one ticket key file."""
+    keys = tmp_path / "ticket.keys"
+    TicketKeys([TicketKey.generate()]).write(keys)
+    with redis_server(tmp_path) as (redis_port, redis_proc):
+        url = f"redis://{HOST}:{redis_port}/0"
+        shared = ("--session-store", url, "--ticket-keys", str(keys))
+        with (
+            tls12_server(tmp_path, *shared) as (a, a_err),
+            tls12_server(tmp_path, *shared) as (
+                b,
+                b_err,
+            ),
+        ):
+            yield {"a": a, "b": b, "redis": redis_proc, "url": url, "errs": (a_err, b_err)}
+
+
+def handshake(port: int, *, tickets: bool, session: Session | None = None):
+    config = pki().client_config(session_tickets=tickets)
+    tls = connect(HOST, port, config, server_name="localhost", session=session, timeout=10)
+    tls.sendall(b"ping")
+    assert tls.recv() == b"ping"
+    resumed, new_session = tls.session_reused, tls.session
+    tls.unwrap().close()
+    return resumed, new_session
+
+
+@pytest.mark.parametrize("tickets", [False, True], ids=["session-id", "ticket"])
+def test_resumption_crosses_servers(fleet, tickets):
+    resumed, session = handshake(fleet["a"], tickets=tickets)
+    assert not resumed
+    assert bool(session.ticket) is tickets
+    resumed, _ = handshake(fleet["b"], tickets=tickets, session=session)
+    assert resumed, "server b resumed the session made on server a"
+    resumed, _ = handshake(fleet["a"], tickets=tickets, session=session)
+    assert resumed
+
+
+def test_redis_down_means_full_handshakes(fleet):
+    _, session = handshake(fleet["a"], tickets=False)
+    assert handshake(fleet["b"], tickets=False, session=session)[0]
+    stop(fleet["redis"])
+    for port in (fleet["a"], fleet["b"]):
+        resumed, new = handshake(port, tickets=False, session=session)
+        assert not resumed, "without Redis the server cannot find the session"
+        assert new is not None
+    # the servers logged the trouble once, and kept serving
+    for err in fleet["errs"]:
+        text = err.read_text()
+        assert text.count("Redis session store unreachable") == 1, text
+
+
+def test_store_get_put_delete_and_ttl(tmp_path):
+    with redis_server(tmp_path) as (port, _):
+        store = RedisSessionStore.from_url(f"redis://{HOST}:{port}/0")
+        now = int(time.time())
+        s = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=now, lifetime=50)
+        store.put(s.session_id, s)
+        assert store.get(s.session_id) == s
+        ttl = store._redis.ttl(store._key(s.session_id))
+        assert 45 <= ttl <= 50
+        store.delete(s.session_id)
+        assert store.get(s.session_id) is None
+        expired = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=1.0, lifetime=5)
+        store.put(expired.session_id, expired)
+        assert store._redis.exists(store._key(expired.session_id)) == 0
+        store._redis.set(store._key(b"garbage"), b"not a session")
+        assert store.get(b"garbage") is None
+
+
+def test_unreachable_redis_is_a_miss_with_one_warning(caplog):
+    store = RedisSessionStore.from_url(f"redis://{HOST}:{free_port()}/0", timeout=0.2)
+    s = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=time.time())
+    with caplog.at_level(logging.WARNING, logger="tls12.sessions"):
+        store.put(s.session_id, s)
+        assert store.get(s.session_id) is None
+        store.delete(s.session_id)
+    warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1
