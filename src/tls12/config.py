@@ -19,8 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tls12.crypto.kx import ECDHE_GROUPS
-from tls12.crypto.suites import BY_ID, BY_NAME, DEFAULT_SUITES, Auth, CipherSuite
+from tls12.crypto.kx import ECDHE_GROUPS, FFDHE_GROUPS
+from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
 from tls12.sessions import (
     DEFAULT_LIFETIME,
@@ -41,6 +41,8 @@ DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.secp384r1,
 )
 
+DEFAULT_FFDHE_GROUPS: tuple[NamedGroup, ...] = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072)
+
 DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
@@ -56,13 +58,20 @@ KeyLogCallback = Callable[[str], None]
 """Receives one NSS key log line (without newline) per connection."""
 
 
-def _suites(value: Sequence[CipherSuite | str | int]) -> tuple[CipherSuite, ...]:
+def _suites(value: Sequence[CipherSuite | str | int] | str) -> tuple[CipherSuite, ...]:
+    if isinstance(value, str):
+        if value not in POLICIES:
+            raise ConfigError(
+                f"unknown cipher suite policy {value!r}; use one of {', '.join(POLICIES)} "
+                "or a list of suites"
+            )
+        return POLICIES[value]
     out = []
     for item in value:
         if isinstance(item, CipherSuite):
             out.append(item)
-        elif isinstance(item, str) and item in BY_NAME:
-            out.append(BY_NAME[item])
+        elif isinstance(item, str) and lookup(item) is not None:
+            out.append(lookup(item))  # type: ignore[arg-type]
         elif isinstance(item, int) and item in BY_ID:
             out.append(BY_ID[item])
         else:
@@ -72,15 +81,18 @@ def _suites(value: Sequence[CipherSuite | str | int]) -> tuple[CipherSuite, ...]
     return tuple(out)
 
 
-def _groups(value: Sequence[NamedGroup | int | str]) -> tuple[NamedGroup, ...]:
+def _groups(
+    value: Sequence[NamedGroup | int | str], known: frozenset[int], what: str
+) -> tuple[NamedGroup, ...]:
     out = []
     for g in value:
-        group = NamedGroup[g] if isinstance(g, str) else NamedGroup(g)
-        if group not in ECDHE_GROUPS:
-            raise ConfigError(f"group {group.name} is not supported")
+        try:
+            group = NamedGroup[g] if isinstance(g, str) else NamedGroup(g)
+        except KeyError:
+            raise ConfigError(f"unknown group {g!r}") from None
+        if group not in known:
+            raise ConfigError(f"group {group.name} is not a supported {what} group")
         out.append(group)
-    if not out:
-        raise ConfigError("no groups configured")
     return tuple(out)
 
 
@@ -170,8 +182,15 @@ def keylog_to_file(path: str | os.PathLike[str]) -> KeyLogCallback:
 
 @dataclass(frozen=True)
 class _Common:
-    cipher_suites: Sequence[CipherSuite | str | int] = DEFAULT_SUITES
+    cipher_suites: Sequence[CipherSuite | str | int] | str = DEFAULT_SUITES
+    """Suites in preference order, or a policy name: "default" (forward-secret AEAD only) or
+    "compatible" (adds CBC and RSA key transport for legacy peers)."""
     groups: Sequence[NamedGroup | int | str] = DEFAULT_GROUPS
+    """ECDHE groups in preference order."""
+    ffdhe_groups: Sequence[NamedGroup | int | str] = DEFAULT_FFDHE_GROUPS
+    """RFC 7919 groups for DHE suites, in preference order."""
+    encrypt_then_mac: bool = True
+    """Offer (client) or accept (server) RFC 7366 for CBC suites."""
     signature_schemes: Sequence[SignatureScheme | int] = DEFAULT_SIGNATURE_SCHEMES
     alpn_protocols: Sequence[str | bytes] = ()
     extended_master_secret: bool = True
@@ -191,7 +210,10 @@ class _Common:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "cipher_suites", _suites(self.cipher_suites))
-        set_(self, "groups", _groups(self.groups))
+        set_(self, "groups", _groups(self.groups, ECDHE_GROUPS, "ECDHE"))
+        set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, FFDHE_GROUPS, "FFDHE"))
+        if not self.groups:
+            raise ConfigError("no ECDHE groups configured")
         set_(self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes))
         set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
         if not self.signature_schemes:

@@ -3,6 +3,7 @@
 Transitions (message received → next state):
 
     ExpectServerCertificate  --Certificate-->         ExpectServerKeyExchange
+                                                      | ExpectServerHelloDone (RSA key transport)
     ExpectServerKeyExchange  --ServerKeyExchange-->   ExpectServerHelloDone
     ExpectServerHelloDone    --CertificateRequest-->  ExpectServerHelloDone (once)
     ExpectServerHelloDone    --ServerHelloDone-->     client_finish.ExpectNewSessionTicket
@@ -21,13 +22,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.config import ClientConfig
-from tls12.crypto import prf, signatures
-from tls12.crypto.kx import EcdheKeyShare
-from tls12.crypto.suites import Auth
-from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
+from tls12.crypto import prf
+from tls12.crypto.suites import Auth, KeyExchange
+from tls12.errors import DecodeError, UnsupportedCertificate
 from tls12.handshake.client_finish import ClientKeys, after_keys
 from tls12.handshake.client_hello import ServerHelloResult
 from tls12.handshake.context import HandshakeContext
+from tls12.handshake.key_exchange import (
+    VerifiedKeyExchange,
+    client_key_exchange,
+    read_server_key_exchange,
+)
 from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
@@ -38,8 +43,6 @@ from tls12.messages.handshake import (
     ServerHelloDone,
     ServerKeyExchange,
 )
-from tls12.messages.key_exchange import EcdheServerKeyExchange, encode_ecdh_client_public
-from tls12.wire.enums import NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,6 @@ class ServerIdentity:
     certificates: tuple[x509.Certificate, ...]
     public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
     verified: bool
-
-
-@dataclass(frozen=True)
-class VerifiedKeyExchange:
-    """The server's ECDHE share, whose signature by the certificate key has been verified."""
-
-    group: NamedGroup
-    public: bytes
-    scheme: SignatureScheme
 
 
 class ExpectServerCertificate(State):
@@ -75,6 +69,8 @@ class ExpectServerCertificate(State):
             from tls12.verify import describe
 
             self.ctx.trace.entries[-1].details["subject"] = describe(identity.certificates[0])
+        if self.hello.suite.kx is KeyExchange.RSA:
+            return ExpectServerHelloDone(self.ctx, self.hello, identity, None, None)
         return ExpectServerKeyExchange(self.ctx, self.hello, identity)
 
 
@@ -115,17 +111,18 @@ class ExpectServerKeyExchange(State):
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ServerKeyExchange):
             return super().handle(msg, raw)
-        ske = EcdheServerKeyExchange.decode(msg.body)
         config: ClientConfig = self.ctx.config
-        if ske.group not in config.groups:
-            raise IllegalParameter(f"server chose group {NamedGroup(ske.group).name}, not offered")
-        scheme = SignatureScheme(ske.signed.scheme)
-        if scheme not in config.signature_schemes:
-            raise IllegalParameter(f"server signed with {scheme.name}, which we did not offer")
-        signed = self.hello.client_random + self.hello.server_random + ske.params()
-        signatures.verify(self.identity.public_key, scheme, ske.signed.signature, signed)
-        self.ctx.received(msg, raw, group=NamedGroup(ske.group).name, signature=scheme.name)
-        kx = VerifiedKeyExchange(NamedGroup(ske.group), ske.public, scheme)
+        kx = read_server_key_exchange(
+            self.hello.suite,
+            msg.body,
+            offered_groups=self.hello.client_hello_groups,
+            offered_schemes=config.signature_schemes,
+            server_key=self.identity.public_key,
+            client_random=self.hello.client_random,
+            server_random=self.hello.server_random,
+        )
+        group = kx.group.name if kx.group else f"custom {kx.dh_p.bit_length()}-bit DH"
+        self.ctx.received(msg, raw, group=group, signature=kx.scheme.name)
         return ExpectServerHelloDone(self.ctx, self.hello, self.identity, kx, None)
 
 
@@ -135,7 +132,7 @@ class ExpectServerHelloDone(State):
         ctx: HandshakeContext,
         hello: ServerHelloResult,
         identity: ServerIdentity,
-        kx: VerifiedKeyExchange,
+        kx: VerifiedKeyExchange | None,
         request: CertificateRequest | None,
     ) -> None:
         super().__init__(ctx)
@@ -153,7 +150,12 @@ class ExpectServerHelloDone(State):
         self.ctx.received(msg, raw)
         master = self._send_client_flight()
         keys = ClientKeys(
-            self.hello, master, None, self.identity.certificates, self.kx.group, self.kx.scheme
+            self.hello,
+            master,
+            None,
+            self.identity.certificates,
+            self.kx.group if self.kx else None,
+            self.kx.scheme if self.kx else None,
         )
         return after_keys(self.ctx, keys)
 
@@ -166,9 +168,10 @@ class ExpectServerHelloDone(State):
             signer = send_client_certificate(ctx, self.request)
         else:
             signer = None
-        share = EcdheKeyShare(self.kx.group)
-        premaster = share.exchange(self.kx.public)
-        ctx.send(ClientKeyExchange(encode_ecdh_client_public(share.public)))
+        body, premaster = client_key_exchange(
+            suite, self.kx, self.identity.public_key, hello.client_hello.version
+        )
+        ctx.send(ClientKeyExchange(body))
         if hello.extended_master_secret:
             session_hash = ctx.transcript.digest(suite.prf_hash)
             master = prf.extended_master_secret(suite.prf_hash, premaster, session_hash)
@@ -178,7 +181,9 @@ class ExpectServerHelloDone(State):
             )
         if signer is not None:
             signer()
-        ctx.install_pending_keys(suite, master, hello.client_random, hello.server_random)
+        ctx.install_pending_keys(
+            suite, master, hello.client_random, hello.server_random, hello.encrypt_then_mac
+        )
         ctx.send_change_cipher_spec()
         ctx.send(Finished(ctx.finished_data(suite, master, from_client=True)))
         ctx.flush()

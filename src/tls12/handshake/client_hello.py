@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from tls12.config import ClientConfig
-from tls12.crypto.suites import BY_ID, CipherSuite
+from tls12.crypto.suites import BY_ID, CipherSuite, KeyExchange
 from tls12.errors import (
     HandshakeFailure,
     IllegalParameter,
@@ -40,6 +40,12 @@ class ServerHelloResult:
     secure_renegotiation: bool
     alpn_protocol: bytes | None
     server_name: str | None
+    encrypt_then_mac: bool = False
+
+    @property
+    def client_hello_groups(self) -> tuple[int, ...]:
+        groups = self.client_hello.extensions.get(ext.SupportedGroups)
+        return groups.groups if groups else ()
 
     @property
     def client_random(self) -> bytes:
@@ -59,13 +65,17 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
     items: list[ext.Extension] = []
     if server_name and not _is_ip_literal(server_name):
         items.append(ext.ServerName(server_name.rstrip(".")))
-    items.append(ext.SupportedGroups(tuple(config.groups)))
+    offers_dhe = any(s.kx is KeyExchange.DHE for s in config.cipher_suites)
+    ffdhe = tuple(config.ffdhe_groups) if offers_dhe else ()
+    items.append(ext.SupportedGroups(tuple(config.groups) + ffdhe))
     items.append(ext.ECPointFormats((0,)))
     items.append(ext.SignatureAlgorithms(tuple(config.signature_schemes)))
     if config.alpn_protocols:
         items.append(ext.ApplicationLayerProtocols(tuple(config.alpn_protocols)))
     if config.extended_master_secret:
         items.append(ext.ExtendedMasterSecret())
+    if config.encrypt_then_mac and any(not s.is_aead for s in config.cipher_suites):
+        items.append(ext.EncryptThenMac())
     items.append(ext.RenegotiationInfo(b""))
     if offer is not None and offer.ticket:
         # RFC 5077 §3.4: with a ticket, a fresh session ID lets us see whether it was accepted.
@@ -176,7 +186,11 @@ class ExpectServerHello(State):
                 "server resumed the session with a different extended master secret state"
             )
         self.ctx.install_pending_keys(
-            result.suite, session.master_secret, result.client_random, result.server_random
+            result.suite,
+            session.master_secret,
+            result.client_random,
+            result.server_random,
+            result.encrypt_then_mac,
         )
         keys = ClientKeys(
             result, session.master_secret, session, session.peer_certificates, None, None
@@ -208,6 +222,9 @@ class ExpectServerHello(State):
         ems = sh.extensions.has(ext.ExtendedMasterSecret)
         if config.require_extended_master_secret and not ems:
             raise HandshakeFailure("server does not support the extended master secret (RFC 7627)")
+        etm = sh.extensions.has(ext.EncryptThenMac)
+        if etm and BY_ID[sh.cipher_suite].is_aead:
+            raise IllegalParameter("server chose encrypt_then_mac with an AEAD suite (RFC 7366)")
         alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
         protocol = None
         if alpn is not None:
@@ -222,4 +239,5 @@ class ExpectServerHello(State):
             secure_renegotiation=ri is not None,
             alpn_protocol=protocol,
             server_name=self.server_name,
+            encrypt_then_mac=etm,
         )

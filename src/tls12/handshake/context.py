@@ -82,12 +82,18 @@ class HandshakeContext:
     # -- keys ---------------------------------------------------------------------------------
 
     def install_pending_keys(
-        self, suite: CipherSuite, master: bytes, client_random: bytes, server_random: bytes
+        self,
+        suite: CipherSuite,
+        master: bytes,
+        client_random: bytes,
+        server_random: bytes,
+        encrypt_then_mac: bool = False,
     ) -> None:
         """Derives the key block and readies both directions for the next ChangeCipherSpec."""
         km = prf.key_block(suite, master, client_random, server_random)
-        client = protection_for(suite, km.client_key, km.client_iv, km.client_mac_key)
-        server = protection_for(suite, km.server_key, km.server_iv, km.server_mac_key)
+        etm = encrypt_then_mac
+        client = protection_for(suite, km.client_key, km.client_iv, km.client_mac_key, etm)
+        server = protection_for(suite, km.server_key, km.server_iv, km.server_mac_key, etm)
         if self.is_client:
             self.records.set_pending_write(client)
             self.records.set_pending_read(server)

@@ -27,12 +27,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto import prf, signatures
-from tls12.crypto.kx import EcdheKeyShare
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter, UnexpectedMessage
 from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.finished import FinishedVerified, check_finished
+from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.resumption import Resumption, find_resumable
 from tls12.handshake.server_hello import (
     FullChoice,
@@ -54,7 +54,6 @@ from tls12.messages.handshake import (
     NewSessionTicket,
     ServerHello,
 )
-from tls12.messages.key_exchange import decode_ecdh_client_public
 from tls12.sessions import Session
 from tls12.wire.enums import AlertDescription, SignatureScheme
 
@@ -103,12 +102,18 @@ class ExpectClientHello(State):
         """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
         ctx, session = self.ctx, resumption.session
         ch = facts.client_hello
+        config: ServerConfig = ctx.config
+        etm = (
+            not resumption.suite.is_aead
+            and config.encrypt_then_mac
+            and ch.extensions.has(ext.EncryptThenMac)
+        )
         hello = ServerHello(
             random=facts.server_random,
             cipher_suite=resumption.suite.id,
             session_id=ch.session_id,
             extensions=server_hello_extensions(
-                facts, ems=session.extended_master_secret, ticket=False
+                facts, ems=session.extended_master_secret, ticket=False, etm=etm
             ),
         )
         ctx.send(
@@ -117,7 +122,7 @@ class ExpectClientHello(State):
             resumed="ticket" if resumption.by_ticket else "session id",
         )
         ctx.install_pending_keys(
-            resumption.suite, session.master_secret, facts.client_random, facts.server_random
+            resumption.suite, session.master_secret, facts.client_random, facts.server_random, etm
         )
         ctx.send_change_cipher_spec()
         ctx.send(Finished(ctx.finished_data(resumption.suite, session.master_secret, False)))
@@ -133,7 +138,11 @@ class ExpectClientHello(State):
 
 class ExpectClientCertificate(State):
     def __init__(
-        self, ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice, share: EcdheKeyShare
+        self,
+        ctx: HandshakeContext,
+        facts: HelloFacts,
+        choice: FullChoice,
+        share: ServerKeyAgreement,
     ) -> None:
         super().__init__(ctx)
         self.facts, self.choice, self.share = facts, choice, share
@@ -164,7 +173,7 @@ class ExpectClientKeyExchange(State):
         ctx: HandshakeContext,
         facts: HelloFacts,
         choice: FullChoice,
-        share: EcdheKeyShare,
+        share: ServerKeyAgreement,
         client: ClientIdentity | None,
     ) -> None:
         super().__init__(ctx)
@@ -174,7 +183,7 @@ class ExpectClientKeyExchange(State):
         if not isinstance(msg, ClientKeyExchange):
             return super().handle(msg, raw)
         facts, suite = self.facts, self.choice.suite
-        premaster = self.share.exchange(decode_ecdh_client_public(msg.body))
+        premaster = self.share.premaster(msg.body)
         self.ctx.received(msg, raw)
         if facts.extended_master_secret:
             session_hash = self.ctx.transcript.digest(suite.prf_hash)
@@ -183,7 +192,9 @@ class ExpectClientKeyExchange(State):
             master = prf.master_secret(
                 suite.prf_hash, premaster, facts.client_random, facts.server_random
             )
-        self.ctx.install_pending_keys(suite, master, facts.client_random, facts.server_random)
+        self.ctx.install_pending_keys(
+            suite, master, facts.client_random, facts.server_random, self.choice.encrypt_then_mac
+        )
         keys = ServerKeys(
             facts, suite, self.choice.session_id, master, self.client, self.choice, None
         )

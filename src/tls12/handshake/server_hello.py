@@ -3,21 +3,37 @@
 ``read_client_hello`` checks what applies to every handshake (version, compression,
 renegotiation indication, point formats, extended master secret, SNI, ALPN).
 ``choose_full`` picks what only a full handshake needs (suite, certificate, group, signature
-scheme); ``send_full_flight`` writes figure 1's server flight.
+scheme, encrypt-then-MAC); ``send_full_flight`` writes figure 1's server flight.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig
 from tls12.crypto import signatures
-from tls12.crypto.kx import EcdheKeyShare
-from tls12.crypto.suites import TLS_EMPTY_RENEGOTIATION_INFO_SCSV, CipherSuite, suite_name
+from tls12.crypto.suites import (
+    BY_ID,
+    COMPATIBLE_SUITES,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CipherSuite,
+    KeyExchange,
+    suite_name,
+)
 from tls12.errors import HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate
 from tls12.handshake.context import HandshakeContext
+from tls12.handshake.key_exchange import (
+    ServerKeyAgreement,
+    certificate_fits,
+    choose_ffdhe,
+    is_ffdhe,
+    send_server_key_exchange,
+)
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
@@ -25,9 +41,7 @@ from tls12.messages.handshake import (
     ClientHello,
     ServerHello,
     ServerHelloDone,
-    ServerKeyExchange,
 )
-from tls12.messages.key_exchange import DigitallySigned, EcdheServerKeyExchange
 from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
 
 
@@ -92,53 +106,101 @@ class FullChoice:
     session_id: bytes
     suite: CipherSuite
     certified: CertifiedKey
-    scheme: SignatureScheme
-    group: NamedGroup
+    scheme: SignatureScheme | None
+    """None for RSA key transport: nothing is signed."""
+    group: NamedGroup | None
+    """The ECDHE or FFDHE group; None for RSA key transport."""
+    encrypt_then_mac: bool
 
 
 def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     ch = facts.client_hello
     exts = ch.extensions
     groups_ext = exts.get(ext.SupportedGroups)
-    group = negotiate.choose_group(groups_ext.groups if groups_ext else None, config.groups)
+    client_groups = groups_ext.groups if groups_ext else None
+    ec_group = negotiate.choose_group(
+        [g for g in client_groups if not is_ffdhe(g)] if client_groups is not None else None,
+        config.groups,
+    )
+    ff_group = choose_ffdhe(client_groups, config.ffdhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
-    picks: dict[int, tuple[CertifiedKey, SignatureScheme]] = {}
+    picks: dict[int, tuple[CertifiedKey, SignatureScheme | None, NamedGroup | None]] = {}
 
     def usable(suite: CipherSuite) -> bool:
-        if group is None:
+        group = {KeyExchange.ECDHE: ec_group, KeyExchange.DHE: ff_group}.get(suite.kx)
+        if suite.kx is not KeyExchange.RSA and group is None:
             return False
         for certified in candidates:
-            if certified.auth is not suite.auth:
+            if not certificate_fits(suite, certified.key):
                 continue
+            if not _curve_acceptable(certified, client_groups):
+                continue
+            if suite.kx is KeyExchange.RSA:
+                picks[suite.id] = (certified, None, None)
+                return True
             try:
                 scheme = signatures.choose_scheme(
                     certified.key, client_schemes, config.signature_schemes
                 )
             except HandshakeFailure:
                 continue
-            picks[suite.id] = (certified, scheme)
+            picks[suite.id] = (certified, scheme, group)
             return True
         return False
 
     suite = negotiate.choose_suite(
         ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
     )
-    if suite is None or group is None:
-        offered = ", ".join(suite_name(s) for s in ch.cipher_suites[:12])
-        reason = "no group in common" if group is None else "no cipher suite in common"
-        raise HandshakeFailure(
-            f"{reason} with the client (client offered {offered}); "
-            "a wider cipher_suites/groups configuration may allow it"
-        )
-    certified, scheme = picks[suite.id]
+    if suite is None:
+        raise HandshakeFailure(_no_suite_reason(config, ch, ec_group))
+    certified, scheme, group = picks[suite.id]
+    etm = not suite.is_aead and config.encrypt_then_mac and exts.has(ext.EncryptThenMac)
     # A ticket makes server-side state unnecessary, but an ID still lets a ticket-less
     # resumption find the session when a store is configured.
-    return FullChoice(os.urandom(32), suite, certified, scheme, group)
+    return FullChoice(os.urandom(32), suite, certified, scheme, group, etm)
 
 
-def server_hello_extensions(facts: HelloFacts, *, ems: bool, ticket: bool) -> ext.Extensions:
+_CURVE_GROUPS = {
+    "secp256r1": NamedGroup.secp256r1,
+    "secp384r1": NamedGroup.secp384r1,
+    "secp521r1": NamedGroup.secp521r1,
+}
+
+
+def _curve_acceptable(certified: CertifiedKey, client_groups: Sequence[int] | None) -> bool:
+    """RFC 8422 §5.1: an ECDSA certificate must be on a curve the client listed (a client that
+    sent no supported_groups accepts any)."""
+    key = certified.key
+    if client_groups is None or not isinstance(key, ec.EllipticCurvePrivateKey):
+        return True
+    return _CURVE_GROUPS.get(key.curve.name) in client_groups
+
+
+def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
+    """Says why, and names the option that would have allowed the client's suites."""
+    offered = [BY_ID[s] for s in ch.cipher_suites if s in BY_ID]
+    ours = set(config.cipher_suites)
+    names = ", ".join(suite_name(s) for s in ch.cipher_suites[:8])
+    if offered and not any(s in ours for s in offered):
+        outside = [s for s in offered if s in COMPATIBLE_SUITES]
+        if outside:
+            return (
+                f"the client offers only suites outside this server's policy ({names}); "
+                "cipher_suites='compatible' would allow " + ", ".join(s.name for s in outside[:4])
+            )
+    if ec_group is None and any(s.kx is KeyExchange.ECDHE for s in offered):
+        return f"no ECDHE group in common with the client (client offered {names})"
+    return (
+        f"no cipher suite in common with the client (client offered {names}); "
+        "check the certificate types and signature schemes too"
+    )
+
+
+def server_hello_extensions(
+    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False
+) -> ext.Extensions:
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:
@@ -153,18 +215,25 @@ def server_hello_extensions(facts: HelloFacts, *, ems: bool, ticket: bool) -> ex
         items.append(ext.ApplicationLayerProtocols((facts.alpn_protocol,)))
     if ticket:
         items.append(ext.SessionTicket(b""))
+    if etm:
+        items.append(ext.EncryptThenMac())
     return ext.Extensions(tuple(items))
 
 
-def send_full_flight(ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice) -> EcdheKeyShare:
-    """ServerHello, Certificate, ServerKeyExchange, [CertificateRequest], ServerHelloDone."""
+def send_full_flight(
+    ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice
+) -> ServerKeyAgreement:
+    """ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest], ServerHelloDone."""
     config: ServerConfig = ctx.config
     hello = ServerHello(
         random=facts.server_random,
         cipher_suite=choice.suite.id,
         session_id=choice.session_id,
         extensions=server_hello_extensions(
-            facts, ems=facts.extended_master_secret, ticket=facts.wants_ticket
+            facts,
+            ems=facts.extended_master_secret,
+            ticket=facts.wants_ticket,
+            etm=choice.encrypt_then_mac,
         ),
     )
     alpn = facts.alpn_protocol.decode(errors="replace") if facts.alpn_protocol else None
@@ -173,6 +242,7 @@ def send_full_flight(ctx: HandshakeContext, facts: HelloFacts, choice: FullChoic
         suite=choice.suite.name,
         alpn=alpn,
         extended_master_secret=facts.extended_master_secret,
+        encrypt_then_mac=choice.encrypt_then_mac or None,
     )
     from tls12.verify import describe
 
@@ -181,15 +251,16 @@ def send_full_flight(ctx: HandshakeContext, facts: HelloFacts, choice: FullChoic
         certificates=len(choice.certified.chain),
         subject=describe(choice.certified.chain[0]),
     )
-    share = EcdheKeyShare(choice.group)
-    params = EcdheServerKeyExchange.encode_params(choice.group, share.public)
-    signature = signatures.sign(
-        choice.certified.key, choice.scheme, facts.client_random + facts.server_random + params
+    agreement = send_server_key_exchange(
+        ctx,
+        choice.suite,
+        choice.group,
+        choice.certified.key,
+        choice.scheme,
+        facts.client_random,
+        facts.server_random,
+        facts.client_hello.version,
     )
-    ske = EcdheServerKeyExchange(
-        choice.group, share.public, DigitallySigned(choice.scheme, signature)
-    )
-    ctx.send(ServerKeyExchange(ske.encode()), group=choice.group.name, signature=choice.scheme.name)
     if config.client_auth is not ClientAuth.NONE:
         trust = config.client_trust
         names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
@@ -201,4 +272,4 @@ def send_full_flight(ctx: HandshakeContext, facts: HelloFacts, choice: FullChoic
         ctx.send(request, authorities=len(names))
     ctx.send(ServerHelloDone())
     ctx.flush()
-    return share
+    return agreement
