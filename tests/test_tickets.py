@@ -39,7 +39,11 @@ def test_tampered_ticket_does_not_open(position):
     assert keys.open(bytes(ticket)) is None
 
 
-@pytest.mark.parametrize("ticket", [b"", b"x", os.urandom(27), os.urandom(44), os.urandom(300)])
+@pytest.mark.parametrize(
+    "ticket",
+    [b"", b"x", bytes(range(27)), bytes(range(44)), bytes(300)],
+    ids=["empty", "one-byte", "short", "header-only", "zeros"],
+)
 def test_garbage_never_raises(ticket):
     assert TicketKeys().open(ticket) is None
 

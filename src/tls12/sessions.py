@@ -71,7 +71,7 @@ class Session:
         w.u8(1 if self.extended_master_secret else 0)
         w.opaque16((self.server_name or "").encode("utf-8"))
         w.opaque8((self.alpn_protocol or "").encode("utf-8"))
-        w.u64(int(self.created * 1000))
+        w.u64(round(self.created * 1000))
         w.u32(self.lifetime)
         w.opaque16(self.ticket)
         with w.vec24():
