@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tls12.crypto.kx import ECDHE_GROUPS, FFDHE_GROUPS
+from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
 from tls12.sessions import (
@@ -211,7 +211,7 @@ class _Common:
         set_ = object.__setattr__
         set_(self, "cipher_suites", _suites(self.cipher_suites))
         set_(self, "groups", _groups(self.groups, ECDHE_GROUPS, "ECDHE"))
-        set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, FFDHE_GROUPS, "FFDHE"))
+        set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, DHE_GROUPS, "FFDHE"))
         if not self.groups:
             raise ConfigError("no ECDHE groups configured")
         set_(self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes))

@@ -330,13 +330,6 @@ def test_group_chosen_by_client(group: NamedGroup, files, tmp_path) -> None:
     assert run.stdout == b"group\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the server picks an ECDHE_ECDSA suite with a P-256 certificate although the "
-    "client's supported_groups does not list secp256r1 (RFC 8422 §5.1 says: negotiate an ECC "
-    "suite only if the handshake can complete with the client's curves); OpenSSL aborts with "
-    "'wrong curve' instead of the server falling back to its RSA chain",
-)
 @pytest.mark.parametrize("group", [NamedGroup.x25519, NamedGroup.secp384r1], ids=lambda g: g.name)
 def test_ecdsa_certificate_curve_respects_client_groups(group: NamedGroup, files, tmp_path):
     with OurServer(pki().server_config(), send_handler(b"group\n")) as server:

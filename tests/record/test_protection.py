@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tls12.crypto.suites import ALL_SUITES, BulkCipher, CipherSuite
+
+AEAD_SUITES = [s for s in ALL_SUITES if s.is_aead]
 from tls12.errors import BadRecordMac, InternalError
 from tls12.record.protection import (
     AesGcmProtection,
@@ -31,7 +33,7 @@ def _pair(suite: CipherSuite) -> tuple[RecordProtection, RecordProtection]:
     return protection_for(suite, key, iv, b""), protection_for(suite, key, iv, b"")
 
 
-@pytest.mark.parametrize("suite", ALL_SUITES, ids=str)
+@pytest.mark.parametrize("suite", AEAD_SUITES, ids=str)
 @pytest.mark.parametrize("size", [0, 1, 100, 16384])
 def test_round_trip(suite: CipherSuite, size: int) -> None:
     tx, rx = _pair(suite)
@@ -43,7 +45,7 @@ def test_round_trip(suite: CipherSuite, size: int) -> None:
         assert rx.decrypt(seq, APP, memoryview(fragment)) == data
 
 
-@pytest.mark.parametrize("suite", ALL_SUITES, ids=str)
+@pytest.mark.parametrize("suite", AEAD_SUITES, ids=str)
 def test_every_flipped_byte_is_bad_record_mac(suite: CipherSuite) -> None:
     tx, rx = _pair(suite)
     fragment = tx.encrypt(7, APP, b"attack at dawn")
@@ -54,7 +56,7 @@ def test_every_flipped_byte_is_bad_record_mac(suite: CipherSuite) -> None:
             rx.decrypt(7, APP, bytes(tampered))
 
 
-@pytest.mark.parametrize("suite", ALL_SUITES, ids=str)
+@pytest.mark.parametrize("suite", AEAD_SUITES, ids=str)
 def test_wrong_seq_type_or_key_is_bad_record_mac(suite: CipherSuite) -> None:
     tx, rx = _pair(suite)
     fragment = tx.encrypt(5, APP, b"hello")
@@ -67,7 +69,7 @@ def test_wrong_seq_type_or_key_is_bad_record_mac(suite: CipherSuite) -> None:
         other.decrypt(5, APP, fragment)
 
 
-@pytest.mark.parametrize("suite", ALL_SUITES, ids=str)
+@pytest.mark.parametrize("suite", AEAD_SUITES, ids=str)
 def test_truncated_fragment_is_bad_record_mac(suite: CipherSuite) -> None:
     tx, rx = _pair(suite)
     fragment = tx.encrypt(0, APP, b"hello")
@@ -118,7 +120,7 @@ def test_null_is_identity() -> None:
 
 
 def test_factory_picks_the_right_class() -> None:
-    for suite in ALL_SUITES:
+    for suite in AEAD_SUITES:
         p, _ = _pair(suite)
         expected = (
             ChaChaPolyProtection

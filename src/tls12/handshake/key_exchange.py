@@ -103,9 +103,7 @@ def send_server_key_exchange(
         agreement: ServerKeyAgreement = _EcdheServer(share)
     else:
         dhe = kx.DheKeyShare.for_group(group)
-        params = bodies.DheServerKeyExchange.encode_params(
-            _int_bytes(dhe.p), _int_bytes(dhe.g), dhe.public
-        )
+        params = bodies.DheServerKeyExchange.encode_params(dhe.p_bytes, dhe.g_bytes, dhe.public)
         agreement = _DheServer(dhe)
     signature = signatures.sign(key, scheme, client_random + server_random + params)  # type: ignore[arg-type]
     signed = bodies.DigitallySigned(scheme, signature)
@@ -120,10 +118,6 @@ def _encode_signed(signed: bodies.DigitallySigned) -> bytes:
     w = Writer()
     signed.encode(w)
     return w.getvalue()
-
-
-def _int_bytes(n: int) -> bytes:
-    return n.to_bytes((n.bit_length() + 7) // 8 or 1, "big")
 
 
 # -- client side ----------------------------------------------------------------------------
