@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tls12.crypto.suites import ALL_SUITES, BY_NAME
+from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
 from tls12.errors import ConfigError
 
 
@@ -24,7 +24,8 @@ def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
 
 
 def parse_suites(text: str | None) -> list[Any] | None:
-    """A comma or colon separated list of IANA suite names; ``ALL`` means every suite."""
+    """A comma or colon separated list of IANA suite names or OpenSSL aliases; ``ALL`` means
+    every suite tls12 supports, ``DEFAULT`` and ``COMPATIBLE`` the named policies."""
     if not text:
         return None
     out: list[Any] = []
@@ -32,12 +33,13 @@ def parse_suites(text: str | None) -> list[Any] | None:
         name = name.strip()
         if not name:
             continue
-        if name.upper() == "ALL":
-            out.extend(ALL_SUITES)
-        elif name in BY_NAME:
-            out.append(BY_NAME[name])
+        policy = {"ALL": ALL_SUITES, "DEFAULT": DEFAULT_SUITES, "COMPATIBLE": COMPATIBLE_SUITES}
+        if name.upper() in policy:
+            out.extend(s for s in policy[name.upper()] if s not in out)
+        elif lookup(name) is not None:
+            out.append(lookup(name))
         else:
-            raise ConfigError(f"unknown cipher suite {name!r} (see the README for the list)")
+            raise ConfigError(f"unknown cipher suite {name!r} (`tls12 ciphers` lists them)")
     return out
 
 

@@ -1,0 +1,32 @@
+"""``tls12 ciphers``: the suites this version supports, and which are on by default."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, OPENSSL_NAMES
+
+_ALIAS = {iana: alias for alias, iana in OPENSSL_NAMES.items()}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("ciphers", help="list the supported cipher suites and the default set")
+    p.add_argument("-v", "--verbose", action="store_true", help="show key exchange and MAC")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"{'id':<8}{'policy':<12}{'IANA name':<48}OpenSSL name")
+    for s in ALL_SUITES:
+        policy = "default" if s in DEFAULT_SUITES else "compatible"
+        line = f"0x{s.id:04X}  {policy:<12}{s.name:<48}{_ALIAS.get(s.name, '-')}"
+        if args.verbose:
+            mac = s.mac or "AEAD"
+            line += f"  kx={s.kx.value} auth={s.auth.value} enc={s.cipher.value} mac={mac}"
+        print(line)
+    print(
+        "\ndefault: forward-secret AEAD suites only. cipher_suites='compatible' "
+        "(or --ciphers COMPATIBLE) adds CBC and RSA key transport for legacy peers."
+    )
+    return 0
