@@ -75,11 +75,15 @@ class Trace:
         """The flow as RFC 5246 draws it. ``is_client`` says which side recorded the trace."""
         lines = [f"{'Client':<40}{'Server':>38}", ""]
         previous: bool | None = None
+        in_data = False
         for e in self.entries:
             from_client = (e.direction == "send") == is_client
-            if previous is not None and from_client != previous:
+            is_data = e.name == "Application Data"
+            # A flight ends when the sender changes, and where the handshake ends: the RFC
+            # draws "Finished -------->" and the application data on a line of its own.
+            if previous is not None and (from_client != previous or is_data != in_data):
                 lines.append(_arrow(previous))
-            previous = from_client
+            previous, in_data = from_client, is_data
             label = ("[" + e.name + "]") if e.encrypted and e.name != "Application Data" else e.name
             if from_client:
                 lines.append(label)

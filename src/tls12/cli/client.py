@@ -1,29 +1,40 @@
 """``tls12 client HOST:PORT``: connect, send standard input, print what comes back.
 
-Like ``openssl s_client``: connection facts on stderr, the peer's data on stdout. After standard
-input ends the client keeps reading until the server closes or stays silent for
-``--idle-timeout`` seconds, then closes with close_notify.
+Like ``openssl s_client``: connection facts on stderr (``--quiet`` silences them), the peer's
+data on stdout. After standard input ends the client keeps reading until the server closes or
+stays silent for ``--idle-timeout`` seconds, then closes with close_notify.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import selectors
 import socket
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from tls12.cli.common import parse_alpn, parse_host_port, parse_suites, status
-from tls12.config import CertifiedKey, ClientConfig
+from tls12.config import CertifiedKey, ClientConfig, keylog_to_file
+from tls12.connection import ClientConnection
 from tls12.errors import ConfigError
-from tls12.io.sync import TLSSocket, wrap_client
+from tls12.events import ApplicationData
+from tls12.io.sync import TLSSocket
 from tls12.sessions import Session
 from tls12.verify import describe
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("client", help="connect to a TLS 1.2 server, send stdin, print the reply")
+    p = sub.add_parser(
+        "client",
+        help="connect to a TLS 1.2 server, send stdin, print the reply",
+        description="Connect to a TLS 1.2 server, send standard input, and print what comes "
+        "back on standard output. Connection facts (suite, certificate, ALPN) go to stderr.",
+    )
     p.add_argument("target", metavar="HOST:PORT")
     p.add_argument("--cafile", help="PEM file of trusted CAs (default: the system store)")
     p.add_argument(
@@ -35,6 +46,19 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cert", help="client certificate chain (PEM), if the server asks for one")
     p.add_argument("--key", help="private key for --cert (PEM)")
     p.add_argument("--trace", action="store_true", help="print the handshake message flow")
+    p.add_argument(
+        "--trace-json",
+        metavar="F",
+        help="write the handshake messages to F, one JSON object per line",
+    )
+    p.add_argument(
+        "--keylog",
+        metavar="F",
+        help="append the session secrets to F (NSS key log format, for Wireshark)",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="print no connection facts, only the peer's data"
+    )
     p.add_argument("--sess-out", metavar="F", help="write the session to F (a secret file)")
     p.add_argument("--sess-in", metavar="F", help="resume the session read from F")
     p.add_argument(
@@ -48,7 +72,9 @@ def add_parser(sub: Any) -> None:
         default=3.0,
         help="after stdin ends, stop when the server is silent this long (default 3s)",
     )
-    p.add_argument("--timeout", type=float, default=30.0, help="connect/handshake timeout")
+    p.add_argument(
+        "--timeout", type=float, default=30.0, help="connect and handshake timeout (default 30s)"
+    )
     p.set_defaults(run=run)
 
 
@@ -63,23 +89,70 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
         kw["insecure_skip_verify"] = True
     if args.cert:
         kw["client_certificates"] = [CertifiedKey.from_files(args.cert, args.key or args.cert)]
+    if getattr(args, "keylog", None):
+        kw["keylog"] = keylog_to_file(args.keylog)
     return ClientConfig(**kw)
 
 
-def _connect(args: argparse.Namespace, config: ClientConfig, session: Session | None) -> TLSSocket:
+class _TraceWriter:
+    """Writes each connection's trace as JSON lines (``--trace-json``); with several
+    connections (``--reconnect``) every line also carries the connection's number."""
+
+    def __init__(self, path: str | None, numbered: bool) -> None:
+        self.path = path
+        self.numbered = numbered
+        self._count = 0
+        if path:
+            Path(path).write_text("")
+
+    def write(self, tls: TLSSocket) -> None:
+        if not self.path:
+            return
+        self._count += 1
+        trace = tls.connection.trace
+        with open(self.path, "a", encoding="utf-8") as f:
+            if not self.numbered:
+                f.write(trace.to_json_lines())
+                return
+            for entry in trace.entries:
+                f.write(json.dumps({"connection": self._count, **entry.as_dict()}) + "\n")
+
+
+def _connect(
+    args: argparse.Namespace, config: ClientConfig, session: Session | None, traces: _TraceWriter
+) -> TLSSocket:
+    return _open(args, config, session, traces)[0]
+
+
+def _open(
+    args: argparse.Namespace, config: ClientConfig, session: Session | None, traces: _TraceWriter
+) -> tuple[TLSSocket, socket.socket]:
+    """The handshaken TLSSocket and the TCP socket under it."""
     host, port = parse_host_port(args.target)
-    sock = socket.create_connection((host, port), timeout=args.timeout)
-    tls = wrap_client(sock, config, args.servername or host, session)
+    try:
+        sock = socket.create_connection((host, port), timeout=args.timeout)
+    except OSError as exc:
+        raise OSError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+    tls = TLSSocket(sock, ClientConnection(config, args.servername or host, session))
+    try:
+        tls.do_handshake()
+    except BaseException:
+        sock.close()
+        # how far the handshake got
+        if args.trace:
+            status(tls.connection.trace.render(is_client=True))
+        traces.write(tls)
+        raise
     if args.trace:
         status(tls.connection.trace.render(is_client=True))
-    return tls
+    return tls, sock
 
 
 def _load_session(path: str) -> Session:
     try:
         return Session.from_bytes(Path(path).read_bytes())
     except OSError as exc:
-        raise ConfigError(f"cannot read session file {path}: {exc}") from None
+        raise ConfigError(f"cannot read session file {path}: {exc.strerror}") from None
 
 
 def _save_session(path: str, session: Session | None) -> None:
@@ -92,12 +165,14 @@ def _save_session(path: str, session: Session | None) -> None:
 
 def reconnect(args: argparse.Namespace, config: ClientConfig, session: Session | None) -> int:
     """Like ``openssl s_client -reconnect``: six connections, each resuming the last session."""
+    traces = _TraceWriter(args.trace_json, numbered=True)
     for _ in range(6):
-        tls = _connect(args, config, session)
+        tls = _connect(args, config, session, traces)
         n = tls.negotiated
         print(f"{'Reused' if n.resumed else 'New'}, {n.version}, Cipher is {n.cipher_suite.name}")
         session = tls.session
         tls.unwrap().close()
+        traces.write(tls)
     if args.sess_out:
         _save_session(args.sess_out, session)
     return 0
@@ -108,27 +183,98 @@ def run(args: argparse.Namespace) -> int:
     session = _load_session(args.sess_in) if args.sess_in else None
     if args.reconnect:
         return reconnect(args, config, session)
-    tls = _connect(args, config, session)
-    report(tls)
+    traces = _TraceWriter(args.trace_json, numbered=False)
+    tls, sock = _open(args, config, session, traces)
+    if not args.quiet:
+        report(tls)
     if args.sess_out:
         _save_session(args.sess_out, tls.session)
-    tls.settimeout(None)
-    sender = threading.Thread(target=_send_stdin, args=(tls,), daemon=True)
-    sender.start()
-    out = sys.stdout.buffer
-    while True:
-        if not sender.is_alive():
-            tls.settimeout(args.idle_timeout)
-        try:
-            data = tls.recv()
-        except TimeoutError:
-            break
-        if not data:
-            break
-        out.write(data)
-        out.flush()
-    tls.close()
+    try:
+        relay(tls, sock, args.idle_timeout)
+    finally:
+        tls.close()
+        traces.write(tls)  # the handshake, then the first application data each way
     return 0
+
+
+HIGH_WATER = 256 * 1024
+"""Stop reading standard input while this much is waiting to be written to the server."""
+
+
+def _stdin_fd() -> int | None:
+    try:
+        return sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):  # no usable stdin: nothing to send
+        return None
+
+
+def relay(tls: TLSSocket, sock: socket.socket, idle_timeout: float) -> None:
+    """Standard input to the server and the server's data to standard output, in one thread
+    with non-blocking I/O (one caller drives the engine; neither direction can block the
+    other). After standard input ends, stops when the server closes or has been silent for
+    ``idle_timeout`` seconds."""
+    conn = tls.connection
+    out = sys.stdout.buffer
+    if tls.pending():  # data that came with the handshake's last flight
+        out.write(tls.recv(tls.pending()))
+        out.flush()
+    stdin_fd = _stdin_fd()
+    idle_deadline = None if stdin_fd is not None else time.monotonic() + idle_timeout
+    outgoing = bytearray()
+    # poll/select, not epoll: standard input may be a regular file (epoll refuses those)
+    selector = getattr(selectors, "PollSelector", selectors.SelectSelector)()
+    selector.register(sock, selectors.EVENT_READ, "net")
+    reading_stdin = False
+    sock.setblocking(False)
+    try:
+        while True:
+            net_events = selectors.EVENT_READ | (selectors.EVENT_WRITE if outgoing else 0)
+            selector.modify(sock, net_events, "net")
+            want_stdin = stdin_fd is not None and len(outgoing) < HIGH_WATER
+            if want_stdin and not reading_stdin:
+                selector.register(stdin_fd, selectors.EVENT_READ, "stdin")
+            elif reading_stdin and not want_stdin:
+                selector.unregister(stdin_fd)
+            reading_stdin = want_stdin
+            wait = None if idle_deadline is None else idle_deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                return
+            for key, mask in selector.select(wait):
+                if key.data == "stdin":
+                    chunk = os.read(key.fd, 65536)
+                    if chunk:
+                        conn.send(chunk)
+                        outgoing += conn.data_to_send()
+                    else:
+                        selector.unregister(key.fd)
+                        stdin_fd, reading_stdin = None, False
+                        idle_deadline = time.monotonic() + idle_timeout
+                    continue
+                if mask & selectors.EVENT_WRITE and outgoing:
+                    with contextlib.suppress(BlockingIOError):
+                        del outgoing[: sock.send(outgoing)]
+                if mask & selectors.EVENT_READ:
+                    try:
+                        data = sock.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    try:
+                        events = conn.receive_data(data)
+                    finally:
+                        outgoing += conn.data_to_send()  # answers, or the alert of a failure
+                    for event in events:
+                        if isinstance(event, ApplicationData):
+                            out.write(event.data)
+                    out.flush()
+                    if not data or conn.closed_by_peer:
+                        return
+                    if idle_deadline is not None:
+                        idle_deadline = time.monotonic() + idle_timeout
+    finally:
+        selector.close()
+        sock.settimeout(5.0)
+        with contextlib.suppress(OSError):
+            sock.sendall(outgoing)
 
 
 def report(tls: TLSSocket) -> None:
@@ -141,15 +287,3 @@ def report(tls: TLSSocket) -> None:
     if n.alpn_protocol:
         status(f"ALPN: {n.alpn_protocol}")
     status(f"Extended master secret: {'yes' if n.extended_master_secret else 'no'}")
-
-
-def _send_stdin(tls: TLSSocket) -> None:
-    stdin = sys.stdin.buffer
-    try:
-        while True:
-            line = stdin.readline()
-            if not line:
-                return
-            tls.sendall(line)
-    except (OSError, ValueError):
-        return

@@ -1,28 +1,41 @@
-"""``tls12 server``: serve TLS 1.2 on 127.0.0.1, many connections at once, never dying on one.
+"""``tls12 server``: serve TLS 1.2, many connections at once (asyncio), never dying on one.
 
 Without ``--www`` each connection's data is echoed back. With ``--www`` the server answers the
 first request (once its blank line arrives) with a short HTTP page naming the protocol and the
-suite, as ``openssl s_server -www`` does.
+suite, as ``openssl s_server -www`` does. Connection facts go to stderr (``--quiet`` silences
+them); a connection that fails is one line, and the server goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import itertools
+import json
 from typing import Any
 
 from tls12.cli.common import parse_alpn, parse_suites, status
-from tls12.config import CertifiedKey, ClientAuth, ServerConfig
+from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
+from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
-from tls12.io.sync import TLSServer, TLSSocket
+from tls12.events import Negotiated
+from tls12.io.aio import TLSTransport, start_server
 from tls12.sessions_redis import RedisSessionStore
 from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore, describe
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("server", help="serve TLS 1.2 (echo, or an HTTP page with --www)")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser(
+        "server",
+        help="serve TLS 1.2 (echo, or an HTTP page with --www)",
+        description="Serve TLS 1.2 on HOST:PORT, many connections at once. Each connection's "
+        "data is echoed back, or, with --www, its HTTP request is answered with a page "
+        "describing the connection. Connection facts go to stderr.",
+    )
+    p.add_argument("--port", type=int, required=True, help="TCP port (0: pick a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--cert", required=True, help="certificate chain, leaf first (PEM)")
     p.add_argument("--key", required=True, help="private key (PEM)")
     p.add_argument("--www", action="store_true", help="answer requests with a status page")
@@ -42,6 +55,24 @@ def add_parser(sub: Any) -> None:
         "--session-store",
         metavar="URL",
         help="share sessions by ID through Redis: redis://HOST:PORT/DB",
+    )
+    p.add_argument(
+        "--keylog",
+        metavar="F",
+        help="append each connection's secrets to F (NSS key log format, for Wireshark)",
+    )
+    p.add_argument(
+        "--trace-json",
+        metavar="F",
+        help="append each connection's handshake messages to F, one JSON object per line",
+    )
+    p.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="drop a client that has not completed the handshake after S seconds "
+        "(default 30; 0 means no limit)",
     )
     p.set_defaults(run=run)
 
@@ -66,11 +97,17 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if args.client_cafile:
             kw["client_trust"] = TrustStore.from_pem_file(args.client_cafile)
+    if getattr(args, "keylog", None):
+        kw["keylog"] = keylog_to_file(args.keylog)
     return ServerConfig(**kw)
 
 
-def www_page(tls: TLSSocket) -> bytes:
-    n = tls.negotiated
+def www_page(tls: Any) -> bytes:
+    """The status page for a connection (anything with ``.negotiated``)."""
+    return page_for(tls.negotiated)
+
+
+def page_for(n: Negotiated) -> bytes:
     lines = [
         "tls12 server",
         f"Protocol: {n.version}",
@@ -90,38 +127,95 @@ def www_page(tls: TLSSocket) -> bytes:
     return head + body
 
 
-def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+def _describe_error(exc: BaseException) -> str:
+    extra = f" (alert {exc.alert.name})" if isinstance(exc, TLSError) else ""
+    return f"{type(exc).__name__}: {exc}{extra}"
 
-    def handle(tls: TLSSocket) -> None:
-        if not args.quiet:
-            n = tls.negotiated
-            status(f"connection from {tls.getpeername()[0]}: {n.cipher_suite.name}")
-        if args.www:
-            request = b""
-            while b"\r\n\r\n" not in request and b"\n\n" not in request:
-                data = tls.recv()
-                if not data:
-                    return
-                request += data
-            tls.sendall(www_page(tls))
+
+class EchoServer:
+    """The serving loop: one task per connection on one asyncio event loop."""
+
+    def __init__(self, args: argparse.Namespace, config: ServerConfig) -> None:
+        self.args = args
+        self.config = config
+        self._numbers = itertools.count(1)
+
+    def _status(self, message: str) -> None:
+        if not self.args.quiet:
+            status(message)
+
+    def _write_trace(self, conn: Connection, peer: Any) -> None:
+        if not self.args.trace_json:
             return
+        number = next(self._numbers)
+        host = peer[0] if peer else None
+        with open(self.args.trace_json, "a", encoding="utf-8") as f:
+            for entry in conn.trace.entries:
+                f.write(json.dumps({"connection": number, "peer": host, **entry.as_dict()}) + "\n")
+
+    def on_handshake_error(self, exc: BaseException, transport: TLSTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        self._write_trace(transport.get_extra_info("tls12"), peer)
+        where = f" from {peer[0]}" if peer else ""
+        self._status(f"connection{where} failed: {_describe_error(exc)}")
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        n: Negotiated = writer.get_extra_info("negotiated")
+        self._status(f"connection from {peer[0] if peer else '?'}: {n.cipher_suite.name}")
+        try:
+            if self.args.www:
+                await self._www(reader, writer, n)
+            else:
+                await self._echo(reader, writer)
+        except (TLSError, OSError) as exc:
+            self._status(f"connection failed: {_describe_error(exc)}")
+        finally:
+            writer.close()
+            with contextlib.suppress(TLSError, OSError):
+                await writer.wait_closed()
+            self._write_trace(writer.get_extra_info("tls12"), peer)
+
+    @staticmethod
+    async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            data = tls.recv()
+            data = await reader.read(65536)
             if not data:
                 return
-            tls.sendall(data)
+            writer.write(data)
+            await writer.drain()
 
-    def on_error(exc: BaseException) -> None:
-        if not args.quiet:
-            kind = type(exc).__name__
-            extra = f" (alert {exc.alert.name})" if isinstance(exc, TLSError) else ""
-            status(f"connection failed: {kind}: {exc}{extra}")
+    @staticmethod
+    async def _www(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: Negotiated
+    ) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request and b"\n\n" not in request:
+            data = await reader.read(65536)
+            if not data:
+                return
+            request += data
+        writer.write(page_for(n))
+        await writer.drain()
 
-    server = TLSServer(config, handle, args.host, args.port, on_error=on_error)
-    status(f"tls12 server listening on {args.host}:{server.port}")
-    try:
-        server.serve_forever()
-    finally:
-        server.close()
+    async def serve(self) -> None:
+        server = await start_server(
+            self.handle,
+            self.args.host,
+            self.args.port,
+            self.config,
+            handshake_timeout=self.args.handshake_timeout or None,
+            on_handshake_error=self.on_handshake_error,
+        )
+        port = server.sockets[0].getsockname()[1]
+        status(f"tls12 server listening on {self.args.host}:{port}")
+        async with server:
+            await server.serve_forever()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.handshake_timeout < 0:
+        raise ConfigError("--handshake-timeout must be 0 (no limit) or more seconds")
+    config = config_from_args(args)
+    asyncio.run(EchoServer(args, config).serve())
     return 0

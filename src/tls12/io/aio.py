@@ -1,0 +1,481 @@
+"""asyncio streams over the sans-I/O engine.
+
+``open_connection`` and ``start_server`` work like their ``asyncio`` namesakes and hand out
+ordinary ``asyncio.StreamReader`` / ``asyncio.StreamWriter`` objects::
+
+    reader, writer = await tls12.aio.open_connection("example.com", 443, config)
+    writer.write(b"GET / HTTP/1.0\\r\\n\\r\\n")
+    await writer.drain()
+    page = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+
+Two objects do the work:
+
+``TLSProtocol`` is the ``asyncio.Protocol`` of the TCP connection. It feeds the bytes it
+receives to the engine, writes what the engine wants to send, and passes the events on to
+the application's protocol (``asyncio.StreamReaderProtocol`` for streams). The application's
+protocol sees the connection only once the handshake has completed.
+
+``TLSTransport`` is the ``asyncio.Transport`` the application writes through: ``write``
+encrypts through the engine, ``close`` sends close_notify and waits (a bounded time) for the
+peer's before closing TCP. Flow control passes straight through: the application pausing
+reading pauses the TCP transport, and the TCP transport's pause_writing/resume_writing reach
+the application's protocol, which is what makes ``StreamWriter.drain`` wait.
+
+A handshake that has not completed after ``handshake_timeout`` seconds is abandoned and the
+TCP connection dropped. An engine error is raised to the reader (``reader.read()`` raises the
+``TLSError``) after the alert the engine queued has been written; the connection then closes.
+
+``get_extra_info`` on the transport or the writer knows:
+``'tls12'`` (the engine ``Connection``), ``'negotiated'`` (``Negotiated``), ``'session'``,
+``'cipher'`` (``(IANA name, 'TLSv1.2', secret bits)`` as ``TLSSocket.cipher()``),
+``'peercert'`` (``ssl``'s dictionary of the peer's verified leaf), ``'peercert_binary'``
+(its DER), ``'peer_certificates'`` (``x509.Certificate`` chain), ``'ssl_object'`` (an
+``SSLObjectView`` answering like ``ssl.SSLObject``), ``'server_hostname'``, ``'compression'``
+(None), and whatever the TCP transport knows (``'peername'``, ``'sockname'``, ``'socket'``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tls12.config import ClientConfig, ServerConfig
+from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.errors import TLSError
+from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
+from tls12.io.sslcompat import SSLObjectView, peercert_dict
+from tls12.sessions import Session
+
+__all__ = [
+    "SHUTDOWN_TIMEOUT",
+    "TLSProtocol",
+    "TLSTransport",
+    "open_connection",
+    "start_server",
+]
+
+log = logging.getLogger("tls12.aio")
+
+STREAM_LIMIT = 2**16
+SHUTDOWN_TIMEOUT = 5.0
+"""Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
+longest a failing connection waits for its alert to be written."""
+
+ClientConnectedCallback = Callable[
+    [asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None
+]
+ErrorCallback = Callable[[BaseException, "TLSTransport"], None]
+"""``on_handshake_error(exc, transport)``: ``transport.get_extra_info('tls12')`` is the engine
+(its trace shows how far the handshake got), ``'peername'`` the peer's address."""
+
+
+class TLSProtocol(asyncio.Protocol):
+    """The TCP side: bytes to and from the engine, events to ``app_protocol``."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        app_protocol: asyncio.BaseProtocol,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        handshake_timeout: float | None = 30.0,
+        waiter: asyncio.Future[None] | None = None,
+        on_handshake_error: ErrorCallback | None = None,
+        shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    ) -> None:
+        self.connection = connection
+        self.transport = TLSTransport(self)
+        self._app: Any = app_protocol
+        self._loop = loop
+        self._handshake_timeout = handshake_timeout
+        self._shutdown_timeout = shutdown_timeout
+        self._waiter = waiter
+        self._on_handshake_error = on_handshake_error
+        self._raw: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._app_connected = False
+        self._app_lost = False
+        self._closing = False  # the application asked to close
+        self._lost = False  # TCP connection gone
+        self._error: BaseException | None = None
+        self._peername: Any = None
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._raw = transport  # type: ignore[assignment]
+        self._peername = transport.get_extra_info("peername")
+        if self._handshake_timeout is not None:
+            self._timer = self._loop.call_later(self._handshake_timeout, self._handshake_expired)
+        try:
+            self.connection.start()
+        except TLSError as exc:
+            self._fail(exc)
+            return
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        if self._error is not None or not data:
+            return
+        try:
+            events = self.connection.receive_data(data)
+        except TLSError as exc:
+            self._fail(exc)
+            return
+        self._flush()
+        self._dispatch(events)
+
+    def eof_received(self) -> bool:
+        if self._error is None and not self._closing and not self.connection.closed_by_peer:
+            try:
+                self.connection.receive_data(b"")  # raises TruncationError: no close_notify
+            except TLSError as exc:
+                self._fail(exc)
+        return False  # close the TCP transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._cancel_timer()
+        clean = self._closing or self.connection.closed_by_peer
+        if self._error is None and exc is not None and not clean:
+            self._error = exc
+        if not self._app_connected:
+            error = self._error or ConnectionResetError(
+                "the connection closed before the TLS handshake completed"
+            )
+            self._handshake_failed(error)
+        else:
+            self._lose_app(self._error)
+        self._raw = None
+
+    def pause_writing(self) -> None:
+        if self._app_connected and not self._app_lost:
+            self._app.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._app_connected and not self._app_lost:
+            self._app.resume_writing()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _dispatch(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, HandshakeComplete):
+                self._handshake_completed()
+            elif isinstance(event, ApplicationData):
+                if self._app_connected and not self._app_lost:
+                    self._app.data_received(event.data)
+            elif isinstance(event, ConnectionClosed):
+                self._close_notify_received()
+            # warning alerts and refused renegotiations need nothing from us
+
+    def _handshake_completed(self) -> None:
+        self._cancel_timer()
+        if self._app_connected:
+            return
+        self._app_connected = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        self._app.connection_made(self.transport)
+
+    def _close_notify_received(self) -> None:
+        # The engine has queued our close_notify in answer; no more data can flow either way.
+        if self._app_connected and not self._app_lost:
+            self._app.eof_received()
+        self._flush()
+        self._close_raw()
+
+    def _handshake_expired(self) -> None:
+        self._timer = None
+        if self._app_connected or self._raw is None:
+            return
+        if self._error is None:
+            self._error = TimeoutError(
+                f"the TLS handshake did not complete within {self._handshake_timeout:g} s"
+            )
+        self._raw.abort()
+
+    def _handshake_failed(self, error: BaseException) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(error)
+        if self._on_handshake_error is not None:
+            self._on_handshake_error(error, self.transport)
+            self._on_handshake_error = None
+
+    def _fail(self, exc: BaseException) -> None:
+        """The engine failed: its alert is queued. Tell the application now, write the alert,
+        then close TCP (aborting if the alert cannot be written in time)."""
+        if self._error is None:
+            self._error = exc
+        self._cancel_timer()
+        if self._app_connected:
+            self._lose_app(self._error)
+        elif self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(self._error)
+        self._flush()
+        self._close_raw()
+
+    def _lose_app(self, error: BaseException | None) -> None:
+        if self._app_lost:
+            return
+        self._app_lost = True
+        self._app.connection_lost(error)
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        data = self.connection.data_to_send()
+        raw = self._raw
+        if data and raw is not None and not self._lost:
+            with contextlib.suppress(RuntimeError):  # written after write_eof: nothing to do
+                raw.write(data)
+
+    def _close_raw(self) -> None:
+        raw = self._raw
+        if raw is None or self._lost:
+            return
+        if not raw.is_closing():
+            raw.close()
+        # A peer that does not read would keep the alert or close_notify in the buffer forever.
+        self._cancel_timer()
+        self._timer = self._loop.call_later(self._shutdown_timeout, self._abort_raw)
+
+    def _abort_raw(self) -> None:
+        self._timer = None
+        if self._raw is not None and not self._lost:
+            self._raw.abort()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # -- what TLSTransport calls -----------------------------------------------------------
+
+    def app_write(self, data: bytes) -> None:
+        raw = self._raw
+        if self._error is not None or self._closing or raw is None or raw.is_closing():
+            return  # as asyncio's transports do: drain() and the reader report the problem
+        try:
+            self.connection.send(data)
+        except TLSError as exc:
+            self._fail(exc)
+            return
+        self._flush()
+
+    def app_close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        raw = self._raw
+        if raw is None or self._lost or raw.is_closing():
+            return
+        conn = self.connection
+        if conn.error is None and conn.handshake_complete and not conn.closed_by_peer:
+            conn.close()
+            self._flush()
+            # Wait for the peer's close_notify (a clean close both ways), not forever.
+            self._cancel_timer()
+            self._timer = self._loop.call_later(self._shutdown_timeout, self._close_raw)
+            with contextlib.suppress(RuntimeError, AttributeError):
+                raw.resume_reading()
+        else:
+            self._close_raw()
+
+    def app_abort(self) -> None:
+        self._closing = True
+        if self._raw is not None and not self._lost:
+            self._raw.abort()
+
+    def extra_info(self, name: str, default: Any = None) -> Any:
+        conn = self.connection
+        n = conn.negotiated
+        if name == "tls12":
+            return conn
+        if name == "negotiated":
+            return n
+        if name == "session":
+            return conn.session
+        if name == "cipher":
+            return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8) if n else default
+        if name in ("peercert", "peercert_binary", "peer_certificates"):
+            if n is None or not n.peer_certificates:
+                return default if name != "peercert" else None
+            if name == "peer_certificates":
+                return n.peer_certificates
+            if name == "peercert_binary":
+                return n.peer_certificates[0].public_bytes(Encoding.DER)
+            verified = not getattr(conn.config, "insecure_skip_verify", False)
+            return peercert_dict(n.peer_certificates[0]) if verified else {}
+        if name == "ssl_object":
+            return SSLObjectView(conn, server_hostname=getattr(conn, "server_name", None))
+        if name == "server_hostname":
+            return getattr(conn, "server_name", default)
+        if name == "compression":
+            return None
+        if name == "sslcontext":
+            return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
+        if name == "peername" and self._peername is not None:
+            return self._peername
+        if self._raw is not None:
+            return self._raw.get_extra_info(name, default)
+        return default
+
+
+class TLSTransport(asyncio.Transport):
+    """What the application writes through (a ``StreamWriter``'s transport)."""
+
+    def __init__(self, protocol: TLSProtocol) -> None:
+        super().__init__()
+        self._tls = protocol
+
+    # -- BaseTransport -----------------------------------------------------------------
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._tls.extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        raw = self._tls._raw
+        return self._tls._closing or self._tls._lost or raw is None or raw.is_closing()
+
+    def close(self) -> None:
+        """Sends close_notify; TCP closes when the peer's close_notify arrives (or after
+        SHUTDOWN_TIMEOUT)."""
+        self._tls.app_close()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._tls._app = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._tls._app  # type: ignore[no-any-return]
+
+    # -- ReadTransport -----------------------------------------------------------------
+
+    def is_reading(self) -> bool:
+        raw = self._tls._raw
+        return raw is not None and raw.is_reading()
+
+    def pause_reading(self) -> None:
+        raw = self._tls._raw
+        if raw is not None and not raw.is_closing():
+            raw.pause_reading()
+
+    def resume_reading(self) -> None:
+        raw = self._tls._raw
+        if raw is not None and not raw.is_closing():
+            raw.resume_reading()
+
+    # -- WriteTransport ----------------------------------------------------------------
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data: expecting a bytes-like instance, got {type(data).__name__}")
+        if data:
+            self._tls.app_write(bytes(data))
+
+    def write_eof(self) -> None:
+        raise NotImplementedError("TLS cannot half-close a connection; use close()")
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def abort(self) -> None:
+        self._tls.app_abort()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        raw = self._tls._raw
+        if raw is not None:
+            raw.set_write_buffer_limits(high, low)
+
+    def get_write_buffer_size(self) -> int:
+        raw = self._tls._raw
+        return raw.get_write_buffer_size() if raw is not None else 0
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        raw = self._tls._raw
+        return raw.get_write_buffer_limits() if raw is not None else (0, 0)
+
+
+async def open_connection(
+    host: str,
+    port: int,
+    config: ClientConfig | None = None,
+    *,
+    server_name: str | None = None,
+    session: Session | None = None,
+    handshake_timeout: float | None = 30.0,
+    limit: int = STREAM_LIMIT,
+    **kwargs: Any,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connects, completes the handshake and returns the streams.
+
+    ``server_name`` (default ``host``) is sent as SNI when it is a DNS name and is what the
+    certificate must match. ``session`` (or, without one, the config's ``session_cache``) is
+    offered for resumption; the new session goes back into the cache. Raises the
+    ``TLSError`` that ended the handshake, or ``TimeoutError`` after ``handshake_timeout``.
+    Other keyword arguments go to ``loop.create_connection`` (``local_addr``, ``sock`` ...).
+    """
+    loop = asyncio.get_running_loop()
+    config = config if config is not None else ClientConfig()
+    name = server_name if server_name is not None else host
+    cache = config.session_cache
+    if session is None and cache is not None:
+        session = cache.get(name, port)
+    reader = asyncio.StreamReader(limit=limit, loop=loop)
+    app = asyncio.StreamReaderProtocol(reader, loop=loop)
+    waiter: asyncio.Future[None] = loop.create_future()
+    conn = ClientConnection(config, name, session)
+
+    def factory() -> TLSProtocol:
+        return TLSProtocol(
+            conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter
+        )
+
+    _, protocol = await loop.create_connection(factory, host, port, **kwargs)
+    try:
+        await waiter
+    except BaseException:
+        protocol.app_abort()
+        raise
+    writer = asyncio.StreamWriter(protocol.transport, app, reader, loop)
+    if cache is not None and conn.session is not None:
+        cache.put(name, port, conn.session)
+    return reader, writer
+
+
+async def start_server(
+    client_connected_cb: ClientConnectedCallback,
+    host: str | None,
+    port: int | None,
+    config: ServerConfig,
+    *,
+    handshake_timeout: float | None = 30.0,
+    limit: int = STREAM_LIMIT,
+    on_handshake_error: ErrorCallback | None = None,
+    **kwargs: Any,
+) -> asyncio.Server:
+    """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
+    handshake completed (a coroutine runs as a task). A handshake that fails or takes longer
+    than ``handshake_timeout`` ends that connection only; ``on_handshake_error(exc, transport)``
+    hears about it. Other keyword arguments go to ``loop.create_server``."""
+    loop = asyncio.get_running_loop()
+
+    def factory() -> TLSProtocol:
+        reader = asyncio.StreamReader(limit=limit, loop=loop)
+        app = asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+        return TLSProtocol(
+            ServerConnection(config),
+            app,
+            loop=loop,
+            handshake_timeout=handshake_timeout,
+            on_handshake_error=on_handshake_error,
+        )
+
+    return await loop.create_server(factory, host, port, **kwargs)
