@@ -232,6 +232,9 @@ class ClientConfig(_Common):
     """A PEM file of trust anchors, loaded into ``trust`` when that is not given."""
     insecure_skip_verify: bool = False
     """Accept any server certificate, for any name. Only for tests and debugging."""
+    check_hostname: bool = True
+    """Check the certificate against the server name. Off: the chain is still validated
+    (like ``ssl`` with check_hostname=False and CERT_REQUIRED); SNI is still sent."""
     client_certificates: Sequence[CertifiedKey] = ()
     """Chains to offer when the server asks for a client certificate."""
     session_cache: ClientSessionCache | None = None

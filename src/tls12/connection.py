@@ -96,19 +96,30 @@ class Connection:
         return data
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Feeds bytes from the transport; ``b""`` means the transport reached EOF."""
+        """Feeds bytes from the transport; ``b""`` means the transport reached EOF.
+
+        When a fatal error follows events in the same bytes (a Finished, then a bad record),
+        the events are returned and the error is raised by the next call; ``error`` shows it
+        at once and its alert is already queued.
+        """
         self._check_usable()
+        events: list[Event] = []
         try:
             if not data:
                 return self._eof()
             self._records.feed(data)
-            return self._process()
+            self._process(events)
+            return events
         except TLSError as exc:
             self._fail(exc)
+            if events:
+                return events
             raise
         except Exception as exc:  # a bug must still end the connection with an alert
             err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
             self._fail(err)
+            if events:
+                return events
             raise err from exc
 
     def send(self, data: bytes) -> None:
@@ -137,8 +148,7 @@ class Connection:
         if self._error is not None:
             raise self._error
 
-    def _process(self) -> list[Event]:
-        events: list[Event] = []
+    def _process(self, events: list[Event]) -> None:
         while True:
             record = self._records.read_record()
             if record is None:
@@ -165,7 +175,6 @@ class Connection:
             events.extend(self._ctx.events)
             self._ctx.events.clear()
         self._ctx.flush()
-        return events
 
     def _on_handshake(self, payload: bytes) -> None:
         self._handshake.feed(payload)

@@ -28,11 +28,16 @@ class RedisSessionStore:
         *,
         prefix: str = "tls12:session:",
         clock: Clock = time.time,
+        retry_after: float = 5.0,
     ) -> None:
         self._redis = client
         self.prefix = prefix
         self._clock = clock
+        self.retry_after = retry_after
+        """After a failure, Redis is not asked again for this many seconds, so an unreachable
+        server costs one timeout, not one per handshake."""
         self._healthy = True
+        self._down_until = 0.0
         self._lock = threading.Lock()
 
     @classmethod
@@ -55,9 +60,13 @@ class RedisSessionStore:
     def _key(self, session_id: bytes) -> str:
         return self.prefix + session_id.hex()
 
+    def _resting(self) -> bool:
+        return time.monotonic() < self._down_until
+
     def _trouble(self, action: str, exc: Exception) -> None:
         with self._lock:
             was_healthy, self._healthy = self._healthy, False
+            self._down_until = time.monotonic() + self.retry_after
         if was_healthy:
             log.warning(
                 "Redis session store unreachable (%s: %s); falling back to full handshakes",
@@ -74,6 +83,8 @@ class RedisSessionStore:
     def get(self, session_id: bytes) -> Session | None:
         import redis
 
+        if self._resting():
+            return None
         try:
             data = self._redis.get(self._key(session_id))
         except (redis.RedisError, OSError) as exc:
@@ -92,7 +103,7 @@ class RedisSessionStore:
         import redis
 
         ttl = int(session.created + session.lifetime - self._clock())
-        if ttl <= 0:
+        if ttl <= 0 or self._resting():
             return
         try:
             self._redis.set(self._key(session_id), session.to_bytes(), ex=ttl)
@@ -104,6 +115,8 @@ class RedisSessionStore:
     def delete(self, session_id: bytes) -> None:
         import redis
 
+        if self._resting():
+            return
         try:
             self._redis.delete(self._key(session_id))
         except (redis.RedisError, OSError) as exc:

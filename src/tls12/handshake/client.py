@@ -85,9 +85,8 @@ def _check_server_chain(
         certs = tuple(parse_chain(msg.certificate_list))
         verified = False
     else:
-        certs = tuple(
-            verify_server_chain(msg.certificate_list, hello.server_name, config.trust_store)
-        )
+        name = hello.server_name if config.check_hostname else None
+        certs = tuple(verify_server_chain(msg.certificate_list, name, config.trust_store))
         verified = True
     key = certs[0].public_key()
     want = hello.suite.auth

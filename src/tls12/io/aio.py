@@ -131,6 +131,8 @@ class TLSProtocol(asyncio.Protocol):
             return
         self._flush()
         self._dispatch(events)
+        if self.connection.error is not None:  # events came before a fatal error
+            self._fail(self.connection.error)
 
     def eof_received(self) -> bool:
         if self._error is None and not self._closing and not self.connection.closed_by_peer:

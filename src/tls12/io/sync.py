@@ -55,13 +55,16 @@ class TLSSocket:
         """Reads once from the socket into the engine. False at a clean end of stream."""
         if self._eof:
             return False
+        if self.connection.error is not None:
+            raise self.connection.error
         data = self._sock.recv(RECV_SIZE)
-        try:
-            events = self.connection.receive_data(data)
-        except TLSError:
-            self._flush_quietly()
-            raise
-        self._flush()
+        with self._lock:  # the engine is driven by one thread at a time
+            try:
+                events = self.connection.receive_data(data)
+            except TLSError:
+                self._flush_quietly()
+                raise
+            self._flush()
         for event in events:
             if isinstance(event, ApplicationData):
                 self._incoming += event.data
