@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
-from tls12.errors import DecodeError
+from tls12.errors import ConfigError, DecodeError
 from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
@@ -34,6 +34,21 @@ class Extension(ABC):
         """Writes the extension_data bytes (without the type and length)."""
 
 
+def host_name_bytes(name: str) -> bytes:
+    """The HostName as sent: ASCII (RFC 6066 §3). An internationalised name given in Unicode
+    (``bücher.example``) is sent as its IDNA A-label (``xn--bcher-kva.example``), the form
+    certificates carry; the same conversion verify.py applies before matching the name.
+    A name that has no such form is the caller's mistake: ConfigError (a ValueError)."""
+    try:
+        return name.encode("ascii")
+    except UnicodeEncodeError:
+        pass
+    try:
+        return name.encode("idna")
+    except UnicodeError as exc:
+        raise ConfigError(f"server name {name!r} cannot be sent in server_name: {exc}") from None
+
+
 @dataclass(frozen=True)
 class ServerName(Extension):
     """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement."""
@@ -46,7 +61,7 @@ class ServerName(Extension):
             return
         with w.vec16():
             w.u8(NameType.host_name)
-            w.opaque16(self.host_name.encode("ascii"))
+            w.opaque16(host_name_bytes(self.host_name))
 
     @classmethod
     def decode_body(cls, r: Reader) -> ServerName:
