@@ -38,7 +38,13 @@ from tls12.record.framing import HandshakeBuffer
 from tls12.record.layer import RecordLayer
 from tls12.sessions import Session
 from tls12.trace import Trace
-from tls12.wire.enums import AlertDescription, AlertLevel, ContentType
+from tls12.wire.enums import (
+    TLS12_VERSION,
+    AlertDescription,
+    AlertLevel,
+    ContentType,
+    HandshakeType,
+)
 
 
 class Connection:
@@ -117,6 +123,7 @@ class Connection:
             raise
         except Exception as exc:  # a bug must still end the connection with an alert
             err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+            err.__cause__ = exc
             self._fail(err)
             if events:
                 return events
@@ -184,6 +191,11 @@ class Connection:
                 return
             msg_type, body, raw = item
             msg = decode_handshake(msg_type, body)
+            hello_request = msg_type == HandshakeType.hello_request
+            if self.is_client and hello_request and not self.handshake_complete:
+                # RFC 5246 §7.4.1.1: ignored while a handshake is under way, and never part
+                # of the transcript.
+                continue
             self._state = self._require_state().handle(msg, raw)
             self._after_state_change()
 
@@ -211,7 +223,10 @@ class Connection:
         return AlertReceived(alert.level, alert.description)
 
     def _after_state_change(self) -> None:
-        """Hook for subclasses (nothing to do in the base engine)."""
+        """Once the hellos have settled the version, every record must carry exactly 1.2
+        (RFC 5246 §6.2.1); before that a ClientHello record may say {3, x}."""
+        if self._records.expected_version is None:  # the first message handled is a hello
+            self._records.expected_version = TLS12_VERSION
 
     def _require_state(self) -> State:
         if self._state is None:

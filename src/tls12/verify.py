@@ -248,13 +248,26 @@ def _parse_chain(chain_der: Sequence[bytes], who: str) -> list[x509.Certificate]
     chain = []
     for index, der in enumerate(chain_der):
         try:
-            chain.append(x509.load_der_x509_certificate(bytes(der)))
-        except ValueError as exc:
+            cert = x509.load_der_x509_certificate(bytes(der))
+            # cryptography parses these lazily: touch them now, so a malformed name or
+            # extension is a bad certificate here rather than an error deep in a check.
+            _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
+        except _PARSE_ERRORS as exc:
             place = "leaf" if index == 0 else f"#{index + 1} in the chain"
             raise BadCertificate(
                 f"could not parse the {who}'s certificate ({place}): {exc}"
             ) from None
+        chain.append(cert)
     return chain
+
+
+_PARSE_ERRORS = (
+    ValueError,
+    UnsupportedAlgorithm,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 def _check_leaf(

@@ -353,9 +353,7 @@ def test_server_refuses_a_client_renegotiation() -> None:
     hello = ClientHello(
         random=os.urandom(32),
         cipher_suites=(AES128.id,),
-        extensions=ext.Extensions(
-            (ext.SupportedGroups((29,)), ext.RenegotiationInfo(verify_data))
-        ),
+        extensions=ext.Extensions((ext.SupportedGroups((29,)), ext.RenegotiationInfo(verify_data))),
     )
     wire = client._records.write(ContentType.handshake, hello.encode())
     events = server.receive_data(wire)

@@ -10,16 +10,12 @@ handshake parsers."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import re
 import signal
 import threading
-import traceback
 from collections.abc import Callable, Iterator
 
 import pytest
-from cryptography import x509
 from engine_helpers import STAGES, join_records, record, split_records, stage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,66 +66,11 @@ def _no_hang(seconds: float = TIME_LIMIT) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-# -- known bugs ---------------------------------------------------------------------------------
-# A failure whose cause is a bug already reported (with a strict xfail test of its own) does
-# not fail the property: it is noted, the run goes on, and the test ends as xfail naming it.
-# Any other escape fails as usual. Remove an entry once its bug is fixed.
-
-VERIFY_PARSE_BUG = (
-    "BUG: verify.py lets cryptography's lazy certificate parsing errors escape (ValueError "
-    "from .issuer/.subject, x509.InvalidVersion, x509.DuplicateExtension, "
-    "x509.UnsupportedGeneralNameType) -> InternalError instead of BadCertificate; see "
-    "test_negative.py::test_malformed_server_certificate_is_bad_certificate"
-)
-
-
-_PARSE_ERRORS = (
-    ValueError,
-    x509.InvalidVersion,
-    x509.DuplicateExtension,
-    x509.UnsupportedGeneralNameType,
-)
-_PARSE_ERROR_TEXT = re.compile(
-    r"^internal error: (ValueError: error parsing asn1 value|InvalidVersion|"
-    r"DuplicateExtension|UnsupportedGeneralNameType)"
-)
-
-
-def _known_bug(exc: InternalError) -> str | None:
-    """The known bug behind an InternalError, or None. The wrapped exception is its cause
-    when the engine raised it at once; when the error was deferred behind events the cause
-    is lost (see DEFERRED_CAUSE_BUG in test_negative.py) and only the message tells."""
-    cause = exc.__cause__
-    if cause is None:
-        return VERIFY_PARSE_BUG if _PARSE_ERROR_TEXT.match(str(exc)) else None
-    frames = traceback.extract_tb(cause.__traceback__)
-    last = frames[-1].filename.replace("\\", "/") if frames else ""
-    if last.endswith("tls12/verify.py") and isinstance(cause, _PARSE_ERRORS):
-        return VERIFY_PARSE_BUG
-    return None
-
-
-KNOWN_HITS: list[str] = []
-
-
-def _xfail_on_known_bugs(test: Callable[..., None]) -> Callable[..., None]:
-    """Runs the whole hypothesis test; ends it as xfail if it only met known bugs."""
-
-    @functools.wraps(test)
-    def run(*args: object, **kwargs: object) -> None:
-        KNOWN_HITS.clear()
-        test(*args, **kwargs)
-        if KNOWN_HITS:
-            pytest.xfail(f"{len(KNOWN_HITS)} example(s) hit a known bug: {KNOWN_HITS[0]}")
-
-    return run
-
-
 def _feed(conn: Connection, chunks: list[bytes], eof: bool = False) -> TLSError | None:
     """Feeds ``chunks`` one by one; returns the TLSError that ended the connection, if any.
 
     Anything but a TLSError escapes and fails the test, as does an InternalError: bytes from
-    a peer must never make us send internal_error (unless it is a known bug)."""
+    a peer must never make us send internal_error."""
     with _no_hang():
         try:
             for chunk in [*chunks, *([b""] if eof else [])]:
@@ -142,10 +83,7 @@ def _feed(conn: Connection, chunks: list[bytes], eof: bool = False) -> TLSError 
                 raise AssertionError("a stored error was not raised")
         except TLSError as exc:
             if isinstance(exc, InternalError):
-                known = _known_bug(exc)
-                if known is None:
-                    raise AssertionError(f"engine bug: {exc}") from exc.__cause__
-                KNOWN_HITS.append(known)
+                raise AssertionError(f"engine bug: {exc}") from exc.__cause__
             assert conn.error is exc
             conn.data_to_send()  # never raises, even now
             with pytest.raises(TLSError) as again:
@@ -168,6 +106,7 @@ POSITION = st.integers(0, 2047)
 
 def _at(pos: int, n: int) -> int:
     return pos if pos < n else pos % n
+
 
 KINDS = ("flip", "set", "insert", "delete", "truncate", "duplicate")
 
@@ -252,9 +191,7 @@ def _target(stage_name: str, side: str, client_auth: bool = False) -> Target:
         client_config = server_config = None
         if client_auth:
             client_config = p.client_config(client_certificates=[p.certified(p.client_rsa)])
-            server_config = p.server_config(
-                client_auth=ClientAuth.REQUIRED, client_trust=p.trust
-            )
+            server_config = p.server_config(client_auth=ClientAuth.REQUIRED, client_trust=p.trust)
         s = stage(stage_name, client_config, server_config)
         if side == "client":
             return s.client, s.to_client
@@ -293,11 +230,13 @@ ANY_STATE_TARGETS: dict[str, Target] = {
 
 
 @pytest.mark.parametrize("name", list(FLIGHT_TARGETS))
-@_xfail_on_known_bugs
 @FUZZ
 @given(plan=mutation_plans, chunking=chunk_plans, eof=st.booleans())
 def test_mutated_real_flights(
-    name: str, plan: tuple, chunking: tuple[int, list[int]], eof: bool  # type: ignore[type-arg]
+    name: str,
+    plan: tuple,
+    chunking: tuple[int, list[int]],
+    eof: bool,  # type: ignore[type-arg]
 ) -> None:
     conn, real = FLIGHT_TARGETS[name]()
     assert real
@@ -321,8 +260,9 @@ records_st = st.lists(
         st.one_of(
             st.binary(min_size=1, max_size=64),
             # something shaped like a handshake message of a known type
-            st.tuples(st.sampled_from([int(t) for t in HandshakeType]), st.binary(max_size=80))
-            .map(lambda t: bytes([t[0]]) + len(t[1]).to_bytes(3, "big") + t[1]),
+            st.tuples(st.sampled_from([int(t) for t in HandshakeType]), st.binary(max_size=80)).map(
+                lambda t: bytes([t[0]]) + len(t[1]).to_bytes(3, "big") + t[1]
+            ),
         ),
     ),
     min_size=1,
@@ -331,7 +271,6 @@ records_st = st.lists(
 
 
 @pytest.mark.parametrize("name", list(ANY_STATE_TARGETS))
-@_xfail_on_known_bugs
 @settings(FUZZ, max_examples=_examples(60))
 @given(
     noise=st.one_of(st.binary(min_size=1, max_size=200), records_st),
@@ -358,20 +297,25 @@ NAMES = ["localhost", "LOCALHOST.", "127.0.0.1", "example.com", "a", "xn--bcher-
 
 extension_choices = st.one_of(
     st.builds(ext.ServerName, st.sampled_from(NAMES) | st.text("ab.-*", min_size=1, max_size=9)),
-    st.builds(ext.SupportedGroups, st.lists(st.sampled_from(GROUP_IDS), min_size=1, max_size=5)
-              .map(tuple)),
+    st.builds(
+        ext.SupportedGroups, st.lists(st.sampled_from(GROUP_IDS), min_size=1, max_size=5).map(tuple)
+    ),
     st.builds(ext.ECPointFormats, st.sampled_from([(0,), (1,), (1, 0), (2,)])),
-    st.builds(ext.SignatureAlgorithms,
-              st.lists(st.sampled_from(SCHEME_IDS), min_size=1, max_size=6).map(tuple)),
-    st.builds(ext.ApplicationLayerProtocols,
-              st.lists(st.sampled_from([b"h2", b"http/1.1", b"x"]), min_size=1, max_size=3)
-              .map(tuple)),
+    st.builds(
+        ext.SignatureAlgorithms,
+        st.lists(st.sampled_from(SCHEME_IDS), min_size=1, max_size=6).map(tuple),
+    ),
+    st.builds(
+        ext.ApplicationLayerProtocols,
+        st.lists(st.sampled_from([b"h2", b"http/1.1", b"x"]), min_size=1, max_size=3).map(tuple),
+    ),
     st.just(ext.ExtendedMasterSecret()),
     st.just(ext.EncryptThenMac()),
     st.builds(ext.RenegotiationInfo, st.sampled_from([b"", b"\x00" * 12]) | st.binary(max_size=12)),
     st.builds(ext.SessionTicket, st.sampled_from([b""]) | st.binary(max_size=120)),
-    st.builds(ext.UnknownExtension, st.sampled_from([0x0A0A, 5, 0x1234, 43, 51]),
-              st.binary(max_size=8)),
+    st.builds(
+        ext.UnknownExtension, st.sampled_from([0x0A0A, 5, 0x1234, 43, 51]), st.binary(max_size=8)
+    ),
 )
 extension_sets = st.lists(
     extension_choices, max_size=9, unique_by=lambda e: int(e.extension_type)
@@ -407,7 +351,6 @@ def test_arbitrary_client_hello_to_a_server(hello: ClientHello, client_auth: boo
         assert server.state_name != "ExpectClientHello"
 
 
-@_xfail_on_known_bugs
 @settings(FUZZ, max_examples=_examples(150))
 @given(hello=server_hellos, with_rest=st.booleans())
 def test_arbitrary_server_hello_to_a_client(hello: ServerHello, with_rest: bool) -> None:

@@ -20,7 +20,7 @@ from engine_helpers import (
     split_records,
     stage,
 )
-from tls_support import handshake_pair, pki
+from tls_support import drive, handshake_pair, pki
 
 from tls12 import errors
 from tls12.config import ClientAuth, ClientConfig, ServerConfig
@@ -151,7 +151,9 @@ def test_server_hello_twice() -> None:
     server.receive_data(client.data_to_send())
     hello = _server_messages(server.data_to_send())[0]
     _fails(
-        client, record(HS, hello + hello), errors.UnexpectedMessage,
+        client,
+        record(HS, hello + hello),
+        errors.UnexpectedMessage,
         AlertDescription.unexpected_message,
     )
 
@@ -187,7 +189,9 @@ def test_change_cipher_spec_before_keys(name: str) -> None:
 def test_unknown_handshake_type() -> None:
     server = ServerConnection(pki().server_config())
     _fails(
-        server, record(HS, b"\x18\x00\x00\x00"), errors.UnexpectedMessage,
+        server,
+        record(HS, b"\x18\x00\x00\x00"),
+        errors.UnexpectedMessage,
         AlertDescription.unexpected_message,
     )
 
@@ -195,9 +199,7 @@ def test_unknown_handshake_type() -> None:
 def test_server_refuses_hello_request_after_the_handshake() -> None:
     client, server = handshake_pair()
     wire = client._records.write(HS, HelloRequest().encode())
-    _fails(
-        server, wire, errors.UnexpectedMessage, AlertDescription.unexpected_message, peer=client
-    )
+    _fails(server, wire, errors.UnexpectedMessage, AlertDescription.unexpected_message, peer=client)
 
 
 # -- change cipher spec inside a fragmented message --------------------------------------------
@@ -208,7 +210,10 @@ def test_change_cipher_spec_inside_a_fragmented_client_hello() -> None:
     ((_, body),) = split_records(client.data_to_send())
     wire = record(HS, body[:10]) + record(CCS, b"\x01") + record(HS, body[10:])
     _fails(
-        server, wire, errors.UnexpectedMessage, AlertDescription.unexpected_message,
+        server,
+        wire,
+        errors.UnexpectedMessage,
+        AlertDescription.unexpected_message,
         match="ChangeCipherSpec inside a fragmented handshake message",
     )
 
@@ -233,8 +238,13 @@ def test_change_cipher_spec_where_expected_but_after_a_partial_message() -> None
     s = stage("after_server_flight")
     (_, cke), (_, ccs), _ = split_records(s.to_server)
     wire = record(HS, cke + Finished(bytes(12)).encode()[:3]) + record(CCS, ccs)
-    _fails(s.server, wire, errors.UnexpectedMessage, AlertDescription.unexpected_message,
-           match="inside a fragmented handshake message")
+    _fails(
+        s.server,
+        wire,
+        errors.UnexpectedMessage,
+        AlertDescription.unexpected_message,
+        match="inside a fragmented handshake message",
+    )
 
 
 def test_change_cipher_spec_to_the_client_after_a_partial_message() -> None:
@@ -243,8 +253,14 @@ def test_change_cipher_spec_to_the_client_after_a_partial_message() -> None:
     ccs_at = [t for t, _ in records].index(CCS)
     before = b"".join(body for _, body in records[:ccs_at])
     wire = record(HS, before + b"\x14\x00") + record(CCS, records[ccs_at][1])
-    _fails(s.client, wire, errors.UnexpectedMessage, AlertDescription.unexpected_message,
-           peer=s.server, match="inside a fragmented handshake message")
+    _fails(
+        s.client,
+        wire,
+        errors.UnexpectedMessage,
+        AlertDescription.unexpected_message,
+        peer=s.server,
+        match="inside a fragmented handshake message",
+    )
 
 
 # -- application data too early ----------------------------------------------------------------
@@ -253,16 +269,23 @@ def test_change_cipher_spec_to_the_client_after_a_partial_message() -> None:
 def test_application_data_before_the_handshake_to_the_server() -> None:
     server = ServerConnection(pki().server_config())
     _fails(
-        server, record(APP, b"GET / HTTP/1.1\r\n"), errors.UnexpectedMessage,
-        AlertDescription.unexpected_message, match="application data",
+        server,
+        record(APP, b"GET / HTTP/1.1\r\n"),
+        errors.UnexpectedMessage,
+        AlertDescription.unexpected_message,
+        match="application data",
     )
 
 
 @pytest.mark.parametrize("name", ["start", "after_client_hello"])
 def test_application_data_before_the_handshake_to_the_client(name: str) -> None:
     s = stage(name)
-    _fails(s.client, record(APP, b"hello"), errors.UnexpectedMessage,
-           AlertDescription.unexpected_message)
+    _fails(
+        s.client,
+        record(APP, b"hello"),
+        errors.UnexpectedMessage,
+        AlertDescription.unexpected_message,
+    )
 
 
 def test_send_before_the_handshake_is_a_usage_error() -> None:
@@ -317,8 +340,9 @@ def test_certificate_list_length_too_long_is_decode_error() -> None:
     bad = bytearray(certificate)
     list_length = int.from_bytes(bad[4:7], "big")
     bad[4:7] = (list_length + 1).to_bytes(3, "big")
-    _fails(client, record(HS, hello + bytes(bad)), errors.DecodeError,
-           AlertDescription.decode_error)
+    _fails(
+        client, record(HS, hello + bytes(bad)), errors.DecodeError, AlertDescription.decode_error
+    )
 
 
 def test_empty_handshake_record_is_refused() -> None:
@@ -339,22 +363,29 @@ def test_tampered_application_data_is_bad_record_mac() -> None:
     client, server = handshake_pair()
     client.send(b"transfer 100 to alice")
     _fails(
-        server, _flip_last_byte(client.data_to_send()), errors.BadRecordMac,
-        AlertDescription.bad_record_mac, peer=client,
+        server,
+        _flip_last_byte(client.data_to_send()),
+        errors.BadRecordMac,
+        AlertDescription.bad_record_mac,
+        peer=client,
     )
 
 
 def test_tampered_encrypted_finished_is_bad_record_mac() -> None:
     s = stage("after_server_flight")
-    _fails(s.server, _flip_last_byte(s.to_server), errors.BadRecordMac,
-           AlertDescription.bad_record_mac)
+    _fails(
+        s.server, _flip_last_byte(s.to_server), errors.BadRecordMac, AlertDescription.bad_record_mac
+    )
 
 
 def test_tampered_server_finished_is_bad_record_mac() -> None:
     s = stage("after_client_flight")
     _fails(
-        s.client, _flip_last_byte(s.to_client), errors.BadRecordMac,
-        AlertDescription.bad_record_mac, peer=s.server,
+        s.client,
+        _flip_last_byte(s.to_client),
+        errors.BadRecordMac,
+        AlertDescription.bad_record_mac,
+        peer=s.server,
     )
 
 
@@ -367,7 +398,9 @@ def test_tampered_key_exchange_signature_is_decrypt_error() -> None:
     ske[-1] ^= 0x01
     messages[2] = bytes(ske)
     _fails(
-        client, record(HS, b"".join(messages)), errors.DecryptError,
+        client,
+        record(HS, b"".join(messages)),
+        errors.DecryptError,
         AlertDescription.decrypt_error,
     )
 
@@ -396,7 +429,10 @@ def test_wrong_client_finished_is_decrypt_error(monkeypatch: pytest.MonkeyPatch)
     server.receive_data(client.data_to_send())
     client.receive_data(server.data_to_send())
     err = _fails(
-        server, client.data_to_send(), errors.DecryptError, AlertDescription.decrypt_error,
+        server,
+        client.data_to_send(),
+        errors.DecryptError,
+        AlertDescription.decrypt_error,
         peer=client,
     )
     assert "client's Finished" in str(err)
@@ -411,7 +447,10 @@ def test_wrong_server_finished_is_decrypt_error(monkeypatch: pytest.MonkeyPatch)
     server.receive_data(client.data_to_send())
     assert server.handshake_complete  # the server does not know yet
     err = _fails(
-        client, server.data_to_send(), errors.DecryptError, AlertDescription.decrypt_error,
+        client,
+        server.data_to_send(),
+        errors.DecryptError,
+        AlertDescription.decrypt_error,
         peer=server,
     )
     assert "server's Finished" in str(err)
@@ -427,36 +466,31 @@ def test_finished_of_the_wrong_length_is_decode_error(
     server.receive_data(client.data_to_send())
     client.receive_data(server.data_to_send())
     _fails(
-        server, client.data_to_send(), errors.DecodeError, AlertDescription.decode_error,
+        server,
+        client.data_to_send(),
+        errors.DecodeError,
+        AlertDescription.decode_error,
         match="expected 12",
     )
 
 
 # -- record versions ---------------------------------------------------------------------------
 
-RECORD_VERSION_BUG = (
-    "BUG: the record version is never pinned. RecordLayer has expected_version ('after that "
-    "every record must carry exactly it') but Connection never sets it, so after the hellos "
-    "a record saying 0x0301 or 0x0300 is accepted (the AEAD additional data does not cover "
-    "the header's version either). Fix: set self._records.expected_version = TLS12_VERSION "
-    "once the version is settled (client: when ServerHello is accepted; server: once the "
-    "first ClientHello has been handled), e.g. in Connection._after_state_change."
-)
 
-
-@pytest.mark.xfail(strict=True, reason=RECORD_VERSION_BUG)
 @pytest.mark.parametrize("version", [b"\x03\x01", b"\x03\x04"])
 def test_application_data_record_with_another_version_is_refused(version: bytes) -> None:
     client, server = handshake_pair()
     client.send(b"hello")
     wire = client.data_to_send()
     _fails(
-        server, wire[:1] + version + wire[3:], errors.ProtocolVersionError,
-        AlertDescription.protocol_version, peer=client,
+        server,
+        wire[:1] + version + wire[3:],
+        errors.ProtocolVersionError,
+        AlertDescription.protocol_version,
+        peer=client,
     )
 
 
-@pytest.mark.xfail(strict=True, reason=RECORD_VERSION_BUG)
 def test_server_flight_record_with_another_version_is_refused() -> None:
     client, server = _fresh()
     server.receive_data(client.data_to_send())
@@ -476,8 +510,12 @@ def test_client_hello_record_may_say_tls_1_0() -> None:
 def test_record_version_that_is_not_tls_is_refused() -> None:
     client, server = _fresh()
     wire = client.data_to_send()
-    _fails(server, wire[:1] + b"\x02\x00" + wire[3:], errors.ProtocolVersionError,
-           AlertDescription.protocol_version)
+    _fails(
+        server,
+        wire[:1] + b"\x02\x00" + wire[3:],
+        errors.ProtocolVersionError,
+        AlertDescription.protocol_version,
+    )
 
 
 # -- the server's choices are checked ----------------------------------------------------------
@@ -492,8 +530,11 @@ def test_server_chooses_a_suite_not_offered(suite_id: int) -> None:
     assert isinstance(hello, ServerHello) and hello.cipher_suite == AES128_ECDSA.id
     bad = dataclasses.replace(hello, cipher_suite=suite_id)
     err = _fails(
-        client, record(HS, bad.encode()), errors.IllegalParameter,
-        AlertDescription.illegal_parameter, peer=server,
+        client,
+        record(HS, bad.encode()),
+        errors.IllegalParameter,
+        AlertDescription.illegal_parameter,
+        peer=server,
     )
     assert f"{suite_id:#06x}" in str(err)
 
@@ -505,8 +546,12 @@ def test_server_hello_with_an_extension_not_offered() -> None:
     hello = decode_handshake(raw[0], raw[4:])
     items = (*hello.extensions.items, ext.EncryptThenMac())  # type: ignore[attr-defined]
     bad = dataclasses.replace(hello, extensions=ext.Extensions(items))
-    _fails(client, record(HS, bad.encode()), errors.UnsupportedExtension,
-           AlertDescription.unsupported_extension)
+    _fails(
+        client,
+        record(HS, bad.encode()),
+        errors.UnsupportedExtension,
+        AlertDescription.unsupported_extension,
+    )
 
 
 def test_server_hello_with_an_old_version() -> None:
@@ -515,8 +560,12 @@ def test_server_hello_with_an_old_version() -> None:
     raw = _server_messages(server.data_to_send())[0]
     hello = decode_handshake(raw[0], raw[4:])
     bad = dataclasses.replace(hello, version=0x0302)
-    _fails(client, record(HS, bad.encode()), errors.ProtocolVersionError,
-           AlertDescription.protocol_version)
+    _fails(
+        client,
+        record(HS, bad.encode()),
+        errors.ProtocolVersionError,
+        AlertDescription.protocol_version,
+    )
 
 
 # -- certificates ------------------------------------------------------------------------------
@@ -577,8 +626,9 @@ def test_client_certificate_from_an_unknown_ca() -> None:
     )
     server.receive_data(client.data_to_send())
     client.receive_data(server.data_to_send())
-    _fails(server, client.data_to_send(), errors.UnknownCA, AlertDescription.unknown_ca,
-           peer=client)
+    _fails(
+        server, client.data_to_send(), errors.UnknownCA, AlertDescription.unknown_ca, peer=client
+    )
 
 
 def test_client_certificate_required_but_missing() -> None:
@@ -588,22 +638,16 @@ def test_client_certificate_required_but_missing() -> None:
     )
     server.receive_data(client.data_to_send())
     client.receive_data(server.data_to_send())
-    _fails(server, client.data_to_send(), errors.HandshakeFailure,
-           AlertDescription.handshake_failure, peer=client)
+    _fails(
+        server,
+        client.data_to_send(),
+        errors.HandshakeFailure,
+        AlertDescription.handshake_failure,
+        peer=client,
+    )
 
 
 # -- certificates that do not parse ----------------------------------------------------------
-
-VERIFY_PARSE_BUG = (
-    "BUG: verify.py lets exceptions from cryptography's lazy certificate parsing escape: "
-    "Certificate.issuer/.subject raise ValueError when first read (in _is_anchor, "
-    "_unknown_issuer, describe), load_der_x509_certificate raises x509.InvalidVersion and "
-    "Certificate.extensions raises x509.DuplicateExtension / UnsupportedGeneralNameType, none "
-    "of them ValueError-caught; the engine turns them into InternalError (alert "
-    "internal_error) instead of BadCertificate (bad_certificate). Fix: in _parse_chain, read "
-    "cert.subject, cert.issuer and cert.extensions right after loading and catch (ValueError, "
-    "x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) there."
-)
 
 
 def _damaged(der: bytes, how: str) -> bytes:
@@ -624,7 +668,6 @@ def _damaged(der: bytes, how: str) -> bytes:
     return der.replace(b"\x06\x03\x55\x1d\x0e", b"\x06\x03\x55\x1d\x0f")
 
 
-@pytest.mark.xfail(strict=True, raises=errors.InternalError, reason=VERIFY_PARSE_BUG)
 @pytest.mark.parametrize(
     "how,server_name",
     [
@@ -641,12 +684,13 @@ def test_malformed_server_certificate_is_bad_certificate(how: str, server_name: 
     der = pki().ecdsa.chain[0].public_bytes(Encoding.DER)
     assert der in flight  # same length, so every length around it stays right
     _fails(
-        client, flight.replace(der, _damaged(der, how)), errors.BadCertificate,
+        client,
+        flight.replace(der, _damaged(der, how)),
+        errors.BadCertificate,
         AlertDescription.bad_certificate,
     )
 
 
-@pytest.mark.xfail(strict=True, raises=errors.InternalError, reason=VERIFY_PARSE_BUG)
 @pytest.mark.parametrize("how", ["issuer", "version", "duplicate_extension"])
 def test_malformed_client_certificate_is_bad_certificate(how: str) -> None:
     p = pki()
@@ -660,8 +704,11 @@ def test_malformed_client_certificate_is_bad_certificate(how: str) -> None:
     der = p.client_rsa.chain[0].public_bytes(Encoding.DER)
     assert der in flight
     _fails(
-        server, flight.replace(der, _damaged(der, how)), errors.BadCertificate,
-        AlertDescription.bad_certificate, peer=client,
+        server,
+        flight.replace(der, _damaged(der, how)),
+        errors.BadCertificate,
+        AlertDescription.bad_certificate,
+        peer=client,
     )
 
 
@@ -674,8 +721,9 @@ def test_no_suite_in_common() -> None:
         p.client_config(cipher_suites=[AES128_ECDSA]),
         p.server_config(cipher_suites=[AES256_RSA]),
     )
-    err = _fails(server, client.data_to_send(), errors.HandshakeFailure,
-                 AlertDescription.handshake_failure)
+    err = _fails(
+        server, client.data_to_send(), errors.HandshakeFailure, AlertDescription.handshake_failure
+    )
     assert AES128_ECDSA.name in str(err)  # says what the client offered
 
 
@@ -685,8 +733,9 @@ def test_no_certificate_for_the_offered_suites() -> None:
         p.client_config(cipher_suites=[AES128_ECDSA]),
         p.server_config(certificates=[p.certified(p.rsa)]),
     )
-    _fails(server, client.data_to_send(), errors.HandshakeFailure,
-           AlertDescription.handshake_failure)
+    _fails(
+        server, client.data_to_send(), errors.HandshakeFailure, AlertDescription.handshake_failure
+    )
 
 
 def test_no_group_in_common() -> None:
@@ -695,8 +744,9 @@ def test_no_group_in_common() -> None:
         p.client_config(groups=["x25519"], cipher_suites=ECDHE_SUITES),
         p.server_config(groups=["secp384r1"]),
     )
-    err = _fails(server, client.data_to_send(), errors.HandshakeFailure,
-                 AlertDescription.handshake_failure)
+    err = _fails(
+        server, client.data_to_send(), errors.HandshakeFailure, AlertDescription.handshake_failure
+    )
     assert "group" in str(err)
 
 
@@ -732,16 +782,6 @@ def test_events_before_a_fatal_error_are_delivered_and_the_error_raised_next() -
     assert info.value is err
 
 
-DEFERRED_CAUSE_BUG = (
-    "BUG: Connection.receive_data: when a non-TLS exception (an engine bug) follows events "
-    "in the same call, the InternalError made from it is stored and returned later without "
-    "ever being raised 'from exc', so its __cause__ (the original exception and traceback) "
-    "is lost and a bug report shows only 'internal error: RuntimeError: boom'. Fix: set "
-    "err.__cause__ = exc (and keep exc.__traceback__) before 'if events: return events'."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=DEFERRED_CAUSE_BUG)
 def test_a_deferred_internal_error_keeps_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:
     import tls12.verify
 
@@ -827,8 +867,12 @@ def _real_errors() -> list[errors.TLSError]:
             "localhost",
             "server",
         ),
-        (p.client_config(alpn_protocols=["h2"]), p.server_config(alpn_protocols=["x"]),
-         "localhost", "server"),
+        (
+            p.client_config(alpn_protocols=["h2"]),
+            p.server_config(alpn_protocols=["x"]),
+            "localhost",
+            "server",
+        ),
     ]
     for client_config, server_config, name, failing in scenarios:
         client, server = _fresh(client_config, server_config, name)
@@ -864,3 +908,14 @@ def test_refusal_warning_during_the_handshake_ends_it(description: int) -> None:
     client, _ = _fresh()
     with pytest.raises(errors.AlertReceived):
         client.receive_data(record(ContentType.alert, bytes([1, description])))
+
+
+def test_client_ignores_hello_request_during_the_handshake() -> None:
+    """RFC 5246 §7.4.1.1: a HelloRequest that arrives while the client is negotiating is
+    ignored and stays out of the transcript (the Finished checks would fail otherwise)."""
+    client, server = _fresh()
+    server.receive_data(client.data_to_send())
+    flight = server.data_to_send()
+    client.receive_data(record(HS, HelloRequest().encode()) + flight)
+    drive(client, server)
+    assert client.handshake_complete and server.handshake_complete
