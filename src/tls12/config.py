@@ -200,6 +200,21 @@ class _Common:
     allow_legacy_renegotiation_peer: bool = False
     """Accept a peer that does not send renegotiation_info (RFC 5746)."""
     max_handshake_message_size: int = 65536
+    """Largest handshake message accepted (bytes); raise it for very long certificate chains."""
+    max_certificate_chain_length: int = 10
+    """Most certificates accepted in a peer's chain."""
+    max_extensions: int = 64
+    """Most extensions accepted in a hello."""
+    max_list_entries: int = 512
+    """Most entries accepted in a hello's lists (suites, groups, schemes, ALPN) and in a
+    CertificateRequest's lists."""
+    max_warning_alerts: int = 5
+    """Warning alerts accepted in a row with nothing else between (a flood is unexpected)."""
+    max_empty_records: int = 32
+    """Empty application data records accepted in a row."""
+    max_records_per_key: int = 1 << 24
+    """Records sent or received under one key before the connection is closed (there is no
+    rekeying in TLS 1.2 without renegotiation); 2^24 keeps AES-GCM far inside its bounds."""
     session_tickets: bool = True
     """Offer (client) or issue (server) RFC 5077 session tickets."""
     clock: Clock = time.time
@@ -218,6 +233,17 @@ class _Common:
         set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
         if not self.signature_schemes:
             raise ConfigError("no signature schemes configured")
+        for limit in (
+            "max_handshake_message_size",
+            "max_certificate_chain_length",
+            "max_extensions",
+            "max_list_entries",
+            "max_warning_alerts",
+            "max_empty_records",
+            "max_records_per_key",
+        ):
+            if getattr(self, limit) < 1:
+                raise ConfigError(f"{limit} must be at least 1")
         if self.require_extended_master_secret and not self.extended_master_secret:
             raise ConfigError("require_extended_master_secret needs extended_master_secret")
         if self.keylog is None:

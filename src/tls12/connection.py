@@ -16,6 +16,7 @@ from tls12.errors import (
 from tls12.errors import (
     ConnectionClosedError,
     InternalError,
+    KeyUsageLimit,
     TLSError,
     TruncationError,
     UnexpectedMessage,
@@ -62,6 +63,8 @@ class Connection:
         self._error: TLSError | None = None
         self._closed_by_peer = False
         self._close_sent = False
+        self._warnings_in_row = 0
+        self._empty_in_row = 0
 
     # -- public API -----------------------------------------------------------------------
 
@@ -137,6 +140,14 @@ class Connection:
         if not self.handshake_complete:
             raise UsageError("cannot send application data before the handshake completes")
         if data:
+            records = -(-len(data) // self._records.max_fragment)
+            if self._records.write_seq + records > self.config.max_records_per_key:
+                self.close()
+                raise KeyUsageLimit(
+                    f"sending {records} more records would pass max_records_per_key "
+                    f"({self.config.max_records_per_key}); the connection was closed, open a "
+                    "new one"
+                )
             self._ctx.trace.add_application_data("send", len(data))
             self._records.write_into(self._out, ContentType.application_data, data)
 
@@ -162,7 +173,13 @@ class Connection:
                 break
             content_type, payload = record
             if self._closed_by_peer:
-                raise UnexpectedMessage("data received after the peer's close_notify")
+                continue  # RFC 5246 §7.2.1: data after a closure alert is ignored
+            if self._records.read_seq > self.config.max_records_per_key:
+                raise KeyUsageLimit(
+                    "the peer sent more records under one key than max_records_per_key "
+                    f"({self.config.max_records_per_key})"
+                )
+            self._count_floods(content_type, payload)
             if content_type == ContentType.handshake:
                 self._on_handshake(payload)
             elif content_type == ContentType.application_data:
@@ -182,6 +199,28 @@ class Connection:
             events.extend(self._ctx.events)
             self._ctx.events.clear()
         self._ctx.flush()
+
+    def _count_floods(self, content_type: int, payload: bytes) -> None:
+        """Stops a peer that sends nothing but warnings or empty records (a cheap way to keep
+        us busy): each kind is allowed a few in a row."""
+        if content_type == ContentType.alert:
+            self._warnings_in_row += 1
+            if self._warnings_in_row > self.config.max_warning_alerts:
+                raise UnexpectedMessage(
+                    f"more than {self.config.max_warning_alerts} alerts in a row "
+                    "(max_warning_alerts)"
+                )
+            return
+        self._warnings_in_row = 0
+        if content_type == ContentType.application_data and not payload:
+            self._empty_in_row += 1
+            if self._empty_in_row > self.config.max_empty_records:
+                raise UnexpectedMessage(
+                    f"more than {self.config.max_empty_records} empty records in a row "
+                    "(max_empty_records)"
+                )
+        else:
+            self._empty_in_row = 0
 
     def _on_handshake(self, payload: bytes) -> None:
         self._handshake.feed(payload)
@@ -212,6 +251,8 @@ class Connection:
             self._closed_by_peer = True
             if not self._close_sent:
                 self.close()
+            if not self.handshake_complete:
+                raise FatalAlertReceived(alert.description, during_handshake=True)
             return ConnectionClosed()
         if alert.level == AlertLevel.fatal:
             raise FatalAlertReceived(alert.description)
@@ -251,7 +292,10 @@ class Connection:
             return
         with contextlib.suppress(TLSError):
             self._ctx.flush()
-        alert = Alert(AlertLevel.fatal, exc.alert)
+        level = (
+            AlertLevel.warning if exc.alert == AlertDescription.close_notify else AlertLevel.fatal
+        )
+        alert = Alert(level, exc.alert)
         with contextlib.suppress(TLSError):
             self._records.write_into(self._out, ContentType.alert, alert.encode())
 

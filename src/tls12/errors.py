@@ -107,12 +107,23 @@ class CertificateUnknown(CertificateError):
 
 
 class AlertReceived(TLSError):
-    """The peer sent a fatal alert (or closed in a way that ends the connection)."""
+    """The peer sent a fatal alert (or close_notify before the handshake completed)."""
 
-    def __init__(self, description: AlertDescription) -> None:
-        super().__init__(f"peer sent fatal alert {description.name} ({int(description)})")
+    def __init__(self, description: AlertDescription, *, during_handshake: bool = False) -> None:
+        if description == AlertDescription.close_notify:
+            text = "peer closed the connection (close_notify) during the handshake"
+        else:
+            text = f"peer sent fatal alert {description.name} ({int(description)})"
+        super().__init__(text)
         self.alert = description
         self.description = description
+
+
+class KeyUsageLimit(TLSError):
+    """A key protected as many records as ``max_records_per_key`` allows; TLS 1.2 has no way
+    to change keys without renegotiating, so the connection ends with close_notify."""
+
+    alert = AlertDescription.close_notify
 
 
 class TruncationError(TLSError):

@@ -407,13 +407,16 @@ def test_close_notify_both_ways_then_clean_eof(initiator: str) -> None:
         second.send(b"more")
 
 
-def test_data_after_close_notify_is_refused() -> None:
+def test_data_after_close_notify_is_ignored() -> None:
+    """RFC 5246 §7.2.1: "Any data received after a closure alert is ignored." """
     client, server = handshake_pair()
     client.close()
     server.receive_data(client.data_to_send())
+    server.data_to_send()
     late = client._records.write(ContentType.application_data, b"late")
-    with pytest.raises(errors.UnexpectedMessage):
-        server.receive_data(late)
+    assert server.receive_data(late) == []
+    assert server.data_to_send() == b"", "no alert answers ignored data"
+    assert server.receive_data(b"") == [], "EOF after close_notify is clean"
 
 
 def test_eof_without_close_notify_is_truncation() -> None:

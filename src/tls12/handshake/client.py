@@ -33,6 +33,7 @@ from tls12.handshake.key_exchange import (
     client_key_exchange,
     read_server_key_exchange,
 )
+from tls12.handshake.limits import check_chain_length, check_request
 from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
@@ -64,6 +65,7 @@ class ExpectServerCertificate(State):
         if not isinstance(msg, Certificate):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw, certificates=len(msg.certificate_list))
+        check_chain_length(self.ctx.config, len(msg.certificate_list), "server")
         identity = _check_server_chain(self.ctx.config, msg, self.hello)
         if self.ctx.trace.entries:
             from tls12.verify import describe
@@ -142,6 +144,7 @@ class ExpectServerHelloDone(State):
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if isinstance(msg, CertificateRequest) and self.request is None:
+            check_request(self.ctx.config, msg)
             self.ctx.received(msg, raw, authorities=len(msg.certificate_authorities))
             return ExpectServerHelloDone(self.ctx, self.hello, self.identity, self.kx, msg)
         if not isinstance(msg, ServerHelloDone):

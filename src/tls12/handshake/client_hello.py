@@ -22,6 +22,7 @@ from tls12.errors import (
     UnsupportedExtension,
 )
 from tls12.handshake.context import HandshakeContext
+from tls12.handshake.limits import check_hello
 from tls12.handshake.state import State
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, HandshakeMessage, ServerHello
@@ -199,6 +200,7 @@ class ExpectServerHello(State):
 
     def _check(self, sh: ServerHello) -> ServerHelloResult:
         config: ClientConfig = self.ctx.config
+        check_hello(config, sh)
         if sh.version != TLS12_VERSION:
             raise ProtocolVersionError(
                 f"server chose protocol version {sh.version:#06x}; only TLS 1.2 is supported"

@@ -33,6 +33,7 @@ from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.finished import FinishedVerified, check_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
+from tls12.handshake.limits import check_chain_length, check_hello
 from tls12.handshake.resumption import Resumption, find_resumable
 from tls12.handshake.server_hello import (
     FullChoice,
@@ -88,6 +89,7 @@ class ExpectClientHello(State):
             msg, raw, server_name=sni.host_name if sni else None, suites=len(msg.cipher_suites)
         )
         config: ServerConfig = self.ctx.config
+        check_hello(config, msg)
         facts = read_client_hello(config, msg)
         resumption = find_resumable(config, facts)
         if resumption is not None:
@@ -152,6 +154,7 @@ class ExpectClientCertificate(State):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw, certificates=len(msg.certificate_list))
         config: ServerConfig = self.ctx.config
+        check_chain_length(config, len(msg.certificate_list), "client")
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
                 raise HandshakeFailure("the client sent no certificate, but one is required")

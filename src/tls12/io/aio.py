@@ -436,9 +436,7 @@ async def open_connection(
     conn = ClientConnection(config, name, session)
 
     def factory() -> TLSProtocol:
-        return TLSProtocol(
-            conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter
-        )
+        return TLSProtocol(conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter)
 
     _, protocol = await loop.create_connection(factory, host, port, **kwargs)
     try:

@@ -140,9 +140,7 @@ def _name_tuple(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:
     out = []
     for rdn in name.rdns:
         out.append(
-            tuple(
-                (_ATTRIBUTE_NAMES.get(a.oid, a.oid.dotted_string), str(a.value)) for a in rdn
-            )
+            tuple((_ATTRIBUTE_NAMES.get(a.oid, a.oid.dotted_string), str(a.value)) for a in rdn)
         )
     return tuple(out)
 
@@ -452,9 +450,7 @@ class TLS12Context:
     def verify_mode(self, value: int) -> None:
         value = ssl.VerifyMode(value)
         if value == ssl.CERT_NONE and self._check_hostname:
-            raise ValueError(
-                "Cannot set verify_mode to CERT_NONE when check_hostname is enabled."
-            )
+            raise ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
         self._verify_mode = value
 
     # -- loading -----------------------------------------------------------------------
