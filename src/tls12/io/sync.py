@@ -11,6 +11,7 @@ import contextlib
 import io
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,13 +39,28 @@ class TLSSocket:
 
     # -- handshake ------------------------------------------------------------------------
 
-    def do_handshake(self) -> None:
-        """Runs the handshake to completion (or raises the TLSError that ended it)."""
+    def do_handshake(self, timeout: float | None = None) -> None:
+        """Runs the handshake to completion (or raises the TLSError that ended it).
+
+        ``timeout`` is a deadline for the whole handshake, not per read, so a peer that
+        trickles one byte at a time cannot hold the connection open; past it, TimeoutError.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        previous = self._sock.gettimeout()
         self.connection.start()
         self._flush()
-        while not self.connection.handshake_complete:
-            if not self._pump() and not self.connection.handshake_complete:
-                raise TruncationError("the peer closed the connection during the handshake")
+        try:
+            while not self.connection.handshake_complete:
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(f"the TLS handshake took longer than {timeout} s")
+                    self._sock.settimeout(left if previous is None else min(left, previous))
+                if not self._pump() and not self.connection.handshake_complete:
+                    raise TruncationError("the peer closed the connection during the handshake")
+        finally:
+            if deadline is not None:
+                self._sock.settimeout(previous)
 
     def _flush(self) -> None:
         data = self.connection.data_to_send()
@@ -243,21 +259,25 @@ def wrap_client(
     config: ClientConfig,
     server_name: str | None = None,
     session: Session | None = None,
+    handshake_timeout: float | None = None,
 ) -> TLSSocket:
     """Completes a client handshake on a connected socket, offering ``session`` if given."""
     tls = TLSSocket(sock, ClientConnection(config, server_name, session))
     try:
-        tls.do_handshake()
+        tls.do_handshake(handshake_timeout)
     except BaseException:
         sock.close()
         raise
     return tls
 
 
-def wrap_server(sock: socket.socket, config: ServerConfig) -> TLSSocket:
+def wrap_server(
+    sock: socket.socket, config: ServerConfig, handshake_timeout: float | None = None
+) -> TLSSocket:
+    """Completes a server handshake on an accepted socket, within ``handshake_timeout``."""
     tls = TLSSocket(sock, ServerConnection(config))
     try:
-        tls.do_handshake()
+        tls.do_handshake(handshake_timeout)
     except BaseException:
         sock.close()
         raise
@@ -333,12 +353,10 @@ class TLSServer:
 
     def _serve_one(self, sock: socket.socket) -> None:
         try:
-            sock.settimeout(self.handshake_timeout)
-            tls = wrap_server(sock, self.config)
-            sock.settimeout(None)
+            tls = wrap_server(sock, self.config, self.handshake_timeout)
             with tls:
                 self.handler(tls)
-        except (TLSError, OSError) as exc:
+        except (TLSError, OSError) as exc:  # TimeoutError is an OSError
             if self.on_error is not None:
                 self.on_error(exc)
         finally:
