@@ -1,0 +1,315 @@
+"""``TLS12Socket``: a TLSSocket with the ``ssl.SSLSocket`` methods http.client, urllib3 and
+socketserver call (see sslcompat.py for the overview)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import ssl
+from typing import TYPE_CHECKING, Any
+
+from tls12.connection import ClientConnection
+from tls12.errors import TLSError, TruncationError
+from tls12.io.ssl_shapes import (
+    SSLObjectView,
+    TLS12SSLError,
+    ssl_error,
+)
+from tls12.io.sync import RECV_SIZE, TLSSocket, _TLSRawIO
+from tls12.sessions import Session
+
+if TYPE_CHECKING:
+    from tls12.io.ssl_context import TLS12Context
+
+
+def _is_connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
+
+
+# --- the socket -------------------------------------------------------------------------------
+
+
+class TLS12Socket(TLSSocket):
+    """A ``TLSSocket`` that also answers as an ``ssl.SSLSocket``: OpenSSL-style ``cipher()``,
+    ``getpeercert()`` dictionaries, ``ssl.SSLError`` failures, ``accept()`` on a wrapped
+    listening socket, ``connect()`` on a wrapped unconnected one, and an implicit handshake
+    on first use when ``do_handshake_on_connect`` is False."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        context: TLS12Context,
+        *,
+        server_side: bool,
+        server_hostname: str | None,
+        do_handshake_on_connect: bool,
+        suppress_ragged_eofs: bool,
+        session: Session | None,
+    ) -> None:
+        try:
+            conn = context._new_connection(server_side, server_hostname, session)
+        except TLSError as exc:
+            raise ssl_error(exc) from exc
+        super().__init__(sock, conn)
+        self.context = context
+        self.server_side = server_side
+        self.server_hostname = server_hostname
+        self.do_handshake_on_connect = do_handshake_on_connect
+        self.suppress_ragged_eofs = suppress_ragged_eofs
+        self._handshake_started = False
+        self._io_refs = 0
+        self._close_pending = False
+        if do_handshake_on_connect and _is_connected(sock):
+            if sock.gettimeout() == 0.0:
+                raise ValueError(
+                    "do_handshake_on_connect should not be specified for non-blocking sockets"
+                )
+            try:
+                self.do_handshake()
+            except (OSError, ValueError):
+                self.close()
+                raise
+
+    # -- handshake ---------------------------------------------------------------------
+
+    def do_handshake(self, block: bool = False) -> None:
+        """Runs (or continues, after a timeout) the handshake; failures are ssl.SSLError."""
+        if self.connection.handshake_complete:
+            return
+        timeout = self.context.handshake_timeout
+        restore = timeout is not None and self._sock.gettimeout() is None
+        if restore:
+            self._sock.settimeout(timeout)
+        try:
+            if not self._handshake_started:
+                self._handshake_started = True
+                self.connection.start()
+                self._flush()
+            while not self.connection.handshake_complete:
+                if not self._pump() and not self.connection.handshake_complete:
+                    raise TruncationError("the peer closed the connection during the handshake")
+        except TLSError as exc:
+            self._flush_quietly()
+            raise ssl_error(exc) from exc
+        finally:
+            if restore:
+                with contextlib.suppress(OSError):
+                    self._sock.settimeout(None)
+
+    def _ensure_handshake(self) -> None:
+        if not self.connection.handshake_complete:
+            self.do_handshake()
+
+    def connect(self, address: Any) -> None:
+        self._sock.connect(address)
+        if self.do_handshake_on_connect:
+            self.do_handshake()
+
+    def connect_ex(self, address: Any) -> int:
+        rc = self._sock.connect_ex(address)
+        if rc == 0 and self.do_handshake_on_connect:
+            self.do_handshake()
+        return rc
+
+    def accept(self) -> tuple[TLS12Socket, Any]:
+        """Accepts on a wrapped listening socket; the new connection is wrapped (and, with
+        do_handshake_on_connect, handshaken) as ``ssl.SSLSocket.accept`` does."""
+        newsock, addr = self._sock.accept()
+        try:
+            tls = self.context.wrap_socket(
+                newsock,
+                server_side=True,
+                do_handshake_on_connect=self.do_handshake_on_connect,
+                suppress_ragged_eofs=self.suppress_ragged_eofs,
+            )
+        except BaseException:
+            newsock.close()
+            raise
+        return tls, addr
+
+    # -- data --------------------------------------------------------------------------
+
+    def recv(self, bufsize: int = RECV_SIZE, flags: int = 0) -> bytes:
+        if flags:
+            raise ValueError("non-zero flags not allowed in calls to recv() on TLS12Socket")
+        self._ensure_handshake()
+        try:
+            return super().recv(bufsize)
+        except TruncationError as exc:
+            if self.suppress_ragged_eofs:
+                return b""
+            raise ssl_error(exc) from exc
+        except TLSError as exc:
+            raise ssl_error(exc) from exc
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        if flags:
+            raise ValueError("non-zero flags not allowed in calls to recv_into() on TLS12Socket")
+        return super().recv_into(buffer, nbytes)
+
+    def read(self, len: int = 1024, buffer: Any = None) -> Any:
+        if buffer is not None:
+            return self.recv_into(buffer, len)
+        return self.recv(len)
+
+    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+        if flags:
+            raise ValueError("non-zero flags not allowed in calls to sendall() on TLS12Socket")
+        self._ensure_handshake()
+        try:
+            super().sendall(data)
+        except TLSError as exc:
+            raise ssl_error(exc) from exc
+
+    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
+        self.sendall(data, flags)
+        return len(data)
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        return self.send(data)
+
+    # -- what was negotiated, as ssl reports it ------------------------------------------
+
+    def _view(self) -> SSLObjectView:
+        return SSLObjectView(
+            self.connection,
+            verified=self.context.verify_mode != ssl.CERT_NONE,
+            server_hostname=self.server_hostname,
+        )
+
+    def cipher(self) -> tuple[str, str, int] | None:  # type: ignore[override]
+        return self._view().cipher()
+
+    def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
+        return self._view().shared_ciphers()
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The peer's leaf certificate: ssl's dictionary ({} when it was not verified), its
+        DER bytes with ``binary_form``, None when the peer sent none."""
+        return self._view().getpeercert(binary_form)
+
+    def compression(self) -> None:
+        return None
+
+    def selected_npn_protocol(self) -> None:
+        return None
+
+    def get_channel_binding(self, cb_type: str = "tls-unique") -> bytes | None:
+        raise ValueError(f"{cb_type} channel binding type not implemented")
+
+    def verify_client_post_handshake(self) -> None:
+        raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
+
+    @property
+    def session(self) -> Session | None:  # type: ignore[override]
+        return self.connection.session
+
+    @session.setter
+    def session(self, value: Session | None) -> None:
+        if self.server_side:
+            raise ValueError("Cannot set session for server-side SSLSocket")
+        if self._handshake_started:
+            raise ValueError("Cannot set session after handshake")
+        conn = self.connection
+        if isinstance(conn, ClientConnection):
+            self.connection = ClientConnection(conn.config, conn.server_name, value)  # type: ignore[arg-type]
+
+    # -- socket plumbing -----------------------------------------------------------------
+
+    @property
+    def family(self) -> socket.AddressFamily:
+        return self._sock.family
+
+    @property
+    def type(self) -> socket.SocketKind:
+        return self._sock.type
+
+    @property
+    def proto(self) -> int:
+        return self._sock.proto
+
+    def getsockopt(self, *args: Any) -> Any:
+        return self._sock.getsockopt(*args)
+
+    def bind(self, address: Any) -> None:
+        self._sock.bind(address)
+
+    def listen(self, backlog: int = socket.SOMAXCONN) -> None:
+        self._sock.listen(backlog)
+
+    def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
+        """As ``socket.makefile``: the file keeps the connection open until it is closed too
+        (http.client closes the socket while the response is still being read)."""
+        raw = _CountedRawIO(self, mode)
+        self._io_refs += 1
+        binary = "b" in mode
+        if buffering == 0 and binary:
+            return raw
+        size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
+        reading, writing = "r" in mode, "w" in mode
+        if reading and writing:
+            buf: Any = io.BufferedRWPair(raw, raw, size)
+        elif writing:
+            buf = io.BufferedWriter(raw, size)
+        else:
+            buf = io.BufferedReader(raw, size)
+        return buf if binary else io.TextIOWrapper(buf, **kwargs)
+
+    def _decref_socketios(self) -> None:
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._close_pending and self._io_refs == 0:
+            self._close_pending = False
+            super().close()
+
+    def close(self) -> None:
+        """Closes (with close_notify) once no file from ``makefile`` is open any more."""
+        if self._io_refs > 0:
+            self._close_pending = True
+            return
+        super().close()
+
+    def unwrap(self) -> socket.socket:
+        try:
+            return super().unwrap()
+        except TLSError as exc:
+            raise ssl_error(exc) from exc
+
+    def shutdown(self, how: int) -> None:
+        """Sends close_notify before shutting the write side (socketserver calls
+        ``shutdown(SHUT_WR)`` before ``close()``: the peer still sees a clean TLS close)."""
+        conn = self.connection
+        writing = how in (socket.SHUT_WR, socket.SHUT_RDWR)
+        if writing and conn.error is None and conn.handshake_complete:
+            conn.close()
+            self._flush_quietly()
+        self._sock.shutdown(how)
+
+    def __repr__(self) -> str:
+        side = "server" if self.server_side else "client"
+        try:
+            fd = self._sock.fileno()
+        except OSError:
+            fd = -1
+        return f"<TLS12Socket {side} fd={fd} version={self.version()!r}>"
+
+
+class _CountedRawIO(_TLSRawIO):
+    """``makefile``'s raw stream; closing it releases its hold on the socket."""
+
+    def __init__(self, tls: TLS12Socket, mode: str) -> None:
+        super().__init__(tls, mode)
+        self._owner: TLS12Socket | None = tls
+
+    def close(self) -> None:
+        if not self.closed and self._owner is not None:
+            owner, self._owner = self._owner, None
+            super().close()
+            owner._decref_socketios()
+            return
+        super().close()
