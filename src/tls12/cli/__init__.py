@@ -11,11 +11,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from tls12.errors import TLSError
+from tls12.errors import ConfigError, TLSError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tls12.cli import client, demo, server
+    from tls12.cli import ciphers, client, demo, server
 
     parser = argparse.ArgumentParser(
         prog="tls12", description="A readable, strict TLS 1.2 client and server."
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     client.add_parser(sub)
     server.add_parser(sub)
+    ciphers.add_parser(sub)
     return parser
 
 
@@ -35,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:
+        print(f"tls12: {exc}", file=sys.stderr)
+        return 1
     except TLSError as exc:
         print(f"tls12: {type(exc).__name__}: {exc} (alert {exc.alert.name})", file=sys.stderr)
         return 1
