@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from peers import (
+    ETM_MODES,
     ClientRun,
     OurServer,
     assert_same_bytes,
+    encrypt_then_mac_in_use,
     openssl_cipher_name,
     openssl_client,
     recv_exactly,
@@ -26,7 +28,7 @@ from tls_support import pki
 
 from tls12 import errors
 from tls12.config import ClientAuth, ServerConfig
-from tls12.crypto.suites import ALL_SUITES, Auth, CipherSuite
+from tls12.crypto.suites import ALL_SUITES, BY_ID, Auth, CipherSuite, KeyExchange
 from tls12.io.sync import TLSSocket
 from tls12.pki import Identity
 from tls12.wire.enums import AlertDescription, NamedGroup, SignatureScheme
@@ -115,12 +117,24 @@ def test_suite_download_1mib(suite: CipherSuite, files, tmp_path) -> None:
     assert outcome.result() == MiB
     negotiated = outcome.info["negotiated"]
     assert negotiated.cipher_suite == suite
+    etm = encrypt_then_mac_in_use(outcome.info["connection"])
+    assert etm is (None if suite.is_aead else True)  # both sides willing by default
     assert brief_value(run, "Ciphersuite") == name
     assert brief_value(run, "Protocol version") == "TLSv1.2"
     assert brief_value(run, "Verification") == "OK"
-    assert brief_value(run, "Signature type") in (
-        ("RSA-PSS", "RSA") if suite.auth is Auth.RSA else ("ECDSA",)
-    )
+    if suite.kx is KeyExchange.RSA:
+        # RSA key transport: no ServerKeyExchange, so nothing signed and no ephemeral key
+        brief = run.stderr.decode(errors="replace")
+        assert "Signature type" not in brief and "Server Temp Key" not in brief, brief
+    else:
+        assert brief_value(run, "Signature type") in (
+            ("RSA-PSS", "RSA") if suite.auth is Auth.RSA else ("ECDSA",)
+        )
+        temp_key = brief_value(run, "Server Temp Key")
+        if suite.kx is KeyExchange.DHE:
+            assert temp_key == "DH, 2048 bits", temp_key  # RFC 7919 ffdhe2048
+        else:
+            assert not temp_key.startswith("DH"), temp_key
     assert_same_bytes(run.stdout, BIG, "bytes s_client received")
 
 
@@ -136,6 +150,8 @@ def test_suite_upload_1mib(suite: CipherSuite, files, tmp_path) -> None:
     assert run.stdout == b"OK\n", run.diagnostics()
     assert brief_value(run, "Ciphersuite") == openssl_cipher_name(suite.id)
     assert outcome.info["negotiated"].cipher_suite == suite
+    etm = encrypt_then_mac_in_use(outcome.info["connection"])
+    assert etm is (None if suite.is_aead else True)
     assert_same_bytes(outcome.result(), BIG, "bytes our server received")
 
 
@@ -489,3 +505,77 @@ def recv_line(tls: TLSSocket) -> bytes:
         assert chunk, "stream ended before a full line"
         buf += chunk
     return bytes(buf)
+
+
+# --- CBC suites: encrypt-then-MAC (RFC 7366) on and off -----------------------------------------
+
+CBC_SUITES = [s for s in ALL_SUITES if not s.is_aead]
+ETM_CASES = [pytest.param(s, mode, id=f"{s.name}-{mode}") for s in CBC_SUITES for mode in ETM_MODES]
+SMALL = os.urandom(16 * 1024)
+
+
+def echo_handler(size: int):
+    """Reads exactly ``size`` bytes, sends them back, closes; returns them."""
+
+    def handler(tls: TLSSocket) -> bytes:
+        data = recv_exactly(tls, size)
+        tls.sendall(data)
+        return data
+
+    return handler
+
+
+@pytest.mark.parametrize(("suite", "mode"), ETM_CASES)
+def test_cbc_encrypt_then_mac(suite: CipherSuite, mode: str, files, tmp_path) -> None:
+    """s_client pins a CBC suite and sends 16 KiB; our server echoes them. Encrypt-then-MAC is
+    used exactly when both sides are willing: s_client -tlsextdebug shows whether our
+    ServerHello accepted it, the record layer's protection what we used, and the data coming
+    back intact that s_client framed the records the same way. (Without -quiet, s_client's
+    stdout holds its report and then the data; -ign_eof keeps it reading until we close.)"""
+    ours, theirs, expected = ETM_MODES[mode]
+    name = openssl_cipher_name(suite.id)
+    config = pki().server_config(cipher_suites="compatible", encrypt_then_mac=ours)
+    options = ["-ign_eof", "-nocommands", "-tlsextdebug", "-cipher", name, *verify_options(files)]
+    if not theirs:
+        options.append("-no_etm")
+    with OurServer(config, echo_handler(len(SMALL))) as server:
+        run = run_openssl_client(tmp_path, server.port, options, stdin_data=SMALL)
+        outcome = server.next_outcome()
+    assert run.returncode == 0, run.diagnostics()
+    assert_same_bytes(outcome.result(), SMALL, "bytes our server received")
+    # stdout: the report, the data, "closed"; 16 random KiB in it can only be the data, whole
+    assert SMALL in run.stdout, run.diagnostics()
+    assert f"Cipher is {name}\n" in run.output, run.diagnostics()
+    assert outcome.info["negotiated"].cipher_suite == suite
+    assert encrypt_then_mac_in_use(outcome.info["connection"]) is expected
+    echoed = 'TLS server extension "encrypt-then-mac" (id=22)' in run.output
+    assert echoed is expected, run.diagnostics()
+
+
+# --- the default policy against a legacy-only client ---------------------------------------------
+
+
+@pytest.mark.parametrize("cipher", ["AES128-SHA", "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256"])
+def test_default_server_refuses_legacy_only_client(cipher: str, files, tmp_path) -> None:
+    """s_client -cipher offers one CBC or RSA key transport suite: our default server answers
+    handshake_failure, and its error names the suite and the option that would allow it."""
+    with OurServer(pki().server_config(), line_echo_handler) as server:
+        options = ["-cipher", cipher, *verify_options(files)]
+        run = run_openssl_client(tmp_path, server.port, options, stdin_data=b"x\n")
+        outcome = server.next_outcome()
+    assert run.returncode != 0
+    assert "alert handshake failure" in run.output, run.diagnostics()
+    assert "SSL alert number 40" in run.output, run.diagnostics()
+    assert isinstance(outcome.error, errors.HandshakeFailure), outcome
+    message = str(outcome.error)
+    assert "cipher_suites='compatible'" in message, message
+    suite = next(s for s in BY_ID.values() if openssl_cipher_name(s.id) == cipher)
+    assert suite.name in message, message
+    # the same client is served with the compatible policy
+    with OurServer(pki().server_config(cipher_suites="compatible"), line_echo_handler) as server:
+        options = ["-ign_eof", "-cipher", cipher, *verify_options(files)]
+        run = run_openssl_client(tmp_path, server.port, options, stdin_data=b"compatible\n")
+        outcome = server.next_outcome()
+    assert run.returncode == 0, run.diagnostics()
+    assert outcome.result() == b"compatible\n"
+    assert outcome.info["negotiated"].cipher_suite == suite

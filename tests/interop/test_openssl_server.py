@@ -11,23 +11,30 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from peers import (
+    ETM_MODES,
     HOST,
     OpenSSLServer,
     assert_same_bytes,
+    dh_params_pem,
+    encrypt_then_mac_in_use,
+    openssl_binary,
     openssl_cipher_name,
     openssl_server,
     received_by_s_server,
 )
-from tls_support import pki
+from tls_support import drive, pki
 
 from tls12 import errors
-from tls12.crypto.suites import ALL_SUITES, Auth, CipherSuite
+from tls12.connection import ClientConnection, ServerConnection
+from tls12.crypto import kx
+from tls12.crypto.suites import ALL_SUITES, BY_NAME, Auth, CipherSuite
 from tls12.io.sync import TLSSocket, connect
 from tls12.pki import Identity
 from tls12.wire.enums import AlertDescription, NamedGroup, SignatureScheme
@@ -139,6 +146,8 @@ def test_suite_client_pinned_upload_1mib(suite: CipherSuite, files, tmp_path, ou
         tls = our_client(server.port, cipher_suites=[suite])
         assert tls.negotiated.cipher_suite == suite
         assert tls.negotiated.version == "TLSv1.2"
+        # both sides willing by default: EtM for CBC suites, nothing for AEAD ones
+        assert encrypt_then_mac_in_use(tls.connection) is (None if suite.is_aead else True)
         assert tls.peer_certificates[0] == expected_leaf(suite).cert
         output = upload_and_check(server, tls, BIG)
         assert f"CIPHER is {openssl_cipher_name(suite.id)}\n" in output
@@ -152,6 +161,7 @@ def test_suite_server_pinned_download_1mib(suite: CipherSuite, files, tmp_path, 
     with openssl_server(tmp_path, [*options, "-naccept", "1"], cwd=files["dir"]) as server:
         tls = our_client(server.port, cipher_suites=ALL_SUITES)
         assert tls.negotiated.cipher_suite == suite, server.diagnostics()
+        assert encrypt_then_mac_in_use(tls.connection) is (None if suite.is_aead else True)
         assert tls.peer_certificates[0] == expected_leaf(suite).cert
         tls.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
         response = read_to_end(tls)
@@ -454,3 +464,180 @@ def test_tls13_capable_server_settles_on_tls12(files, tmp_path, our_client) -> N
         assert tls.version() == "TLSv1.2"
         output = upload_and_check(server, tls, b"no TLS 1.3 here\n")
     assert "CIPHER is ECDHE-" in output
+
+
+# --- CBC suites: encrypt-then-MAC (RFC 7366) on and off -----------------------------------------
+
+CBC_SUITES = [s for s in ALL_SUITES if not s.is_aead]
+ETM_CASES = [pytest.param(s, mode, id=f"{s.name}-{mode}") for s in CBC_SUITES for mode in ETM_MODES]
+SMALL = os.urandom(16 * 1024)
+
+
+@pytest.mark.parametrize(("suite", "mode"), ETM_CASES)
+def test_cbc_encrypt_then_mac(suite: CipherSuite, mode: str, files, tmp_path, our_client):
+    """s_server pins a CBC suite; encrypt-then-MAC is used exactly when both sides are willing.
+    s_server -tlsextdebug shows whether we offered it; the record layer's protection shows
+    what we use; the data arriving intact shows s_server framed the records the same way."""
+    ours, theirs, expected = ETM_MODES[mode]
+    options = [*both_certs(files), "-cipher", openssl_cipher_name(suite.id), "-tlsextdebug"]
+    if not theirs:
+        options.append("-no_etm")
+    with openssl_server(tmp_path, [*options, "-naccept", "1"]) as server:
+        tls = our_client(server.port, cipher_suites="compatible", encrypt_then_mac=ours)
+        assert tls.negotiated.cipher_suite == suite
+        assert encrypt_then_mac_in_use(tls.connection) is expected
+        output = upload_and_check(server, tls, SMALL)
+    assert f"CIPHER is {openssl_cipher_name(suite.id)}\n" in output
+    assert ('TLS client extension "encrypt-then-mac" (id=22)' in output) is ours, output
+
+
+# --- the default policy against a legacy-only server ---------------------------------------------
+
+
+@pytest.mark.parametrize("cipher", ["AES128-SHA", "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256"])
+def test_default_client_refused_by_legacy_only_server(cipher: str, files, tmp_path, our_client):
+    """s_server -cipher allows one CBC or RSA key transport suite; our default client offers
+    only forward-secret AEAD suites, so s_server finds no shared cipher: handshake_failure."""
+    options = [*both_certs(files), "-cipher", cipher, "-naccept", "1"]
+    with openssl_server(tmp_path, options) as server:
+        with pytest.raises(errors.AlertReceived) as info:
+            our_client(server.port)
+        assert info.value.description == AlertDescription.handshake_failure
+        assert "handshake_failure" in str(info.value)
+        server.wait()
+        assert "no shared cipher" in server.output(), server.diagnostics()
+    # the same server is fine for the compatible policy
+    with openssl_server(tmp_path, options) as server:
+        tls = our_client(server.port, cipher_suites="compatible")
+        assert openssl_cipher_name(tls.negotiated.cipher_suite.id) == cipher
+        upload_and_check(server, tls, b"compatible\n")
+
+
+# --- DHE: the server's group and public value ---------------------------------------------
+
+# RFC 2409 §6.2, the Second Oakley Group: a 1024-bit safe prime with generator 2.
+OAKLEY_GROUP_2 = int(
+    "FFFFFFFF FFFFFFFF C90FDAA2 2168C234 C4C6628B 80DC1CD1 29024E08 8A67CC74 020BBEA6 3B139B22"
+    " 514A0879 8E3404DD EF9519B3 CD3A431B 302B0A6D F25F1437 4FE1356D 6D51C245 E485B576 625E7EC6"
+    " F44C42E9 A637ED6B 0BFF5CB6 F406B7ED EE386BFB 5A899FA5 AE9F2411 7C4B1FE6 49286651 ECE65381"
+    " FFFFFFFF FFFFFFFF".replace(" ", ""),
+    16,
+)
+DHE_SUITE = BY_NAME["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]
+
+
+def dhe_server_options(files: dict[str, Path], dh_file: Path) -> list[str]:
+    """s_server with only a DHE suite and the given parameters (SECLEVEL 0, or OpenSSL itself
+    would refuse a 1024-bit group)."""
+    cipher = openssl_cipher_name(DHE_SUITE.id) + ":@SECLEVEL=0"
+    return [*cert_options(files, "rsa"), "-cipher", cipher, "-dhparam", str(dh_file)]
+
+
+def test_dhe_group_under_2048_bits_refused(files, tmp_path, our_client) -> None:
+    assert OAKLEY_GROUP_2.bit_length() == 1024
+    dh_file = tmp_path / "dh1024.pem"
+    dh_file.write_bytes(dh_params_pem(OAKLEY_GROUP_2))
+    with openssl_server(tmp_path, [*dhe_server_options(files, dh_file), "-naccept", "1"]) as server:
+        with pytest.raises(errors.InsufficientSecurity) as info:
+            our_client(server.port)
+        assert info.value.alert == AlertDescription.insufficient_security
+        assert "only 1024 bits" in str(info.value) and "2048" in str(info.value)
+        server.wait()
+        output = server.output()
+    assert "alert insufficient security" in output, server.diagnostics()
+    assert "SSL alert number 71" in output, server.diagnostics()
+
+
+def test_dhe_custom_2048_bit_group_accepted(files, tmp_path, our_client) -> None:
+    """RFC 3526's 2048-bit MODP group is no RFC 7919 group but a safe prime of 2048 bits: the
+    client checks it and goes ahead (the group is reported as None: not a named group)."""
+    dh_file = tmp_path / "modp2048.pem"
+    subprocess.run(
+        [openssl_binary(), "genpkey", "-genparam", "-algorithm", "DH",
+         "-pkeyopt", "group:modp_2048", "-out", str(dh_file)],
+        check=True, capture_output=True, timeout=15,
+    )  # fmt: skip
+    with openssl_server(tmp_path, [*dhe_server_options(files, dh_file), "-naccept", "1"]) as server:
+        tls = our_client(server.port)
+        assert tls.negotiated.cipher_suite == DHE_SUITE
+        assert tls.negotiated.group is None
+        upload_and_check(server, tls, b"modp_2048\n")
+
+
+# No real server can be made to sign a public value outside 2..p-2, so these run in memory: the
+# server's (or client's) key share is replaced, after the fact, by the bad value, which the
+# server then signs (or the client sends) as its own.
+
+BAD_PUBLIC_VALUES = {
+    "zero": lambda p: 0,
+    "one": lambda p: 1,
+    "p-1": lambda p: p - 1,
+    "p": lambda p: p,
+}
+
+
+def _bad_share(original, value):
+    def make(*args, **kwargs):
+        share = original(*args, **kwargs)
+        share.public = value(share.p).to_bytes(share.p_len, "big")
+        return share
+
+    return staticmethod(make)
+
+
+def _alert_sent(failing, peer) -> AlertDescription:
+    """What ``peer`` makes of the failing side's output: the fatal alert it queued."""
+    with pytest.raises(errors.AlertReceived) as info:
+        peer.receive_data(failing.data_to_send())
+    return info.value.description
+
+
+@pytest.mark.parametrize("value", BAD_PUBLIC_VALUES)
+def test_dhe_server_public_value_range_in_memory(value: str, monkeypatch) -> None:
+    """A signed ServerKeyExchange whose Ys is 0, 1, p-1 or p: the client refuses it with
+    illegal_parameter (RFC 7919 §5.1) before sending anything of its own."""
+    monkeypatch.setattr(
+        kx.DheKeyShare, "for_group", _bad_share(kx.DheKeyShare.for_group, BAD_PUBLIC_VALUES[value])
+    )
+    p = pki()
+    client = ClientConnection(p.client_config(cipher_suites=[DHE_SUITE]), "localhost")
+    server = ServerConnection(p.server_config(cipher_suites="compatible"))
+    client.start()
+    server.receive_data(client.data_to_send())
+    with pytest.raises(errors.IllegalParameter) as info:
+        client.receive_data(server.data_to_send())
+    assert "DH public value is not in 2..p-2" in str(info.value)
+    assert _alert_sent(client, server) == AlertDescription.illegal_parameter
+
+
+@pytest.mark.parametrize("value", BAD_PUBLIC_VALUES)
+def test_dhe_client_public_value_range_in_memory(value: str, monkeypatch) -> None:
+    """A ClientKeyExchange whose Yc is 0, 1, p-1 or p: the server refuses it with
+    illegal_parameter."""
+    monkeypatch.setattr(
+        kx.DheKeyShare,
+        "for_params",
+        _bad_share(kx.DheKeyShare.for_params, BAD_PUBLIC_VALUES[value]),
+    )
+    p = pki()
+    client = ClientConnection(p.client_config(cipher_suites=[DHE_SUITE]), "localhost")
+    server = ServerConnection(p.server_config(cipher_suites="compatible"))
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(errors.IllegalParameter) as info:
+        server.receive_data(client.data_to_send())
+    assert "DH public value is not in 2..p-2" in str(info.value)
+    assert _alert_sent(server, client) == AlertDescription.illegal_parameter
+
+
+def test_dhe_in_memory_control() -> None:
+    """Without the substitution the same pair completes a DHE handshake in ffdhe2048."""
+    p = pki()
+    client = ClientConnection(p.client_config(cipher_suites=[DHE_SUITE]), "localhost")
+    server = ServerConnection(p.server_config(cipher_suites="compatible"))
+    client.start()
+    drive(client, server)
+    assert client.negotiated is not None and server.negotiated is not None
+    assert client.negotiated.cipher_suite == DHE_SUITE
+    assert client.negotiated.group == NamedGroup.ffdhe2048

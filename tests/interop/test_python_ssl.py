@@ -17,6 +17,7 @@ from peers import (
     OurServer,
     PythonTLSServer,
     assert_same_bytes,
+    encrypt_then_mac_in_use,
     openssl_cipher_name,
     py_echo_handler,
     py_receive_handler,
@@ -27,14 +28,15 @@ from peers import (
     recv_exactly,
     recv_until_eof,
     ssl_unwrap_quietly,
+    write_ffdhe2048_params,
 )
 from tls_support import pki
 
 from tls12 import errors
 from tls12.config import ClientAuth
-from tls12.crypto.suites import ALL_SUITES, Auth, CipherSuite
+from tls12.crypto.suites import ALL_SUITES, Auth, CipherSuite, KeyExchange
 from tls12.io.sync import TLSSocket, connect
-from tls12.wire.enums import AlertDescription
+from tls12.wire.enums import AlertDescription, NamedGroup
 
 MiB = 1 << 20
 UP = os.urandom(MiB)
@@ -51,6 +53,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ["client.example"], key_type="ecdsa", client_auth=True, server_auth=False
     )
     paths["stranger.crt"], paths["stranger.key"] = other.write(directory, "stranger")
+    # ssl has no automatic DH group: without parameters it offers no DHE suite
+    paths["dh"] = write_ffdhe2048_params(directory / "ffdhe2048.pem")
     return paths
 
 
@@ -105,18 +109,24 @@ def leaf_for(suite: CipherSuite):
 @pytest.mark.parametrize("suite", ALL_SUITES, ids=SUITE_IDS)
 def test_our_client_every_suite(suite: CipherSuite, files, our_client) -> None:
     name = openssl_cipher_name(suite.id)
-    ctx = python_server_context(server_certs(files), ciphers=name)
+    ctx = python_server_context(server_certs(files), ciphers=name, dh_params=files["dh"])
     with PythonTLSServer(ctx, exchange_handler) as server:
         tls = our_client(server.port, cipher_suites=ALL_SUITES)
         assert tls.negotiated.cipher_suite == suite
         assert tls.peer_certificates[0] == leaf_for(suite)
+        # ssl (OpenSSL) accepts encrypt-then-MAC by default
+        assert encrypt_then_mac_in_use(tls.connection) is (None if suite.is_aead else True)
         client_exchange(tls)
         assert tls.connection.closed_by_peer
         tls.close()
         outcome = server.next_outcome()
     assert_same_bytes(outcome.result(), UP, "bytes the ssl server received")
     assert outcome.info["cipher"][0] == name
-    assert outcome.info["cipher"][1] == "TLSv1.2"
+    # cipher()[1] is the version that introduced the suite (SSLv3 for AES128-SHA); version()
+    # is the one negotiated
+    assert outcome.info["version"] == "TLSv1.2"
+    if suite.kx is KeyExchange.DHE:
+        assert tls.negotiated.group == NamedGroup.ffdhe2048  # the numbers of the loaded file
 
 
 def test_our_client_download_through_makefile(files, our_client) -> None:
@@ -213,6 +223,8 @@ def test_our_server_every_suite(suite: CipherSuite, files) -> None:
             ssl_unwrap_quietly(tls)
         outcome = server.next_outcome()
     assert outcome.info["negotiated"].cipher_suite == suite
+    etm = encrypt_then_mac_in_use(outcome.info["connection"])
+    assert etm is (None if suite.is_aead else True)
     assert_same_bytes(outcome.result(), UP, "bytes our server received")
 
 
@@ -320,7 +332,7 @@ def test_our_client_with_default_ssl_server(files, our_client) -> None:
         tls.close()
         outcome = server.next_outcome()
     assert_same_bytes(outcome.result(), UP, "bytes the ssl server received")
-    assert outcome.info["cipher"][1] == "TLSv1.2"
+    assert outcome.info["version"] == "TLSv1.2"
 
 
 def test_our_server_with_default_ssl_client(files) -> None:
