@@ -602,14 +602,16 @@ def encrypt_then_mac_in_use(connection: Any) -> bool | None:
     protects records with RFC 7366 encrypt-then-MAC: True or False for a CBC suite, None for an
     AEAD suite (where the extension means nothing).
 
-    ``Negotiated`` does not say, so this looks at the record layer's current protection objects
-    (``connection._records._read`` / ``._write``, private), whose ``encrypt_then_mac`` property
-    is what really happens to each record; both directions must agree."""
+    The record layer's current protection objects (``connection._records._read`` /
+    ``._write``, private) say what really happens to each record; both directions must agree,
+    and ``Negotiated.encrypt_then_mac`` must report the same."""
     records = connection._records
     assert records.read_encrypted and records.write_encrypted, "no keys in use yet"
     modes = {getattr(p, "encrypt_then_mac", None) for p in (records._read, records._write)}
     assert len(modes) == 1, f"read and write protection disagree about encrypt-then-MAC: {modes}"
-    return modes.pop()
+    mode = modes.pop()
+    assert connection.negotiated.encrypt_then_mac is bool(mode), "Negotiated disagrees"
+    return mode
 
 
 # --- DH parameter files -------------------------------------------------------------------------

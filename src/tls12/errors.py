@@ -109,11 +109,19 @@ class CertificateUnknown(CertificateError):
 class AlertReceived(TLSError):
     """The peer sent a fatal alert (or close_notify before the handshake completed)."""
 
-    def __init__(self, description: AlertDescription, *, during_handshake: bool = False) -> None:
+    def __init__(
+        self,
+        description: AlertDescription,
+        *,
+        during_handshake: bool = False,
+        hint: str | None = None,
+    ) -> None:
         if description == AlertDescription.close_notify:
             text = "peer closed the connection (close_notify) during the handshake"
         else:
             text = f"peer sent fatal alert {description.name} ({int(description)})"
+        if hint:
+            text += f": {hint}"
         super().__init__(text)
         self.alert = description
         self.description = description

@@ -24,6 +24,8 @@ class Negotiated:
     secure_renegotiation: bool
     resumed: bool
     session_id: bytes
+    encrypt_then_mac: bool = False
+    """RFC 7366 is in use (CBC suites only)."""
     peer_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
 
 

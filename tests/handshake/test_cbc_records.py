@@ -317,15 +317,6 @@ def test_default_client_refused_by_cbc_only_server(name: str) -> None:
     assert info.value.description == AlertDescription.handshake_failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "client-side message gap: a handshake_failure alert in answer to a default-policy "
-        "ClientHello is reported only as 'peer sent fatal alert handshake_failure (40)'; it "
-        "does not say that the default policy offers only forward-secret AEAD suites nor name "
-        "cipher_suites='compatible', the option that would offer what a legacy server has"
-    ),
-)
 @pytest.mark.parametrize(
     "name", ["TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256"]
 )

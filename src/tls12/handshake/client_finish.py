@@ -109,6 +109,7 @@ class ExpectFinished(State):
             secure_renegotiation=hello.secure_renegotiation,
             resumed=keys.resumed is not None,
             session_id=hello.server_hello.session_id,
+            encrypt_then_mac=hello.encrypt_then_mac,
             peer_certificates=keys.peer_certificates,
         )
         session = self._session(negotiated)

@@ -153,6 +153,7 @@ class ExpectServerHello(State):
             suite=result.suite.name,
             alpn=result.alpn_protocol.decode() if result.alpn_protocol else None,
             extended_master_secret=result.extended_master_secret,
+            encrypt_then_mac=result.encrypt_then_mac or None,
             resumed=self._resuming(msg) or None,
         )
         if self._resuming(msg):

@@ -78,6 +78,7 @@ class ServerKeys:
     full: FullChoice | None
     """The full handshake's choices; None when a session is being resumed."""
     resumed: Resumption | None
+    encrypt_then_mac: bool
 
 
 class ExpectClientHello(State):
@@ -133,7 +134,14 @@ class ExpectClientHello(State):
         if session.peer_certificates_der:
             client = ClientIdentity(session.peer_certificates)
         keys = ServerKeys(
-            facts, resumption.suite, ch.session_id, session.master_secret, client, None, resumption
+            facts,
+            resumption.suite,
+            ch.session_id,
+            session.master_secret,
+            client,
+            None,
+            resumption,
+            etm,
         )
         return ExpectChangeCipherSpec(ctx, keys)
 
@@ -199,7 +207,14 @@ class ExpectClientKeyExchange(State):
             suite, master, facts.client_random, facts.server_random, self.choice.encrypt_then_mac
         )
         keys = ServerKeys(
-            facts, suite, self.choice.session_id, master, self.client, self.choice, None
+            facts,
+            suite,
+            self.choice.session_id,
+            master,
+            self.client,
+            self.choice,
+            None,
+            self.choice.encrypt_then_mac,
         )
         if self.client is not None:
             return ExpectCertificateVerify(self.ctx, keys, self.client)
@@ -273,6 +288,7 @@ class ExpectFinished(State):
             secure_renegotiation=facts.secure_renegotiation,
             resumed=keys.resumed is not None,
             session_id=keys.session_id,
+            encrypt_then_mac=keys.encrypt_then_mac,
             peer_certificates=keys.client.certificates if keys.client else (),
         )
         ctx.events.append(HandshakeComplete(negotiated))

@@ -19,6 +19,7 @@ from tls12.crypto import signatures
 from tls12.crypto.suites import (
     BY_ID,
     COMPATIBLE_SUITES,
+    DEFAULT_SUITES,
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
     CipherSuite,
     KeyExchange,
@@ -184,12 +185,18 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
     ours = set(config.cipher_suites)
     names = ", ".join(suite_name(s) for s in ch.cipher_suites[:8])
     if offered and not any(s in ours for s in offered):
-        outside = [s for s in offered if s in COMPATIBLE_SUITES]
-        if outside:
+        # Name the option only when it would help: our suites are within the default policy
+        # and the client's are legacy suites that "compatible" adds.
+        legacy = [s for s in offered if s in COMPATIBLE_SUITES and s not in DEFAULT_SUITES]
+        if legacy and ours <= set(DEFAULT_SUITES) and len(legacy) == len(offered):
             return (
-                f"the client offers only suites outside this server's policy ({names}); "
-                "cipher_suites='compatible' would allow " + ", ".join(s.name for s in outside[:4])
+                f"the client offers only legacy suites outside the default policy ({names}); "
+                "cipher_suites='compatible' would allow " + ", ".join(s.name for s in legacy[:4])
             )
+        return (
+            f"no cipher suite in common: the client offered {names}; this server has "
+            + ", ".join(s.name for s in config.cipher_suites[:6])
+        )
     if ec_group is None and any(s.kx is KeyExchange.ECDHE for s in offered):
         return f"no ECDHE group in common with the client (client offered {names})"
     return (
