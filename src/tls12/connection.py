@@ -116,6 +116,8 @@ class Connection:
         try:
             if not data:
                 return self._eof()
+            if self._closed_by_peer:
+                return events  # RFC 5246 §7.2.1: data after a closure alert is ignored
             self._records.feed(data)
             self._process(events)
             return events
@@ -172,8 +174,6 @@ class Connection:
             if record is None:
                 break
             content_type, payload = record
-            if self._closed_by_peer:
-                continue  # RFC 5246 §7.2.1: data after a closure alert is ignored
             if self._records.read_seq > self.config.max_records_per_key:
                 raise KeyUsageLimit(
                     "the peer sent more records under one key than max_records_per_key "
@@ -198,6 +198,11 @@ class Connection:
                 raise UnexpectedMessage(f"record of content type {content_type} not expected")
             events.extend(self._ctx.events)
             self._ctx.events.clear()
+            if self._closed_by_peer:
+                # RFC 5246 §7.2.1: anything after a closure alert is ignored, even bytes
+                # that would not parse as a record.
+                self._records.discard_input()
+                break
         self._ctx.flush()
 
     def _count_floods(self, content_type: int, payload: bytes) -> None:

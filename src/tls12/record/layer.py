@@ -113,6 +113,11 @@ class RecordLayer:
             self._in_pos = 0
         self._in += data
 
+    def discard_input(self) -> None:
+        """Drops everything buffered (after the peer's close_notify nothing more is read)."""
+        self._in.clear()
+        self._in_pos = 0
+
     def _header_error(self, ctype: int, version: int, length: int) -> Exception | None:
         """Why a record header is refused, or None if it is acceptable."""
         if ctype not in _TYPE_BY_VALUE:
