@@ -263,6 +263,11 @@ class ClientConfig(_Common):
     (like ``ssl`` with check_hostname=False and CERT_REQUIRED); SNI is still sent."""
     client_certificates: Sequence[CertifiedKey] = ()
     """Chains to offer when the server asks for a client certificate."""
+    client_certificate_chooser: Callable[[Any], CertifiedKey | None] | None = None
+    """Called with the server's CertificateRequest (its certificate_types,
+    signature_algorithms and certificate_authorities); returns the chain to send, or None to
+    send an empty Certificate. When unset, the first fitting ``client_certificates`` entry is
+    used, preferring one issued by an authority the server named."""
     session_cache: ClientSessionCache | None = None
     """Where ``connect`` finds and keeps sessions, by server name and port (off when None)."""
 

@@ -47,8 +47,20 @@ def _issued_by_named_ca(candidate: CertifiedKey, names: tuple[bytes, ...]) -> bo
 def choose_client_certificate(
     config: ClientConfig, request: CertificateRequest
 ) -> tuple[CertifiedKey, SignatureScheme] | None:
+    """The chain to send and the scheme to sign with, or None for an empty Certificate.
+
+    ``config.client_certificate_chooser``, when set, decides from the request; a chain it
+    returns must still fit the request (key type and a scheme in common), else none is sent.
+    """
+    candidates = config.client_certificates
+    if config.client_certificate_chooser is not None:
+        picked = config.client_certificate_chooser(request)
+        if picked is None:
+            return None
+        scheme = _scheme_for(picked, request, config)
+        return (picked, scheme) if scheme is not None else None
     usable = []
-    for candidate in config.client_certificates:
+    for candidate in candidates:
         scheme = _scheme_for(candidate, request, config)
         if scheme is not None:
             usable.append((candidate, scheme))

@@ -174,6 +174,12 @@ class ExpectClientCertificate(State):
             raise HandshakeFailure("no trust anchors are configured for client certificates")
         chain = verify_client_chain(msg.certificate_list, trust)
         self.ctx.trace.entries[-1].details["subject"] = describe(chain[0])
+        usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
+        if not usable & set(config.signature_schemes):
+            raise HandshakeFailure(
+                f"the client certificate's key ({signatures.key_type_name(chain[0].public_key())})"  # type: ignore[arg-type]
+                " can sign with no signature scheme this server accepts"
+            )
         identity = ClientIdentity(tuple(chain))
         return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, identity)
 
