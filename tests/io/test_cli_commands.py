@@ -198,7 +198,7 @@ def test_client_reports_without_quiet(paths):
         )
     assert out.returncode == 0, out.stderr
     err = out.stderr.decode()
-    assert "Connected: TLSv1.2, TLS_ECDHE_" in err
+    assert "New, TLSv1.2, Cipher is TLS_ECDHE_" in err
     assert "Server certificate: CN=localhost" in err
     assert "ClientHello" in err and "-------->" in err  # the --trace diagram
 

@@ -279,9 +279,8 @@ def relay(tls: TLSSocket, sock: socket.socket, idle_timeout: float) -> None:
 
 def report(tls: TLSSocket) -> None:
     n = tls.negotiated
-    status(
-        f"Connected: {n.version}, {n.cipher_suite.name}, group {n.group.name if n.group else '-'}"
-    )
+    status(f"{'Reused' if n.resumed else 'New'}, {n.version}, Cipher is {n.cipher_suite.name}")
+    status(f"Key exchange group: {n.group.name if n.group else '-'}")
     if n.peer_certificates:
         status(f"Server certificate: {describe(n.peer_certificates[0])}")
     if n.alpn_protocol:
