@@ -9,20 +9,61 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 WIDTH = 78
 DETAIL_WIDTH = 46
 
 
-@dataclass(frozen=True)
+class Lazy:
+    """A detail computed only when the trace is shown (describing a certificate costs more
+    than recording that it was sent)."""
+
+    __slots__ = ("_func", "_arg")
+
+    def __init__(self, func: Callable[[Any], str], arg: Any) -> None:
+        self._func, self._arg = func, arg
+
+    def __str__(self) -> str:
+        return self._func(self._arg)
+
+
 class TraceEntry:
-    direction: str  # "send" or "recv", from this endpoint's point of view
-    name: str
-    size: int
-    encrypted: bool
-    details: dict[str, str] = field(default_factory=dict)
+    """One message: its direction ("send"/"recv" from this endpoint), name, size, whether it
+    was encrypted, and its essentials. Details are kept as given and turned into text on
+    first access, so recording stays cheap on the hot path."""
+
+    __slots__ = ("direction", "name", "size", "encrypted", "_raw", "_details")
+
+    def __init__(
+        self,
+        direction: str,
+        name: str,
+        size: int,
+        encrypted: bool,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        self.direction = direction
+        self.name = name
+        self.size = size
+        self.encrypted = encrypted
+        self._raw = details or {}
+        self._details: dict[str, str] | None = None
+
+    @property
+    def details(self) -> dict[str, str]:
+        if self._details is None:
+            self._details = {k: str(v) for k, v in self._raw.items() if v is not None}
+        return self._details
+
+    def annotate(self, **details: object) -> None:
+        """Adds essentials learnt after the message was recorded (a verified subject)."""
+        self._raw = {**self._raw, **details}
+        self._details = None
+
+    def __repr__(self) -> str:
+        return f"TraceEntry({self.direction} {self.name}, {self.size} bytes, {self.details})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,8 +91,7 @@ class Trace:
     def add(
         self, direction: str, msg: object, size: int, encrypted: bool, details: dict[str, object]
     ) -> None:
-        shown = {k: str(v) for k, v in details.items() if v is not None}
-        self._append(TraceEntry(direction, type(msg).__name__, size, encrypted, shown))
+        self._append(TraceEntry(direction, type(msg).__name__, size, encrypted, details))
 
     def add_ccs(self, direction: str, encrypted: bool) -> None:
         self._append(TraceEntry(direction, "ChangeCipherSpec", 1, encrypted))

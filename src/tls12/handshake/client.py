@@ -44,6 +44,7 @@ from tls12.messages.handshake import (
     ServerHelloDone,
     ServerKeyExchange,
 )
+from tls12.trace import Lazy
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class ExpectServerCertificate(State):
         if self.ctx.trace.entries:
             from tls12.verify import describe
 
-            self.ctx.trace.entries[-1].details["subject"] = describe(identity.certificates[0])
+            self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, identity.certificates[0]))
         if self.hello.suite.kx is KeyExchange.RSA:
             return ExpectServerHelloDone(self.ctx, self.hello, identity, None, None)
         return ExpectServerKeyExchange(self.ctx, self.hello, identity)

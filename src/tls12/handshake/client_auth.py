@@ -15,6 +15,7 @@ from tls12.crypto.suites import Auth
 from tls12.errors import HandshakeFailure
 from tls12.handshake.context import HandshakeContext
 from tls12.messages.handshake import Certificate, CertificateRequest, CertificateVerify
+from tls12.trace import Lazy
 from tls12.wire.enums import ClientCertificateType, SignatureScheme
 
 _TYPE_FOR_AUTH = {
@@ -81,7 +82,9 @@ def send_client_certificate(
         return None
     chosen, scheme = choice
     ctx.send(
-        Certificate(chosen.chain_der), certificates=len(chosen.chain), subject=_subject(chosen)
+        Certificate(chosen.chain_der),
+        certificates=len(chosen.chain),
+        subject=Lazy(_subject, chosen),
     )
 
     def send_verify() -> None:

@@ -28,7 +28,9 @@ FFDHE_RANGE = range(256, 512)  # RFC 7919 §2: the FFDHE code points
 
 
 def is_ffdhe(group: int) -> bool:
-    return group in FFDHE_RANGE
+    # Compare, not ``in range``: range containment falls back to a linear scan for int
+    # subclasses such as NamedGroup.
+    return FFDHE_RANGE.start <= group < FFDHE_RANGE.stop
 
 
 def choose_ffdhe(

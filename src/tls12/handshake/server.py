@@ -56,6 +56,7 @@ from tls12.messages.handshake import (
     ServerHello,
 )
 from tls12.sessions import Session
+from tls12.trace import Lazy
 from tls12.wire.enums import AlertDescription, SignatureScheme
 
 
@@ -173,7 +174,7 @@ class ExpectClientCertificate(State):
         if trust is None:  # ServerConfig refuses client_auth without client_trust
             raise HandshakeFailure("no trust anchors are configured for client certificates")
         chain = verify_client_chain(msg.certificate_list, trust)
-        self.ctx.trace.entries[-1].details["subject"] = describe(chain[0])
+        self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
         usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
         if not usable & set(config.signature_schemes):
             raise HandshakeFailure(

@@ -43,6 +43,7 @@ from tls12.messages.handshake import (
     ServerHello,
     ServerHelloDone,
 )
+from tls12.trace import Lazy
 from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
 
 
@@ -256,7 +257,7 @@ def send_full_flight(
     ctx.send(
         Certificate(choice.certified.chain_der),
         certificates=len(choice.certified.chain),
-        subject=describe(choice.certified.chain[0]),
+        subject=Lazy(describe, choice.certified.chain[0]),
     )
     agreement = send_server_key_exchange(
         ctx,

@@ -97,7 +97,7 @@ class SupportedGroups(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> SupportedGroups:
-        groups = tuple(NamedGroup(g) for g in r.u16_list(2, field="named_group_list"))
+        groups = tuple(NamedGroup.of(g) for g in r.u16_list(2, field="named_group_list"))
         r.expect_end()
         return cls(groups)
 
@@ -132,7 +132,7 @@ class SignatureAlgorithms(Extension):
     @classmethod
     def decode_body(cls, r: Reader) -> SignatureAlgorithms:
         schemes = tuple(
-            SignatureScheme(s)
+            SignatureScheme.of(s)
             for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
         )
         r.expect_end()
@@ -304,13 +304,13 @@ class Extensions:
         seen: set[int] = set()
         while not block.at_end():
             et = block.u16()
-            body = block.vec16(field=f"extension {ExtensionType(et).name}")
+            body = block.vec16(field=ExtensionType.of(et))  # type: ignore[arg-type]
             if et in seen:
                 raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
             seen.add(et)
             codec = KNOWN_EXTENSIONS.get(et)
             if codec is None:
-                items.append(UnknownExtension(ExtensionType(et), body.rest()))
+                items.append(UnknownExtension(ExtensionType.of(et), body.rest()))
             else:
                 items.append(codec(body))
         return cls(tuple(items))

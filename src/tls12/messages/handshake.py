@@ -167,7 +167,7 @@ class CertificateRequest(HandshakeMessage):
     def decode_body(cls, r: Reader) -> CertificateRequest:
         types = tuple(ClientCertificateType(t) for t in r.u8_list(1, field="certificate_types"))
         schemes = tuple(
-            SignatureScheme(s)
+            SignatureScheme.of(s)
             for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
         )
         lst = r.vec16(field="certificate_authorities")
@@ -220,7 +220,7 @@ class CertificateVerify(HandshakeMessage):
 
     @classmethod
     def decode_body(cls, r: Reader) -> CertificateVerify:
-        scheme = SignatureScheme(r.u16())
+        scheme = SignatureScheme.of(r.u16())
         signature = r.opaque16(1, field="signature")
         r.expect_end()
         return cls(scheme, signature)

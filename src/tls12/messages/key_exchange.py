@@ -26,7 +26,7 @@ class DigitallySigned:
 
     @classmethod
     def decode(cls, r: Reader) -> DigitallySigned:
-        scheme = SignatureScheme(r.u16())
+        scheme = SignatureScheme.of(r.u16())
         return cls(scheme, r.opaque16(1, field="signature"))
 
 
@@ -61,7 +61,7 @@ class EcdheServerKeyExchange:
         curve_type = r.u8()
         if curve_type != ECCurveType.named_curve:
             raise DecodeError(f"ServerKeyExchange curve type {curve_type} is not named_curve")
-        group = NamedGroup(r.u16())
+        group = NamedGroup.of(r.u16())
         public = r.opaque8(1, field="ECPoint")
         signed = DigitallySigned.decode(r)
         r.expect_end()

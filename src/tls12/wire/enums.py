@@ -25,6 +25,13 @@ class WireEnum(IntEnum):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def of(cls, value: int) -> WireEnum:
+        """``cls(value)`` with a fast path for known values (decoders call this per entry;
+        the Enum call machinery costs more than the lookup)."""
+        member = cls._value2member_map_.get(value)
+        return member if member is not None else cls(value)  # type: ignore[return-value]
+
 
 class ContentType(WireEnum):
     change_cipher_spec = 20

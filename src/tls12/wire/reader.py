@@ -15,11 +15,22 @@ class Reader:
 
     __slots__ = ("_data", "_pos", "_end", "_what")
 
-    def __init__(self, data: bytes | bytearray | memoryview, what: str = "message") -> None:
+    def __init__(
+        self, data: bytes | bytearray | memoryview, what: str | tuple[object, str] = "message"
+    ) -> None:
         self._data = bytes(data)
         self._pos = 0
         self._end = len(self._data)
-        self._what = what
+        self._what = what  # a name, or (parent name, field): formatted only for an error
+
+    @property
+    def what(self) -> str:
+        """Where in the message this reader is, for error messages."""
+        what = self._what
+        if isinstance(what, tuple):
+            parent, field = what
+            return f"{parent.what if isinstance(parent, Reader) else parent}/{field}"
+        return what
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -34,7 +45,7 @@ class Reader:
     def _take(self, n: int) -> bytes:
         if n < 0 or self._pos + n > self._end:
             raise DecodeError(
-                f"{self._what}: needed {n} more bytes but only {self._end - self._pos} remain"
+                f"{self.what}: needed {n} more bytes but only {self._end - self._pos} remain"
             )
         start = self._pos
         self._pos += n
@@ -69,11 +80,11 @@ class Reader:
         n = int.from_bytes(self._take(width), "big")
         if n < floor or n > ceiling:
             raise DecodeError(
-                f"{self._what}: {field} length {n} is outside the allowed range {floor}..{ceiling}"
+                f"{self.what}: {field} length {n} is outside the allowed range {floor}..{ceiling}"
             )
         if n > self.remaining:
             raise DecodeError(
-                f"{self._what}: {field} claims {n} bytes but only {self.remaining} remain"
+                f"{self.what}: {field} claims {n} bytes but only {self.remaining} remain"
             )
         return n
 
@@ -92,13 +103,13 @@ class Reader:
 
     def vec8(self, floor: int = 0, ceiling: int = 0xFF, field: str = "vector") -> Reader:
         """A sub-reader over a vector with a one-byte length prefix."""
-        return Reader(self.opaque8(floor, ceiling, field), f"{self._what}/{field}")
+        return Reader(self.opaque8(floor, ceiling, field), (self, field))
 
     def vec16(self, floor: int = 0, ceiling: int = 0xFFFF, field: str = "vector") -> Reader:
-        return Reader(self.opaque16(floor, ceiling, field), f"{self._what}/{field}")
+        return Reader(self.opaque16(floor, ceiling, field), (self, field))
 
     def vec24(self, floor: int = 0, ceiling: int = 0xFFFFFF, field: str = "vector") -> Reader:
-        return Reader(self.opaque24(floor, ceiling, field), f"{self._what}/{field}")
+        return Reader(self.opaque24(floor, ceiling, field), (self, field))
 
     def u8_list(self, floor: int = 0, ceiling: int = 0xFF, field: str = "list") -> tuple[int, ...]:
         """A vector of one-byte values, such as compression_methods."""
@@ -112,10 +123,10 @@ class Reader:
         read = self.opaque16 if width == 2 else self.opaque8
         raw = read(floor, ceiling, field)
         if len(raw) % 2:
-            raise DecodeError(f"{self._what}: {field} has an odd length {len(raw)}")
+            raise DecodeError(f"{self.what}: {field} has an odd length {len(raw)}")
         return tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
 
     def expect_end(self) -> None:
         """Every structure ends here: trailing bytes are a decode error, not ignored."""
         if self._pos != self._end:
-            raise DecodeError(f"{self._what}: {self._end - self._pos} unexpected trailing bytes")
+            raise DecodeError(f"{self.what}: {self._end - self._pos} unexpected trailing bytes")

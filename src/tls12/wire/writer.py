@@ -7,8 +7,7 @@ computes a length by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable
 
 
 class Writer:
@@ -38,44 +37,62 @@ class Writer:
     def bytes(self, data: bytes | bytearray | memoryview) -> None:
         self._buf += data
 
-    @contextmanager
-    def _vec(self, width: int) -> Iterator[Writer]:
-        start = len(self._buf)
-        self._buf += bytes(width)
-        yield self
+    def _vec(self, width: int) -> _Vector:
+        return _Vector(self._buf, width)
+
+    def vec8(self) -> _Vector:
+        return _Vector(self._buf, 1)
+
+    def vec16(self) -> _Vector:
+        return _Vector(self._buf, 2)
+
+    def vec24(self) -> _Vector:
+        return _Vector(self._buf, 3)
+
+    def _opaque(self, data: bytes | bytearray | memoryview, width: int) -> None:
+        n = len(data)
+        if n >= 1 << (8 * width):
+            raise ValueError(f"vector of {n} bytes does not fit a {width}-byte length")
+        self._buf += n.to_bytes(width, "big")
+        self._buf += data
+
+    def opaque8(self, data: bytes | bytearray | memoryview) -> None:
+        self._opaque(data, 1)
+
+    def opaque16(self, data: bytes | bytearray | memoryview) -> None:
+        self._opaque(data, 2)
+
+    def opaque24(self, data: bytes | bytearray | memoryview) -> None:
+        self._opaque(data, 3)
+
+    def u16_list(self, values: Iterable[int], width: int = 2) -> None:
+        """A vector of two-byte values behind a ``width``-byte length."""
+        body = b"".join(v.to_bytes(2, "big") for v in values)
+        self._opaque(body, width)
+
+    def u8_list(self, values: Iterable[int]) -> None:
+        self._opaque(bytes(values), 1)
+
+
+class _Vector:
+    """``with w.vec16():`` — reserves the length, then fills it in when the block ends and
+    refuses a body that does not fit. A plain class: cheaper than a generator context."""
+
+    __slots__ = ("_buf", "_width", "_start")
+
+    def __init__(self, buf: bytearray, width: int) -> None:
+        self._buf = buf
+        self._width = width
+        self._start = len(buf)
+
+    def __enter__(self) -> None:
+        self._buf += bytes(self._width)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            return
+        width, start = self._width, self._start
         n = len(self._buf) - start - width
         if n >= 1 << (8 * width):
             raise ValueError(f"vector of {n} bytes does not fit a {width}-byte length")
         self._buf[start : start + width] = n.to_bytes(width, "big")
-
-    def vec8(self) -> AbstractContextManager[Writer]:
-        return self._vec(1)
-
-    def vec16(self) -> AbstractContextManager[Writer]:
-        return self._vec(2)
-
-    def vec24(self) -> AbstractContextManager[Writer]:
-        return self._vec(3)
-
-    def opaque8(self, data: bytes) -> None:
-        with self.vec8():
-            self.bytes(data)
-
-    def opaque16(self, data: bytes) -> None:
-        with self.vec16():
-            self.bytes(data)
-
-    def opaque24(self, data: bytes) -> None:
-        with self.vec24():
-            self.bytes(data)
-
-    def u16_list(self, values: Iterable[int], width: int = 2) -> None:
-        """A vector of two-byte values behind a ``width``-byte length."""
-        with self._vec(width):
-            for v in values:
-                self.u16(v)
-
-    def u8_list(self, values: Iterable[int]) -> None:
-        with self.vec8():
-            for v in values:
-                self.u8(v)
