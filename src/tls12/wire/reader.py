@@ -7,6 +7,8 @@ RFC 5246 vector bounds ``<floor..ceiling>`` are passed as arguments and checked 
 
 from __future__ import annotations
 
+import struct
+
 from tls12.errors import DecodeError
 
 
@@ -42,20 +44,33 @@ class Reader:
     def at_end(self) -> bool:
         return self._pos == self._end
 
+    def _short(self, n: int) -> DecodeError:
+        return DecodeError(
+            f"{self.what}: needed {n} more bytes but only {self._end - self._pos} remain"
+        )
+
     def _take(self, n: int) -> bytes:
-        if n < 0 or self._pos + n > self._end:
-            raise DecodeError(
-                f"{self.what}: needed {n} more bytes but only {self._end - self._pos} remain"
-            )
-        start = self._pos
-        self._pos += n
-        return self._data[start : self._pos]
+        pos = self._pos
+        stop = pos + n
+        if n < 0 or stop > self._end:
+            raise self._short(n)
+        self._pos = stop
+        return self._data[pos:stop]
 
     def u8(self) -> int:
-        return self._take(1)[0]
+        pos = self._pos
+        if pos >= self._end:
+            raise self._short(1)
+        self._pos = pos + 1
+        return self._data[pos]
 
     def u16(self) -> int:
-        return int.from_bytes(self._take(2), "big")
+        pos = self._pos
+        if pos + 2 > self._end:
+            raise self._short(2)
+        self._pos = pos + 2
+        data = self._data
+        return data[pos] << 8 | data[pos + 1]
 
     def u24(self) -> int:
         return int.from_bytes(self._take(3), "big")
@@ -76,30 +91,38 @@ class Reader:
 
     # -- vectors ------------------------------------------------------------------------------
 
-    def _length(self, width: int, floor: int, ceiling: int, field: str) -> int:
-        n = int.from_bytes(self._take(width), "big")
+    def _opaque(self, width: int, floor: int, ceiling: int, field: object) -> bytes:
+        """A length of ``width`` bytes, checked against <floor..ceiling> and what remains, then
+        that many bytes. The one place every vector length is read."""
+        pos = self._pos
+        start = pos + width
+        if start > self._end:
+            raise self._short(width)
+        n = int.from_bytes(self._data[pos:start], "big")
         if n < floor or n > ceiling:
             raise DecodeError(
                 f"{self.what}: {field} length {n} is outside the allowed range {floor}..{ceiling}"
             )
-        if n > self.remaining:
+        stop = start + n
+        if stop > self._end:
             raise DecodeError(
-                f"{self.what}: {field} claims {n} bytes but only {self.remaining} remain"
+                f"{self.what}: {field} claims {n} bytes but only {self._end - start} remain"
             )
-        return n
+        self._pos = stop
+        return self._data[start:stop]
 
     def opaque8(self, floor: int = 0, ceiling: int = 0xFF, field: str = "opaque<..2^8-1>") -> bytes:
-        return self._take(self._length(1, floor, ceiling, field))
+        return self._opaque(1, floor, ceiling, field)
 
     def opaque16(
         self, floor: int = 0, ceiling: int = 0xFFFF, field: str = "opaque<..2^16-1>"
     ) -> bytes:
-        return self._take(self._length(2, floor, ceiling, field))
+        return self._opaque(2, floor, ceiling, field)
 
     def opaque24(
         self, floor: int = 0, ceiling: int = 0xFFFFFF, field: str = "opaque<..2^24-1>"
     ) -> bytes:
-        return self._take(self._length(3, floor, ceiling, field))
+        return self._opaque(3, floor, ceiling, field)
 
     def vec8(self, floor: int = 0, ceiling: int = 0xFF, field: str = "vector") -> Reader:
         """A sub-reader over a vector with a one-byte length prefix."""
@@ -120,11 +143,10 @@ class Reader:
     ) -> tuple[int, ...]:
         """A vector of two-byte values (cipher suites, groups, schemes) behind a length prefix of
         ``width`` bytes; an odd byte count is a decode error."""
-        read = self.opaque16 if width == 2 else self.opaque8
-        raw = read(floor, ceiling, field)
+        raw = self._opaque(width, floor, ceiling, field)
         if len(raw) % 2:
             raise DecodeError(f"{self.what}: {field} has an odd length {len(raw)}")
-        return tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
+        return struct.unpack(f">{len(raw) // 2}H", raw)
 
     def expect_end(self) -> None:
         """Every structure ends here: trailing bytes are a decode error, not ignored."""
