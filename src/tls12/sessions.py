@@ -89,8 +89,8 @@ class Session:
         session_id = r.opaque8(0, 32, field="session_id")
         master = r.bytes(MASTER_SECRET_LEN)
         flags = r.u8()
-        server_name = r.opaque16(field="server_name").decode("utf-8", "replace") or None
-        alpn = r.opaque8(field="alpn").decode("utf-8", "replace") or None
+        server_name = _text(r.opaque16(field="server_name"), "server_name")
+        alpn = _text(r.opaque8(field="alpn"), "alpn")
         created = r.u64() / 1000
         lifetime = r.u32()
         ticket = r.opaque16(field="ticket")
@@ -111,6 +111,14 @@ class Session:
             lifetime=lifetime,
             ticket=ticket,
         )
+
+
+def _text(raw: bytes, field: str) -> str | None:
+    """Strict UTF-8, so a decoded session always encodes back to the same bytes."""
+    try:
+        return raw.decode("utf-8") or None
+    except UnicodeDecodeError:
+        raise DecodeError(f"session {field} is not UTF-8") from None
 
 
 class ServerSessionStore(Protocol):
