@@ -298,6 +298,7 @@ def connect(
 
     ``session`` (from an earlier ``TLSSocket.session``) is offered for resumption; without
     one, the config's ``session_cache`` is asked, and the new session is kept there.
+    ``timeout`` bounds the TCP connect, each later socket operation, and the whole handshake.
     """
     config = config if config is not None else ClientConfig()
     name = server_name if server_name is not None else host
@@ -305,7 +306,7 @@ def connect(
     if session is None and cache is not None:
         session = cache.get(name, port)
     sock = socket.create_connection((host, port), timeout=timeout)
-    tls = wrap_client(sock, config, name, session)
+    tls = wrap_client(sock, config, name, session, handshake_timeout=timeout)
     if cache is not None and tls.session is not None:
         cache.put(name, port, tls.session)
     return tls
