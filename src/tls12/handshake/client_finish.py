@@ -19,14 +19,15 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
+from tls12.events import HandshakeComplete, Negotiated
 from tls12.handshake.client_hello import ServerHelloResult
+from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
-from tls12.handshake.finished import FinishedVerified, check_finished
+from tls12.handshake.finished import check_finished
 from tls12.handshake.state import State
 from tls12.messages.handshake import Finished, HandshakeMessage, HelloRequest, NewSessionTicket
 from tls12.sessions import DEFAULT_LIFETIME, Session
-from tls12.wire.enums import AlertDescription, NamedGroup, SignatureScheme
+from tls12.wire.enums import NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -146,26 +147,7 @@ def _der():  # type: ignore[no-untyped-def]
     return Encoding.DER
 
 
-class ClientConnected(State):
-    connected = True
+class ClientConnected(Connected):
+    """A server's HelloRequest asks us to renegotiate (RFC 5246 §7.4.1.1)."""
 
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        negotiated: Negotiated,
-        proof: FinishedVerified,
-        session: Session,
-    ) -> None:
-        super().__init__(ctx)
-        self.negotiated = negotiated
-        self.proof = proof
-        self.session = session
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if isinstance(msg, HelloRequest):
-            # RFC 5246 §7.4.1.1: a client that does not want to renegotiate may answer with a
-            # no_renegotiation warning; the connection goes on with the current keys.
-            self.ctx.send_warning(AlertDescription.no_renegotiation)
-            self.ctx.events.append(RenegotiationRefused())
-            return self
-        return super().handle(msg, raw)
+    renegotiation_request = HelloRequest

@@ -28,10 +28,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto import prf, signatures
 from tls12.crypto.suites import CipherSuite
-from tls12.errors import HandshakeFailure, IllegalParameter, UnexpectedMessage
-from tls12.events import HandshakeComplete, Negotiated, RenegotiationRefused
+from tls12.errors import HandshakeFailure, IllegalParameter
+from tls12.events import HandshakeComplete, Negotiated
+from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
-from tls12.handshake.finished import FinishedVerified, check_finished
+from tls12.handshake.finished import check_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.limits import check_chain_length, check_hello
 from tls12.handshake.resumption import Resumption, find_resumable
@@ -57,7 +58,7 @@ from tls12.messages.handshake import (
 )
 from tls12.sessions import Session
 from tls12.trace import Lazy
-from tls12.wire.enums import AlertDescription, SignatureScheme
+from tls12.wire.enums import SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -318,26 +319,7 @@ class ExpectFinished(State):
         )
 
 
-class ServerConnected(State):
-    connected = True
+class ServerConnected(Connected):
+    """A new ClientHello on an established connection asks to renegotiate."""
 
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        negotiated: Negotiated,
-        proof: FinishedVerified,
-        session: Session,
-    ) -> None:
-        super().__init__(ctx)
-        self.negotiated = negotiated
-        self.proof = proof
-        self.session = session
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if isinstance(msg, ClientHello):
-            # We never renegotiate: refuse with a warning and keep the current keys (RFC 5746
-            # leaves the choice to the server; RFC 5246 §7.2.2 defines no_renegotiation).
-            self.ctx.send_warning(AlertDescription.no_renegotiation)
-            self.ctx.events.append(RenegotiationRefused())
-            return self
-        raise UnexpectedMessage(f"{type(msg).__name__} is not expected after the handshake")
+    renegotiation_request = ClientHello

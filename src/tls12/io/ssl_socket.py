@@ -4,7 +4,6 @@ socketserver call (see sslcompat.py for the overview)."""
 from __future__ import annotations
 
 import contextlib
-import io
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from tls12.io.ssl_shapes import (
     TLS12SSLError,
     ssl_error,
 )
-from tls12.io.sync import RECV_SIZE, TLSSocket, _TLSRawIO
+from tls12.io.sync import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
 from tls12.sessions import Session
 
 if TYPE_CHECKING:
@@ -247,18 +246,7 @@ class TLS12Socket(TLSSocket):
         (http.client closes the socket while the response is still being read)."""
         raw = _CountedRawIO(self, mode)
         self._io_refs += 1
-        binary = "b" in mode
-        if buffering == 0 and binary:
-            return raw
-        size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
-        reading, writing = "r" in mode, "w" in mode
-        if reading and writing:
-            buf: Any = io.BufferedRWPair(raw, raw, size)
-        elif writing:
-            buf = io.BufferedWriter(raw, size)
-        else:
-            buf = io.BufferedReader(raw, size)
-        return buf if binary else io.TextIOWrapper(buf, **kwargs)
+        return buffered_file(raw, mode, buffering, **kwargs)
 
     def _decref_socketios(self) -> None:
         if self._io_refs > 0:

@@ -165,19 +165,7 @@ class TLSSocket:
         return len(self._incoming)
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
-        raw = _TLSRawIO(self, mode)
-        binary = "b" in mode
-        if buffering == 0 and binary:
-            return raw
-        size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
-        reading, writing = "r" in mode, "w" in mode
-        if reading and writing:
-            buf: Any = io.BufferedRWPair(raw, raw, size)
-        elif writing:
-            buf = io.BufferedWriter(raw, size)
-        else:
-            buf = io.BufferedReader(raw, size)
-        return buf if binary else io.TextIOWrapper(buf, **kwargs)
+        return buffered_file(_TLSRawIO(self, mode), mode, buffering, **kwargs)
 
     # -- socket plumbing ------------------------------------------------------------------
 
@@ -230,6 +218,22 @@ class TLSSocket:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def buffered_file(raw: io.RawIOBase, mode: str, buffering: int | None, **kwargs: Any) -> Any:
+    """What ``socket.makefile`` returns for a raw stream: buffered, and text unless "b"."""
+    binary = "b" in mode
+    if buffering == 0 and binary:
+        return raw
+    size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
+    reading, writing = "r" in mode, "w" in mode
+    if reading and writing:
+        buf: Any = io.BufferedRWPair(raw, raw, size)
+    elif writing:
+        buf = io.BufferedWriter(raw, size)
+    else:
+        buf = io.BufferedReader(raw, size)
+    return buf if binary else io.TextIOWrapper(buf, **kwargs)
 
 
 class _TLSRawIO(io.RawIOBase):

@@ -1,0 +1,41 @@
+"""The state both sides reach after the Finished messages: application data flows, and an
+attempt to renegotiate is refused with a no_renegotiation warning (RFC 5246 §7.2.2); the
+connection goes on with its current keys. tls12 never renegotiates (RFC 5746 leaves that
+choice to each side), so nothing is ever half-done."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tls12.events import Negotiated, RenegotiationRefused
+from tls12.handshake.context import HandshakeContext
+from tls12.handshake.finished import FinishedVerified
+from tls12.handshake.state import State
+from tls12.messages.handshake import HandshakeMessage
+from tls12.sessions import Session
+from tls12.wire.enums import AlertDescription
+
+
+class Connected(State):
+    connected = True
+    renegotiation_request: ClassVar[type[HandshakeMessage]]
+    """The message with which the peer would start a renegotiation."""
+
+    def __init__(
+        self,
+        ctx: HandshakeContext,
+        negotiated: Negotiated,
+        proof: FinishedVerified,
+        session: Session,
+    ) -> None:
+        super().__init__(ctx)
+        self.negotiated = negotiated
+        self.proof = proof
+        self.session = session
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        if isinstance(msg, self.renegotiation_request):
+            self.ctx.send_warning(AlertDescription.no_renegotiation)
+            self.ctx.events.append(RenegotiationRefused())
+            return self
+        return super().handle(msg, raw)
