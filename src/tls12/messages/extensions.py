@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar, TypeVar
 
 from tls12.errors import ConfigError, DecodeError
@@ -260,11 +261,12 @@ class Extensions:
 
     items: tuple[Extension, ...] = ()
 
+    @cached_property
+    def _by_class(self) -> dict[type, Extension]:
+        return {type(item): item for item in self.items if type(item) is not UnknownExtension}
+
     def get(self, cls: type[T]) -> T | None:
-        for item in self.items:
-            if type(item) is cls:
-                return item  # type: ignore[return-value]
-        return None
+        return self._by_class.get(cls)  # type: ignore[return-value]
 
     def has(self, cls: type[Extension]) -> bool:
         return self.get(cls) is not None
