@@ -91,7 +91,10 @@ class Session:
         flags = r.u8()
         server_name = _text(r.opaque16(field="server_name"), "server_name")
         alpn = _text(r.opaque8(field="alpn"), "alpn")
-        created = r.u64() / 1000
+        created_ms = r.u64()
+        if created_ms > 1 << 53:  # beyond this a float no longer holds every millisecond
+            raise DecodeError("session creation time is out of range")
+        created = created_ms / 1000
         lifetime = r.u32()
         ticket = r.opaque16(field="ticket")
         certs_r = r.vec24(field="certificates")
