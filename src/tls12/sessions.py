@@ -24,6 +24,9 @@ from tls12.wire.writer import Writer
 
 FORMAT_VERSION = 1
 MASTER_SECRET_LEN = 48
+MAX_CREATED_MS = 253_402_300_799_999
+"""The last millisecond of year 9999: far below 2^51, where seconds as a float still round-trip
+every millisecond exactly."""
 DEFAULT_LIFETIME = 7200  # seconds; RFC 5246 suggests at most 24 hours
 
 Clock = Callable[[], float]
@@ -92,7 +95,7 @@ class Session:
         server_name = _text(r.opaque16(field="server_name"), "server_name")
         alpn = _text(r.opaque8(field="alpn"), "alpn")
         created_ms = r.u64()
-        if created_ms > 1 << 53:  # beyond this a float no longer holds every millisecond
+        if created_ms > MAX_CREATED_MS:
             raise DecodeError("session creation time is out of range")
         created = created_ms / 1000
         lifetime = r.u32()
