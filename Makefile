@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests fuzz benchmarks
 
 # Coverage-guided fuzzing (atheris), not part of `make test`: each harness runs FUZZ_SECONDS
 # (one libFuzzer job, crashes saved and the run goes on). See fuzz/README.md.

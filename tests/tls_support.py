@@ -54,26 +54,32 @@ def pki() -> TestPKI:
     import datetime as dt
 
     ca = make_ca("tls12 test CA")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     names = ["localhost", "127.0.0.1"]
     return TestPKI(
         ca=ca,
         rsa=ca.issue(names, key_type="rsa"),
         ecdsa=ca.issue(names, key_type="ecdsa"),
-        client_rsa=ca.issue(["client.example"], key_type="rsa", client_auth=True, server_auth=False),
+        client_rsa=ca.issue(
+            ["client.example"], key_type="rsa", client_auth=True, server_auth=False
+        ),
         client_ecdsa=ca.issue(
             ["client.example"], key_type="ecdsa", client_auth=True, server_auth=False
         ),
         other_ca=make_ca("some other CA"),
         expired=ca.issue(
-            names, key_type="ecdsa",
-            not_before=now - dt.timedelta(days=30), not_after=now - dt.timedelta(days=1),
+            names,
+            key_type="ecdsa",
+            not_before=now - dt.timedelta(days=30),
+            not_after=now - dt.timedelta(days=1),
         ),
         wrong_name=ca.issue(["elsewhere.example"], key_type="ecdsa"),
     )
 
 
-def drive(client: Connection, server: Connection, rounds: int = 20) -> tuple[list[Event], list[Event]]:
+def drive(
+    client: Connection, server: Connection, rounds: int = 20
+) -> tuple[list[Event], list[Event]]:
     """Moves bytes between two engines until neither has anything to send.
     Returns (events seen by the client, events seen by the server)."""
     client_events: list[Event] = []

@@ -121,7 +121,8 @@ def test_s_client_reconnect_resumes_with_our_server(mode, files, tmp_path):
         outcomes = [server.next_outcome() for _ in range(6)]
     lines = re.findall(r"^(New|Reused), TLSv1\.2", run.output, re.M)
     assert lines == ["New"] + ["Reused"] * 5, run.diagnostics()
-    assert [o.info["negotiated"].resumed for o in outcomes] == [False] + [True] * 5
+    # handler threads may report in another order than the connections came
+    assert sorted(o.info["negotiated"].resumed for o in outcomes) == [False] + [True] * 5
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -204,4 +205,4 @@ def test_cli_sess_out_and_sess_in(files, tmp_path):
         outcomes = [server.next_outcome(), server.next_outcome()]
     assert "New, TLSv1.2" in first.stderr.decode()
     assert "Reused, TLSv1.2" in second.stderr.decode()
-    assert [o.info["negotiated"].resumed for o in outcomes] == [False, True]
+    assert sorted(o.info["negotiated"].resumed for o in outcomes) == [False, True]

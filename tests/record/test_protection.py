@@ -12,8 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tls12.crypto.suites import ALL_SUITES, BulkCipher, CipherSuite
-
-AEAD_SUITES = [s for s in ALL_SUITES if s.is_aead]
 from tls12.errors import BadRecordMac, InternalError
 from tls12.record.protection import (
     AesGcmProtection,
@@ -23,6 +21,7 @@ from tls12.record.protection import (
     protection_for,
 )
 
+AEAD_SUITES = [s for s in ALL_SUITES if s.is_aead]
 APP = 23
 HS = 22
 
