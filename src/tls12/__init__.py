@@ -4,6 +4,7 @@ The engine is sans-I/O (``ClientConnection``/``ServerConnection``: bytes in, eve
 out); ``connect``, ``wrap_client``, ``wrap_server`` and ``TLSServer`` put it on blocking sockets.
 """
 
+from tls12 import aio  # noqa: E402  (tls12.aio.open_connection / start_server)
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, CipherSuite
@@ -32,6 +33,8 @@ from tls12.events import (
     RenegotiationRefused,
 )
 from tls12.io.sync import TLSServer, TLSSocket, connect, wrap_client, wrap_server
+from tls12.sessions import ClientSessionCache, InMemorySessionStore, Session
+from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore
 
 __version__ = "0.1.0"
@@ -47,6 +50,11 @@ __all__ = [
     "CertificateExpired",
     "CertifiedKey",
     "CipherSuite",
+    "ClientSessionCache",
+    "InMemorySessionStore",
+    "Session",
+    "TicketKeys",
+    "aio",
     "ClientAuth",
     "ClientConfig",
     "ClientConnection",
