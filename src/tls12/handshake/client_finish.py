@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.events import HandshakeComplete, Negotiated
 from tls12.handshake.client_hello import ServerHelloResult
@@ -25,6 +26,7 @@ from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.finished import check_finished
 from tls12.handshake.state import State
+from tls12.messages.extensions import SessionTicket
 from tls12.messages.handshake import Finished, HandshakeMessage, HelloRequest, NewSessionTicket
 from tls12.sessions import DEFAULT_LIFETIME, Session
 from tls12.wire.enums import NamedGroup, SignatureScheme
@@ -45,15 +47,9 @@ class ClientKeys:
 
 def after_keys(ctx: HandshakeContext, keys: ClientKeys) -> State:
     """The state that follows once keys are installed: a ticket first if the server said so."""
-    if keys.hello.server_hello.extensions.has(_session_ticket_ext()):
+    if keys.hello.server_hello.extensions.has(SessionTicket):
         return ExpectNewSessionTicket(ctx, keys)
     return ExpectChangeCipherSpec(ctx, keys, None)
-
-
-def _session_ticket_ext() -> type:
-    from tls12.messages.extensions import SessionTicket
-
-    return SessionTicket
 
 
 class ExpectNewSessionTicket(State):
@@ -131,7 +127,7 @@ class ExpectFinished(State):
                 server_name=negotiated.server_name,
                 alpn_protocol=negotiated.alpn_protocol,
                 peer_certificates_der=tuple(
-                    c.public_bytes(_der()) for c in negotiated.peer_certificates
+                    c.public_bytes(Encoding.DER) for c in negotiated.peer_certificates
                 ),
                 created=self.ctx.config.clock(),
                 lifetime=DEFAULT_LIFETIME,
@@ -139,12 +135,6 @@ class ExpectFinished(State):
         if self.ticket is not None:
             session = session.with_ticket(self.ticket.ticket, self.ticket.lifetime_hint)
         return session
-
-
-def _der():  # type: ignore[no-untyped-def]
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
 
 
 class ClientConnected(Connected):

@@ -266,22 +266,21 @@ def wrap_client(
     handshake_timeout: float | None = None,
 ) -> TLSSocket:
     """Completes a client handshake on a connected socket, offering ``session`` if given."""
-    tls = TLSSocket(sock, ClientConnection(config, server_name, session))
-    try:
-        tls.do_handshake(handshake_timeout)
-    except BaseException:
-        sock.close()
-        raise
-    return tls
+    return _handshake(sock, ClientConnection(config, server_name, session), handshake_timeout)
 
 
 def wrap_server(
     sock: socket.socket, config: ServerConfig, handshake_timeout: float | None = None
 ) -> TLSSocket:
     """Completes a server handshake on an accepted socket, within ``handshake_timeout``."""
-    tls = TLSSocket(sock, ServerConnection(config))
+    return _handshake(sock, ServerConnection(config), handshake_timeout)
+
+
+def _handshake(sock: socket.socket, conn: Connection, timeout: float | None) -> TLSSocket:
+    """A TLSSocket whose handshake completed; the socket is closed if it did not."""
+    tls = TLSSocket(sock, conn)
     try:
-        tls.do_handshake(handshake_timeout)
+        tls.do_handshake(timeout)
     except BaseException:
         sock.close()
         raise
