@@ -31,6 +31,7 @@ from tls12.events import (
 )
 from tls12.handshake import client_hello
 from tls12.handshake import server as server_states
+from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.state import Failed, State
 from tls12.messages.alert import Alert, check_change_cipher_spec
@@ -60,6 +61,8 @@ class Connection:
         self._out = bytearray()
         self._ctx = HandshakeContext(self.is_client, config, self._records, self._out)
         self._state: State | None = None
+        self._negotiated: Negotiated | None = None
+        self._session: Session | None = None
         self._error: TLSError | None = None
         self._closed_by_peer = False
         self._close_sent = False
@@ -82,13 +85,15 @@ class Connection:
 
     @property
     def negotiated(self) -> Negotiated | None:
-        """The handshake's result once it has completed."""
-        return getattr(self._state, "negotiated", None)
+        """The handshake's result once it has completed; kept by the connection, so it stays
+        readable after a later fatal error ends the connection."""
+        return self._negotiated
 
     @property
     def session(self) -> Session | None:
-        """The session this connection can be resumed with, once the handshake completed."""
-        return getattr(self._state, "session", None)
+        """The session this connection can be resumed with, once the handshake completed
+        (still readable after a later error: the session was established)."""
+        return self._session
 
     @property
     def error(self) -> TLSError | None:
@@ -159,7 +164,12 @@ class Connection:
             return
         self._close_sent = True
         self._ctx.flush()
-        alert = Alert(AlertLevel.warning, AlertDescription.close_notify)
+        self._write_alert(Alert(AlertLevel.warning, AlertDescription.close_notify))
+
+    def _write_alert(self, alert: Alert) -> None:
+        self._ctx.trace.add_alert(
+            "send", alert.level.name, alert.description.name, self._records.write_encrypted
+        )
         self._records.write_into(self._out, ContentType.alert, alert.encode())
 
     # -- the input loop -------------------------------------------------------------------
@@ -252,6 +262,9 @@ class Connection:
 
     def _on_alert(self, payload: bytes) -> Event | None:
         alert = Alert.decode(payload)
+        self._ctx.trace.add_alert(
+            "recv", alert.level.name, alert.description.name, self._records.read_encrypted
+        )
         if alert.description == AlertDescription.close_notify:
             self._closed_by_peer = True
             if not self._close_sent:
@@ -291,6 +304,9 @@ class Connection:
         (RFC 5246 §6.2.1); before that a ClientHello record may say {3, x}."""
         if self._records.expected_version is None:  # the first message handled is a hello
             self._records.expected_version = TLS12_VERSION
+        if self._negotiated is None and isinstance(self._state, Connected):
+            self._negotiated = self._state.negotiated
+            self._session = self._state.session
 
     def _require_state(self) -> State:
         if self._state is None:
@@ -318,9 +334,8 @@ class Connection:
         level = (
             AlertLevel.warning if exc.alert == AlertDescription.close_notify else AlertLevel.fatal
         )
-        alert = Alert(level, exc.alert)
         with contextlib.suppress(TLSError):
-            self._records.write_into(self._out, ContentType.alert, alert.encode())
+            self._write_alert(Alert(level, exc.alert))
 
 
 class ClientConnection(Connection):

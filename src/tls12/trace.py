@@ -1,19 +1,23 @@
 """A readable record of a handshake: every message sent and received, with its essentials.
 
 ``Trace.render()`` lays the exchange out like the message-flow figures of RFC 5246 §7.3
-(client on the left, server on the right, arrows between flights, encrypted messages marked).
+(client on the left, server on the right, the arrow beside each flight's last message,
+``[ChangeCipherSpec]`` bracketed as in the RFC, messages under the new keys marked).
 ``Trace.to_json_lines()`` gives one JSON object per message for tools.
 """
 
 from __future__ import annotations
 
+import enum
 import json
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
 WIDTH = 78
 DETAIL_WIDTH = 46
+APPLICATION_DATA = "Application Data"
+ALERT = "Alert"
+MAX_ALERTS = 4
 
 
 class Lazy:
@@ -53,9 +57,15 @@ class TraceEntry:
 
     @property
     def details(self) -> dict[str, str]:
+        """The essentials as text, for the diagram."""
         if self._details is None:
-            self._details = {k: str(v) for k, v in self._raw.items() if v is not None}
+            self._details = {k: _text(v) for k, v in self._raw.items() if v is not None}
         return self._details
+
+    def json_details(self) -> dict[str, object]:
+        """The essentials for JSON: counts and sizes stay numbers, flags stay booleans,
+        everything else is text, so each field has one type in every line."""
+        return {k: _json_value(v) for k, v in self._raw.items() if v is not None}
 
     def annotate(self, **details: object) -> None:
         """Adds essentials learnt after the message was recorded (a verified subject)."""
@@ -71,8 +81,22 @@ class TraceEntry:
             "message": self.name,
             "size": self.size,
             "encrypted": self.encrypted,
-            **self.details,
+            **self.json_details(),
         }
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return str(value.name)  # a wire enum by its name, as the diagram shows it
+    if isinstance(value, bool | int):
+        return value  # counts and sizes stay numbers, flags stay booleans
+    return str(value)
 
 
 class Trace:
@@ -82,6 +106,7 @@ class Trace:
         self.entries: list[TraceEntry] = []
         self.listener: Any = None  # optional callable(TraceEntry), for live output
         self._data_seen: set[str] = set()
+        self._alerts = 0
 
     def _append(self, entry: TraceEntry) -> None:
         self.entries.append(entry)
@@ -102,7 +127,17 @@ class Trace:
         if direction in self._data_seen:
             return
         self._data_seen.add(direction)
-        self._append(TraceEntry(direction, "Application Data", size, True))
+        self._append(TraceEntry(direction, APPLICATION_DATA, size, True))
+
+    def add_alert(self, direction: str, level: str, description: str, encrypted: bool) -> None:
+        """An alert sent or received: the figures gain the line where a connection ended.
+        Only the first MAX_ALERTS are kept, so a peer that draws warning after warning (a
+        renegotiation flood) cannot grow the trace."""
+        if self._alerts >= MAX_ALERTS:
+            return
+        self._alerts += 1
+        details: dict[str, object] = {"level": level, "description": description}
+        self._append(TraceEntry(direction, ALERT, 2, encrypted, details))
 
     @property
     def names(self) -> list[str]:
@@ -112,33 +147,121 @@ class Trace:
         return "".join(json.dumps(e.as_dict()) + "\n" for e in self.entries)
 
     def render(self, is_client: bool, show_details: bool = True) -> str:
-        """The flow as RFC 5246 draws it. ``is_client`` says which side recorded the trace."""
-        lines = [f"{'Client':<40}{'Server':>38}", ""]
-        previous: bool | None = None
-        in_data = False
-        for e in self.entries:
-            from_client = (e.direction == "send") == is_client
-            is_data = e.name == "Application Data"
-            # A flight ends when the sender changes, and where the handshake ends: the RFC
-            # draws "Finished -------->" and the application data on a line of its own.
-            if previous is not None and (from_client != previous or is_data != in_data):
-                lines.append(_arrow(previous))
-            previous, in_data = from_client, is_data
-            label = ("[" + e.name + "]") if e.encrypted and e.name != "Application Data" else e.name
-            if from_client:
-                lines.append(label)
+        """The flow as RFC 5246 §7.3 draws it. ``is_client`` says which side recorded it.
+
+        Client messages stand in the left column, server messages end at the right margin, and
+        the arrow stands on the line of each flight's last message, as in the RFC's figures.
+        ``[ChangeCipherSpec]`` is bracketed as the RFC brackets it (not a handshake message);
+        a message sent under the new keys carries ``(encrypted)``. When the first application
+        data of each side follow each other, they share one ``<------->`` line, as in the RFC.
+        """
+        lines = [f"{'Client':<{WIDTH - 6}}Server", ""]
+        for flight in _flights(self.entries, is_client):
+            lines += _draw_flight(flight, show_details)
+        return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+# The columns of RFC 5246's figures: client names at CLIENT_COLUMN, the arrow at
+# ARROW_COLUMN, server names ending at WIDTH.
+CLIENT_COLUMN = 6
+ARROW_COLUMN = 35
+ARROW_WIDTH = 9
+DATA_BOTH_WAYS = "<------->"
+
+
+class _Flight:
+    """Messages one side sent in a row; ``both_ways`` for the RFC's shared data line."""
+
+    __slots__ = ("from_client", "entries", "both_ways")
+
+    def __init__(self, from_client: bool, entry: TraceEntry) -> None:
+        self.from_client = from_client
+        self.entries = [entry]
+        self.both_ways: TraceEntry | None = None  # the server's data on the client's line
+
+
+def _flights(entries: list[TraceEntry], is_client: bool) -> list[_Flight]:
+    """Splits the entries where the sender changes, and around application data and alerts
+    (each drawn as a flight of its own, as the RFC draws Application Data)."""
+    flights: list[_Flight] = []
+    for e in entries:
+        from_client = (e.direction == "send") == is_client
+        alone = e.name in (APPLICATION_DATA, ALERT)
+        last = flights[-1] if flights else None
+        if (
+            last is not None
+            and alone
+            and e.name == APPLICATION_DATA
+            and last.from_client
+            and not from_client
+            and last.both_ways is None
+            and [x.name for x in last.entries] == [APPLICATION_DATA]
+        ):
+            last.both_ways = e
+            continue
+        if (
+            last is None
+            or alone
+            or last.from_client != from_client
+            or last.both_ways is not None
+            or last.entries[-1].name in (APPLICATION_DATA, ALERT)
+        ):
+            flights.append(_Flight(from_client, e))
+        else:
+            last.entries.append(e)
+    return flights
+
+
+def _label(e: TraceEntry) -> str:
+    if e.name == "ChangeCipherSpec":
+        return "[ChangeCipherSpec]"
+    if e.name == ALERT:
+        return f"Alert({e.details.get('level')}, {e.details.get('description')})"
+    if e.encrypted and e.name != APPLICATION_DATA:
+        return f"{e.name} (encrypted)"
+    return e.name
+
+
+def _draw_flight(flight: _Flight, show_details: bool) -> list[str]:
+    lines: list[str] = []
+    for i, e in enumerate(flight.entries):
+        last = i == len(flight.entries) - 1
+        arrow = ""
+        if last:
+            if flight.both_ways is not None:
+                arrow = DATA_BOTH_WAYS
             else:
-                lines.append(f"{label:>{WIDTH}}")
-            if show_details and e.details:
-                text = ", ".join(f"{k}={v}" for k, v in e.details.items())
-                for part in textwrap.wrap(text, DETAIL_WIDTH):
-                    lines.append(("    " + part) if from_client else f"{part + '    ':>{WIDTH}}")
-        if previous is not None:
-            lines.append(_arrow(previous))
-        lines.append("")
-        lines.append("[...] = sent under the new keys (after ChangeCipherSpec)")
-        return "\n".join(lines)
+                arrow = "-------->" if flight.from_client else "<--------"
+        label = _label(e)
+        room = WIDTH - ARROW_COLUMN - ARROW_WIDTH  # for a server name, right of the arrow
+        if flight.from_client:
+            line = f"{'':<{CLIENT_COLUMN}}{label:<{ARROW_COLUMN - CLIENT_COLUMN - 1}} {arrow}"
+            if flight.both_ways is not None and last:
+                line = f"{line:<{ARROW_COLUMN + ARROW_WIDTH}}{_label(flight.both_ways):>{room}}"
+        else:
+            line = f"{'':<{ARROW_COLUMN}}{arrow:<{ARROW_WIDTH}}{label:>{room}}"
+        lines.append(line)
+        if show_details:
+            lines += _details(e, flight.from_client)
+            if last and flight.both_ways is not None:
+                lines += _details(flight.both_ways, False)
+    return lines
 
 
-def _arrow(from_client: bool) -> str:
-    return f"{'':<32}{'-------->' if from_client else '<--------':^14}"
+def _details(e: TraceEntry, from_client: bool) -> list[str]:
+    """The message's essentials under its name, wrapped between items (never inside a name
+    or value): indented under a client message, right-aligned under a server message."""
+    if e.name == ALERT:
+        return []  # the label says it all
+    items = [f"{k}={v}" for k, v in e.details.items()]
+    rows: list[str] = []
+    for item in items:
+        if rows and len(rows[-1]) + 2 + len(item) <= DETAIL_WIDTH:
+            rows[-1] += ", " + item
+        else:
+            rows.append(item)
+    for n in range(len(rows) - 1):
+        rows[n] += ","
+    if from_client:
+        return [f"{'':<{CLIENT_COLUMN + 4}}{row}" for row in rows]
+    return [f"{row:>{WIDTH - 4}}" for row in rows]

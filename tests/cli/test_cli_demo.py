@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-FIGURE_1 = [
+from figure_support import FIGURE_1, FIGURE_2, diagram_flights, rfc_flights
+
+FIGURE_1_ORDER = [
     "ClientHello",
     "ServerHello",
     "Certificate",
@@ -13,7 +15,7 @@ FIGURE_1 = [
     "ServerHelloDone",
     "ClientKeyExchange",
     "ChangeCipherSpec",
-    "[Finished]",
+    "Finished (encrypted)",
     "Application Data",
 ]
 CLIENT_AUTH_EXTRAS = ["CertificateRequest", "CertificateVerify"]
@@ -32,17 +34,20 @@ def sections(out: str) -> list[str]:
     return out.split("=== ")[1:]
 
 
-def flow(section: str) -> list[str]:
-    """The message names of a rendered flow, top to bottom (details and footer dropped)."""
-    body = section.split("[...] =")[0]
-    names = []
-    for line in body.splitlines()[1:]:
-        word = line.strip()
-        if word and "=" not in word and not word.startswith(("---", "<--")) and word != (
-            "Client                                                                  Server"
-        ):
-            names.append(word)
-    return names
+def diagram(section: str) -> str:
+    """The rendered flow of one demo section: from the Client/Server header to the first
+    blank line after the messages."""
+    lines = section.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Client "))
+    end = lines.index("", start + 2)
+    return "\n".join(lines[start:end]) + "\n"
+
+
+def handshake_flights(section: str) -> list:
+    """The section's flights, read like the RFC's figures; the closing alerts the demo's
+    orderly shutdown adds after the figure are left out."""
+    flights, _ = diagram_flights(diagram(section))
+    return [f for f in flights if not f[1][0].startswith("Alert")]
 
 
 def test_demo_shows_figure_1_figure_2_and_fallback():
@@ -50,28 +55,22 @@ def test_demo_shows_figure_1_figure_2_and_fallback():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     full, resumed, fallback = sections(out)
-    for name in FIGURE_1:
-        assert name in full, f"{name} missing from the full handshake"
+    with_ticket = {"server:Certificate", "server:ServerKeyExchange"}
+    want = rfc_flights(FIGURE_1, with_ticket)
+    want[3] = ("server", ("NewSessionTicket", *want[3][1]))  # RFC 5077 §3.1
+    assert handshake_flights(full) == want
     assert "session              new" in full
-    assert flow(resumed) == [
-        "ClientHello",
-        "ServerHello",
-        "ChangeCipherSpec",
-        "[Finished]",
-        "ChangeCipherSpec",
-        "[Finished]",
-        "Application Data",
-        "Application Data",
-    ]
+    assert handshake_flights(resumed) == rfc_flights(FIGURE_2, set())
     assert "session              resumed" in resumed
-    assert "ServerKeyExchange" in flow(fallback) and "session              new" in fallback
+    assert handshake_flights(fallback) == want
+    assert "session              new" in fallback
     assert out.rstrip().endswith("result: OK")
 
 
 def test_demo_message_order_matches_figure_1():
     out = run("demo", "--client-auth").stdout
     full = sections(out)[0]
-    positions = [full.index(name) for name in FIGURE_1[:5]]
+    positions = [full.index(name) for name in FIGURE_1_ORDER[:5]]
     assert positions == sorted(positions)
     for name in CLIENT_AUTH_EXTRAS:
         assert name in full

@@ -467,7 +467,7 @@ def test_trace_follows_figure_1(side: str) -> None:
         assert entry.direction == ("send" if sender == side else "recv")
         assert entry.encrypted == encrypted
     text = conn.trace.render(is_client=side == "client")
-    assert text.index("ClientHello") < text.index("ServerHelloDone") < text.index("[Finished]")
+    assert text.index("ClientHello") < text.index("ServerHelloDone") < text.index("Finished (en")
 
 
 def test_trace_with_a_ticket_puts_it_before_the_servers_change_cipher_spec() -> None:
@@ -477,3 +477,23 @@ def test_trace_with_a_ticket_puts_it_before_the_servers_change_cipher_spec() -> 
         assert names[-3:] == ["NewSessionTicket", "ChangeCipherSpec", "Finished"]
     assert names[:5] == [name for name, _, _ in FIGURE_1[:5]]
     assert server.trace.names == names
+
+
+# -- results outlive a later error ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["client", "server"])
+def test_negotiated_and_session_survive_a_fatal_error_after_the_handshake(side: str) -> None:
+    """The connection keeps what the handshake established: a tampered record afterwards
+    ends the connection, but what was negotiated and the session stay readable."""
+    client, server = handshake_pair()
+    conn, peer = (client, server) if side == "client" else (server, client)
+    negotiated, session = conn.negotiated, conn.session
+    assert negotiated is not None and session is not None
+    peer.send(b"x" * 100)
+    record = bytearray(peer.data_to_send())
+    record[-1] ^= 1  # the tag no longer matches
+    with pytest.raises(errors.BadRecordMac):
+        conn.receive_data(bytes(record))
+    assert conn.state_name == "Failed" and not conn.handshake_complete
+    assert conn.negotiated == negotiated and conn.session == session

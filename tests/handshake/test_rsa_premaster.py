@@ -213,9 +213,10 @@ def test_the_baseline_is_bad_record_mac_at_the_finished(suite: CipherSuite, ems:
     assert observed.alert == AlertDescription.bad_record_mac
     assert observed.sent == BAD_RECORD_MAC_ALERT  # nothing but the alert
     assert observed.state == "Failed"
-    assert [(d, n) for d, n, _, _ in observed.trace][-2:] == [
+    assert [(d, n) for d, n, _, _ in observed.trace][-3:] == [
         ("recv", "ClientKeyExchange"),
         ("recv", "ChangeCipherSpec"),
+        ("send", "Alert"),  # bad_record_mac, drawn where the connection ended
     ]
 
 

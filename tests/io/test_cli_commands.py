@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from figure_support import FIGURE_1, diagram_flights, rfc_flights
 from peers import Peer, recv_exactly
+from peers.openssl import run_openssl_client
 from tls_support import pki
 
 from tls12.io.sync import TLSServer, connect
@@ -96,7 +98,26 @@ def test_server_www_with_keylog_and_trace_json(tmp_path, paths):
             "ServerHelloDone", "ClientKeyExchange",
         ]
         assert [r["direction"] for r in first][:2] == ["recv", "send"]
-        assert first[-1]["message"] == "Application Data"
+        assert [r["message"] for r in first if r["message"] != "Alert"][-1] == "Application Data"
+
+
+def test_server_trace_draws_figure_1_for_an_openssl_client(tmp_path, paths):
+    """``tls12 server --trace`` draws each connection like RFC 5246's figure 1, here for a
+    handshake with ``openssl s_client`` (no tickets: the figure as printed)."""
+    with cli_server(tmp_path, paths, "--trace", "--no-tickets") as (server, port):
+        run = run_openssl_client(
+            tmp_path, port, ["-CAfile", str(paths["ca"]), "-servername", "localhost"]
+        )
+        assert run.returncode == 0, run.diagnostics()
+        wait_until(lambda: "connection 1 from" in server.stderr().decode())
+        wait_until(lambda: "Alert(" in server.stderr().decode())
+        text = server.stderr().decode()
+        start = text.index("Client ", text.index("connection 1 from"))
+        drawing = text[start : text.index("\n\n", text.index("\n\n", start) + 2)] + "\n"
+        flights, _ = diagram_flights(drawing)
+        handshake = [f for f in flights if not f[1][0].startswith("Alert")]
+        want = rfc_flights(FIGURE_1, {"server:Certificate", "server:ServerKeyExchange"})
+        assert handshake == want[:-2], drawing
 
 
 def test_server_drops_a_silent_client_and_logs_one_line(tmp_path, paths):
@@ -172,7 +193,9 @@ def test_client_quiet_keylog_and_trace_json(tmp_path, paths):
     (line,) = keylog.read_text().splitlines()
     assert line.startswith("CLIENT_RANDOM ")
     records = [json.loads(x) for x in trace.read_text().splitlines()]
-    assert [(r["direction"], r["message"]) for r in records] == [
+    flow = [(r["direction"], r["message"]) for r in records]
+    assert flow[flow.index(("send", "Application Data")) + 2] == ("send", "Alert")  # close_notify
+    assert [step for step in flow if step[1] != "Alert"] == [
         ("send", "ClientHello"),
         ("recv", "ServerHello"),
         ("recv", "Certificate"),
@@ -215,7 +238,9 @@ def test_client_error_is_one_line_and_the_trace_shows_how_far_it_got(tmp_path, p
     assert len(lines) == 1 and lines[0].startswith("tls12: "), lines
     assert "elsewhere.example" in lines[0]
     messages = [json.loads(x)["message"] for x in trace.read_text().splitlines()]
-    assert messages == ["ClientHello", "ServerHello", "Certificate"]
+    assert messages == ["ClientHello", "ServerHello", "Certificate", "Alert"]
+    alert = json.loads(trace.read_text().splitlines()[-1])
+    assert (alert["direction"], alert["level"]) == ("send", "fatal")
 
 
 def test_client_connection_refused_is_one_line(paths):

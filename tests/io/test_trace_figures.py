@@ -8,116 +8,17 @@ message marked ``*`` in figure 1 is optional: each scenario says which it expect
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from figure_support import ARROWS, FIGURE_1, FIGURE_2, diagram_flights, message_lines, rfc_flights
 from tls_support import drive, pki
 
 from tls12.config import ClientAuth
 from tls12.connection import ClientConnection, Connection, ServerConnection
-from tls12.trace import WIDTH
-
-# RFC 5246 §7.3, Figure 1. Message flow for a full handshake
-FIGURE_1 = """
-      ClientHello                  -------->
-                                                      ServerHello
-                                                     Certificate*
-                                               ServerKeyExchange*
-                                              CertificateRequest*
-                                   <--------      ServerHelloDone
-      Certificate*
-      ClientKeyExchange
-      CertificateVerify*
-      [ChangeCipherSpec]
-      Finished                     -------->
-                                               [ChangeCipherSpec]
-                                   <--------             Finished
-      Application Data             <------->     Application Data
-"""
-
-# RFC 5246 §7.3, Figure 2. Message flow for an abbreviated handshake
-FIGURE_2 = """
-      ClientHello                   -------->
-                                                       ServerHello
-                                                [ChangeCipherSpec]
-                                    <--------             Finished
-      [ChangeCipherSpec]
-      Finished                      -------->
-      Application Data              <------->     Application Data
-"""
-
-Flight = tuple[str, tuple[str, ...]]  # ("client" | "server", message names)
-
-
-def rfc_flights(figure: str, present: set[str]) -> list[Flight]:
-    """Flights of an RFC figure; optional (``*``) messages are kept when named in
-    ``present`` as ``"client:Certificate"`` / ``"server:CertificateRequest"``."""
-    flights: list[Flight] = []
-    current: list[str] = []
-    side = "client"
-
-    def close_flight(sender: str) -> None:
-        nonlocal current
-        if current:
-            flights.append((sender, tuple(current)))
-        current = []
-
-    for line in figure.strip("\n").splitlines():
-        if "<------->" in line:  # application data both ways: one flight each
-            close_flight(side)
-            flights += [("client", ("Application Data",)), ("server", ("Application Data",))]
-            continue
-        text = re.sub(r"-------->|<--------", "", line)
-        name = text.strip()
-        column = len(text) - len(text.lstrip())
-        who = "client" if column < 20 else "server"
-        if who != side:
-            close_flight(side)
-            side = who
-        optional = name.endswith("*")
-        name = name.rstrip("*").strip("[]")
-        if not optional or f"{who}:{name}" in present:
-            current.append(name)
-        if "-------->" in line or "<--------" in line:
-            close_flight(side)
-    close_flight(side)
-    return flights
-
-
-def diagram_flights(diagram: str) -> tuple[list[Flight], list[tuple[str, str, bool]]]:
-    """Flights of a rendered trace, checking its layout on the way: client messages start
-    at column 0, server messages end at column WIDTH, an arrow after each flight points
-    from its sender. Also returns (side, name, bracketed) for each message."""
-    lines = diagram.splitlines()
-    assert lines[0].startswith("Client") and lines[0].rstrip().endswith("Server")
-    assert len(lines[0].rstrip()) == WIDTH
-    assert lines[-1] == "[...] = sent under the new keys (after ChangeCipherSpec)"
-    flights: list[Flight] = []
-    messages: list[tuple[str, str, bool]] = []
-    current: list[str] = []
-    side: str | None = None
-    for line in lines[2:-2]:
-        if "-------->" in line or "<--------" in line:
-            arrow_side = "client" if "-------->" in line else "server"
-            assert arrow_side == side, f"arrow {line.strip()} after a {side} flight"
-            flights.append((side, tuple(current)))
-            current, side = [], None
-            continue
-        if not line.startswith(" "):  # a client message
-            who, name = "client", line
-        elif line.endswith("    ") or (line.startswith("    ") and len(line) < WIDTH):
-            continue  # a detail line (server details end, client details start, with spaces)
-        else:
-            assert len(line) == WIDTH, f"server message not right-aligned: {line!r}"
-            who, name = "server", line.strip()
-        assert side in (None, who), f"{who} message {name} inside a {side} flight"
-        side = who
-        bracketed = name.startswith("[") and name.endswith("]")
-        name = name.strip("[]")
-        current.append(name)
-        messages.append((who, name, bracketed))
-    assert not current, "the last flight has no arrow"
-    return flights, messages
+from tls12.errors import TLSError
+from tls12.messages.handshake import HelloRequest
+from tls12.trace import MAX_ALERTS
+from tls12.wire.enums import ContentType
 
 
 def run(client_config, server_config, session=None) -> tuple[ClientConnection, ServerConnection]:
@@ -190,14 +91,12 @@ def test_rendered_diagram_matches_the_rfc_figure(scenario, side):
     conn: Connection = client if side == "client" else server
     diagram = conn.trace.render(is_client=side == "client")
     flights, messages = diagram_flights(diagram)
-    want = rfc_flights(figure, present)
-    # The RFC draws the two Application Data flights on one line; after the handshake our
-    # trace shows the first application data record each way.
-    assert flights[: len(want) - 2] == want[:-2], diagram
-    assert flights[len(want) - 2 :] == want[-2:], diagram
-    # [brackets]: sent under the new keys. Only Finished (and data) are.
-    for who, name, bracketed in messages:
-        assert bracketed == (name == "Finished"), (who, name, diagram)
+    assert flights == rfc_flights(figure, present), diagram
+    # The RFC brackets ChangeCipherSpec (not a handshake message); under the new keys only
+    # Finished is sent, and the trace says so.
+    for who, name, encrypted in messages:
+        assert encrypted == (name == "Finished"), (who, name, diagram)
+    assert "[ChangeCipherSpec]" in diagram and "[Finished]" not in diagram
     # the same diagram without details has the same flights
     plain, _ = diagram_flights(conn.trace.render(is_client=side == "client", show_details=False))
     assert plain == flights
@@ -244,3 +143,61 @@ def test_full_handshake_with_tickets_adds_new_session_ticket_before_the_servers_
     client, _ = run(p.client_config(), p.server_config())
     flights, _ = diagram_flights(client.trace.render(is_client=True, show_details=False))
     assert flights[3] == ("server", ("NewSessionTicket", "ChangeCipherSpec", "Finished"))
+
+
+def test_details_wrap_between_items_never_inside_one():
+    p = pki()
+    client, _ = run(p.client_config(), p.server_config())
+    diagram = client.trace.render(is_client=True)
+    suite = client.negotiated.cipher_suite.name
+    assert any(line.strip().startswith(f"suite={suite}") for line in diagram.splitlines())
+    for line in diagram.splitlines():
+        stripped = line.strip()
+        if "=" in stripped and not any(a in line for a in ARROWS):
+            # every detail row starts with a key and ends at an item boundary
+            assert stripped.split("=", 1)[0].isidentifier(), line
+
+
+def test_alerts_are_drawn_where_the_connection_ends():
+    p = pki()
+    client, server = run(p.client_config(), p.server_config())
+    client.close()
+    drive(client, server)
+    lines = message_lines(client.trace.render(is_client=True, show_details=False))
+    assert lines[-2].split() == ["Alert(warning,", "close_notify)", "-------->"]
+    assert lines[-1].split() == ["<--------", "Alert(warning,", "close_notify)"]
+
+
+def test_a_fatal_alert_is_drawn_and_the_trace_stays_bounded():
+    """A refused hello ends in a drawn fatal alert; a flood of refused renegotiations adds
+    no more than a few alert lines."""
+    p = pki()
+    legacy = p.client_config(cipher_suites=["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"])
+    client = ClientConnection(legacy, "localhost")
+    server = ServerConnection(p.server_config())
+    client.start()
+    with pytest.raises(TLSError):
+        drive(client, server)
+    text = server.trace.render(is_client=False, show_details=False)
+    assert text.splitlines()[-1].split() == ["<--------", "Alert(fatal,", "handshake_failure)"]
+
+    client, server = run(p.client_config(), p.server_config())
+    before = len(client.trace.entries)
+    for _ in range(50):
+        client.receive_data(server._records.write(ContentType.handshake, HelloRequest().encode()))
+        assert client.data_to_send()  # a no_renegotiation warning each time
+    assert len(client.trace.entries) - before == MAX_ALERTS
+
+
+def test_json_fields_keep_one_type_each():
+    p = pki()
+    types: dict[str, set[type]] = {}
+    for make in (lambda: full(True), lambda: abbreviated(True), lambda: abbreviated(False)):
+        for conn in make():
+            for line in conn.trace.to_json_lines().splitlines():
+                for key, value in json.loads(line).items():
+                    types.setdefault(key, set()).add(type(value))
+    mixed = {k: v for k, v in types.items() if len(v) > 1}
+    assert not mixed
+    assert types["size"] == {int} and types["encrypted"] == {bool}
+    assert p is not None

@@ -62,6 +62,11 @@ def add_parser(sub: Any) -> None:
         help="append each connection's secrets to F (NSS key log format, for Wireshark)",
     )
     p.add_argument(
+        "--trace",
+        action="store_true",
+        help="print each connection's handshake message flow, drawn like RFC 5246's figures",
+    )
+    p.add_argument(
         "--trace-json",
         metavar="F",
         help="append each connection's handshake messages to F, one JSON object per line",
@@ -145,10 +150,15 @@ class EchoServer:
             status(message)
 
     def _write_trace(self, conn: Connection, peer: Any) -> None:
-        if not self.args.trace_json:
+        if not (self.args.trace_json or self.args.trace):
             return
         number = next(self._numbers)
         host = peer[0] if peer else None
+        if self.args.trace:
+            drawing = conn.trace.render(is_client=False)
+            status(f"connection {number} from {host or '?'}:\n{drawing}")
+        if not self.args.trace_json:
+            return
         with open(self.args.trace_json, "a", encoding="utf-8") as f:
             for entry in conn.trace.entries:
                 f.write(json.dumps({"connection": number, "peer": host, **entry.as_dict()}) + "\n")

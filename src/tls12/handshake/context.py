@@ -73,6 +73,7 @@ class HandshakeContext:
         """A warning alert (no_renegotiation) that does not end the connection."""
         self.flush()
         alert = Alert(AlertLevel.warning, description)
+        self.trace.add_alert("send", "warning", description.name, self.records.write_encrypted)
         self._out += self.records.write(ContentType.alert, alert.encode())
 
     def note_change_cipher_spec_received(self) -> None:

@@ -124,7 +124,8 @@ class ExpectClientHello(State):
         ctx.send(
             hello,
             suite=resumption.suite.name,
-            resumed="ticket" if resumption.by_ticket else "session id",
+            resumed=True,
+            resumed_by="ticket" if resumption.by_ticket else "session id",
         )
         ctx.install_pending_keys(
             resumption.suite, session.master_secret, facts.client_random, facts.server_random, etm
