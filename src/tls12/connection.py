@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from tls12.config import ClientConfig, ServerConfig
+from tls12.crypto.exporter import ExporterSecret
 from tls12.errors import (
     AlertReceived as FatalAlertReceived,
 )
@@ -63,6 +64,7 @@ class Connection:
         self._state: State | None = None
         self._negotiated: Negotiated | None = None
         self._session: Session | None = None
+        self._exporter: ExporterSecret | None = None
         self._error: TLSError | None = None
         self._closed_by_peer = False
         self._close_sent = False
@@ -94,6 +96,18 @@ class Connection:
         """The session this connection can be resumed with, once the handshake completed
         (still readable after a later error: the session was established)."""
         return self._session
+
+    def export_keying_material(
+        self, label: str | bytes, length: int, context: bytes | None = None
+    ) -> bytes:
+        """RFC 5705 keying material for ``label`` (``openssl s_client -keymatexport``).
+
+        Available once the handshake has completed, for the connection's lifetime; labels TLS
+        uses itself are refused. ``context=None`` and ``context=b""`` differ (RFC 5705 §4).
+        """
+        if self._exporter is None:
+            raise UsageError("keying material can be exported only after the handshake")
+        return self._exporter.export(label, length, context)
 
     @property
     def error(self) -> TLSError | None:
@@ -307,6 +321,7 @@ class Connection:
         if self._negotiated is None and isinstance(self._state, Connected):
             self._negotiated = self._state.negotiated
             self._session = self._state.session
+            self._exporter = self._ctx.exporter
 
     def _require_state(self) -> State:
         if self._state is None:

@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tls12.cli.common import parse_alpn, parse_host_port, parse_suites, status
+from tls12.cli.common import (
+    add_exporter_options,
+    check_exporter_options,
+    exporter_report,
+    parse_alpn,
+    parse_host_port,
+    parse_suites,
+    status,
+)
 from tls12.config import CertifiedKey, ClientConfig, keylog_to_file
 from tls12.connection import ClientConnection
 from tls12.errors import ConfigError
@@ -75,6 +83,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--timeout", type=float, default=30.0, help="connect and handshake timeout (default 30s)"
     )
+    add_exporter_options(p)
     p.set_defaults(run=run)
 
 
@@ -170,6 +179,8 @@ def reconnect(args: argparse.Namespace, config: ClientConfig, session: Session |
         tls = _connect(args, config, session, traces)
         n = tls.negotiated
         print(f"{'Reused' if n.resumed else 'New'}, {n.version}, Cipher is {n.cipher_suite.name}")
+        if args.keymatexport is not None:
+            print(exporter_report(tls.connection, args.keymatexport, args.keymatexportlen))
         session = tls.session
         tls.unwrap().close()
         traces.write(tls)
@@ -179,6 +190,7 @@ def reconnect(args: argparse.Namespace, config: ClientConfig, session: Session |
 
 
 def run(args: argparse.Namespace) -> int:
+    check_exporter_options(args)
     config = config_from_args(args)
     session = _load_session(args.sess_in) if args.sess_in else None
     if args.reconnect:
@@ -187,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
     tls, sock = _open(args, config, session, traces)
     if not args.quiet:
         report(tls)
+    if args.keymatexport is not None:
+        status(exporter_report(tls.connection, args.keymatexport, args.keymatexportlen))
     if args.sess_out:
         _save_session(args.sess_out, tls.session)
     try:

@@ -15,7 +15,14 @@ import itertools
 import json
 from typing import Any
 
-from tls12.cli.common import parse_alpn, parse_suites, status
+from tls12.cli.common import (
+    add_exporter_options,
+    check_exporter_options,
+    exporter_report,
+    parse_alpn,
+    parse_suites,
+    status,
+)
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
 from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
@@ -79,6 +86,7 @@ def add_parser(sub: Any) -> None:
         help="drop a client that has not completed the handshake after S seconds "
         "(default 30; 0 means no limit)",
     )
+    add_exporter_options(p)
     p.set_defaults(run=run)
 
 
@@ -173,6 +181,9 @@ class EchoServer:
         peer = writer.get_extra_info("peername")
         n: Negotiated = writer.get_extra_info("negotiated")
         self._status(f"connection from {peer[0] if peer else '?'}: {n.cipher_suite.name}")
+        if self.args.keymatexport is not None:
+            conn = writer.get_extra_info("tls12")
+            status(exporter_report(conn, self.args.keymatexport, self.args.keymatexportlen))
         try:
             if self.args.www:
                 await self._www(reader, writer, n)
@@ -224,6 +235,7 @@ class EchoServer:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_exporter_options(args)
     if args.handshake_timeout < 0:
         raise ConfigError("--handshake-timeout must be 0 (no limit) or more seconds")
     config = config_from_args(args)

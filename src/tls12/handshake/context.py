@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tls12.crypto import prf
+from tls12.crypto.exporter import ExporterSecret
 from tls12.crypto.suites import CipherSuite
 from tls12.crypto.transcript import Transcript
 from tls12.events import Event
@@ -32,6 +33,7 @@ class HandshakeContext:
         "events",
         "_out",
         "_pending",
+        "exporter",
     )
 
     def __init__(self, is_client: bool, config: Any, records: RecordLayer, out: bytearray) -> None:
@@ -43,6 +45,7 @@ class HandshakeContext:
         self.events: list[Event] = []
         self._out = out
         self._pending = bytearray()
+        self.exporter: ExporterSecret | None = None
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -101,6 +104,7 @@ class HandshakeContext:
         else:
             self.records.set_pending_write(server)
             self.records.set_pending_read(client)
+        self.exporter = ExporterSecret(suite.prf_hash, master, client_random, server_random)
         if self.config.keylog is not None:
             self.config.keylog(f"CLIENT_RANDOM {client_random.hex()} {master.hex()}")
 
