@@ -28,11 +28,11 @@ from tls_support import drive, pki
 from tls12 import errors
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.crypto import kx
-from tls12.crypto.suites import ALL_SUITES, CipherSuite, KeyExchange
+from tls12.crypto.suites import COMPATIBLE_SUITES, CipherSuite, KeyExchange
 from tls12.messages.handshake import HandshakeType
 from tls12.wire.enums import AlertDescription, ContentType
 
-RSA_SUITES = [s for s in ALL_SUITES if s.kx is KeyExchange.RSA]
+RSA_SUITES = [s for s in COMPATIBLE_SUITES if s.kx is KeyExchange.RSA]
 RSA_IDS = [s.name for s in RSA_SUITES]
 CLIENT_VERSION = b"\x03\x03"  # ClientHello.client_version of our client
 

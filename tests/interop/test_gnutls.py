@@ -2,7 +2,7 @@
 directions, every suite, and encrypt-then-MAC on and off for every CBC suite.
 
 Our client → ``gnutls-serv --echo``: the server's priority string pins the suite (we offer
-every suite, ``cipher_suites="compatible"``); a text payload goes out and must come back
+every suite tls12 has, the _CCM_8 ones included); a text payload goes out and must come back
 byte-exact (the echo server handles lines as C strings: no NUL bytes). gnutls-serv prints a
 block per connection (``- Description: (TLS1.2-X.509)-(RSA)-(AES-128-CBC)-(SHA1)``,
 ``- Options: ..., EtM,``) that says what it negotiated.
@@ -175,7 +175,7 @@ def check_our_client_against_gnutls_serv(
     ours, theirs, expected = settings(mode)
     priority = gnutls_priority(suite, encrypt_then_mac=theirs)
     with gnutls_server(tmp_path, [*server_certificates(files), "--priority", priority]) as server:
-        tls = our_client(server.port, cipher_suites="compatible", encrypt_then_mac=ours)
+        tls = our_client(server.port, cipher_suites=ALL_SUITES, encrypt_then_mac=ours)
         assert tls.negotiated.cipher_suite == suite, server.diagnostics()
         assert tls.negotiated.version == "TLSv1.2"
         assert tls.peer_certificates[0] == leaf_for(suite)
@@ -209,7 +209,7 @@ def test_our_client_downloads_1mib_binary(suite, mode, files, tmp_path, our_clie
         "--httpdata", str(files["big.bin"]),
     ]  # fmt: skip
     with gnutls_server(tmp_path, options, mode="http") as server:
-        tls = our_client(server.port, cipher_suites="compatible", encrypt_then_mac=ours)
+        tls = our_client(server.port, cipher_suites=ALL_SUITES, encrypt_then_mac=ours)
         assert tls.negotiated.cipher_suite == suite
         assert encrypt_then_mac_in_use(tls.connection) is expected
         tls.sendall(b"GET /big.bin HTTP/1.0\r\n\r\n")
@@ -234,7 +234,7 @@ def check_gnutls_cli_against_our_server(
     suite: CipherSuite, mode: str | None, payload: bytes, files, tmp_path
 ) -> None:
     ours, theirs, expected = settings(mode)
-    config = pki().server_config(cipher_suites="compatible", encrypt_then_mac=ours)
+    config = pki().server_config(cipher_suites=ALL_SUITES, encrypt_then_mac=ours)
     options = [
         *cli_verify_options(files),
         "--priority",

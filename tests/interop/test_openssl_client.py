@@ -19,6 +19,7 @@ from peers import (
     OurServer,
     assert_same_bytes,
     encrypt_then_mac_in_use,
+    every_tls12_suite,
     openssl_cipher_name,
     openssl_client,
     recv_exactly,
@@ -143,7 +144,7 @@ def test_suite_upload_1mib(suite: CipherSuite, files, tmp_path) -> None:
     """Our server pins the suite; s_client sends 1 MiB from stdin; we get it byte-exact."""
     config = pki().server_config(cipher_suites=[suite])
     with OurServer(config, receive_handler(MiB)) as server:
-        options = ["-quiet", "-brief", *verify_options(files)]
+        options = ["-quiet", "-brief", "-cipher", every_tls12_suite(), *verify_options(files)]
         run = run_openssl_client(tmp_path, server.port, options, stdin_data=BIG)
         outcome = server.next_outcome()
     assert run.returncode == 0, run.diagnostics()

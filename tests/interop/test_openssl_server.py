@@ -24,6 +24,7 @@ from peers import (
     assert_same_bytes,
     dh_params_pem,
     encrypt_then_mac_in_use,
+    every_tls12_suite,
     openssl_binary,
     openssl_cipher_name,
     openssl_server,
@@ -142,7 +143,8 @@ def expected_leaf(suite: CipherSuite) -> Identity:
 def test_suite_client_pinned_upload_1mib(suite: CipherSuite, files, tmp_path, our_client) -> None:
     """The client offers one suite; s_server (RSA and ECDSA certificates) must take it; 1 MiB
     from client to server arrives byte-exact."""
-    with openssl_server(tmp_path, [*both_certs(files), "-naccept", "1"]) as server:
+    options = [*both_certs(files), "-cipher", every_tls12_suite(), "-naccept", "1"]
+    with openssl_server(tmp_path, options) as server:
         tls = our_client(server.port, cipher_suites=[suite])
         assert tls.negotiated.cipher_suite == suite
         assert tls.negotiated.version == "TLSv1.2"

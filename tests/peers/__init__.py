@@ -39,6 +39,7 @@ from peers.openssl import (  # noqa: F401
     _openssl_cipher_names,
     _s_client_args,
     assert_same_bytes,
+    every_tls12_suite,
     openssl_cipher_name,
     openssl_client,
     openssl_server,

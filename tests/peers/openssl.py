@@ -163,6 +163,14 @@ def _openssl_cipher_names() -> dict[int, str]:
 _CIPHER_NAMES: dict[int, str] = {}
 
 
+def every_tls12_suite() -> str:
+    """An OpenSSL cipher string naming every suite tls12 has. OpenSSL's DEFAULT leaves AES-CCM
+    out (and a ``!`` in it removes CCM for good), so "DEFAULT:AESCCM" does not work."""
+    from tls12.crypto.suites import ALL_SUITES
+
+    return ":".join(openssl_cipher_name(s.id) for s in ALL_SUITES)
+
+
 def openssl_cipher_name(suite_id: int) -> str:
     """OpenSSL's name for a cipher suite id (``ECDHE-RSA-AES128-GCM-SHA256`` for 0xC02F)."""
     if not _CIPHER_NAMES:

@@ -7,13 +7,14 @@ import os
 import struct
 
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tls12.crypto.suites import ALL_SUITES, BulkCipher, CipherSuite
 from tls12.errors import BadRecordMac, InternalError
 from tls12.record.protection import (
+    AesCcmProtection,
     AesGcmProtection,
     ChaChaPolyProtection,
     NullProtection,
@@ -92,6 +93,22 @@ def test_gcm_layout_matches_rfc5288(seq: int, data: bytes) -> None:
     assert AesGcmProtection(key, salt).decrypt(seq, APP, sealed) == data
 
 
+@pytest.mark.parametrize("tag_len", [16, 8])
+@given(seq=st.integers(min_value=0, max_value=2**64 - 1), data=st.binary(max_size=64))
+def test_ccm_layout_matches_rfc6655(tag_len: int, seq: int, data: bytes) -> None:
+    """RFC 6655 §3: RFC 5288's nonce (salt + explicit 8 bytes on the wire) and AAD, with a
+    16-byte tag, or 8 for the _CCM_8 suites."""
+    key, salt = bytes(range(16)), b"\xb0\xb1\xb2\xb3"
+    fragment = AesCcmProtection(key, salt, tag_len).encrypt(seq, APP, data)
+    explicit = seq.to_bytes(8, "big")
+    assert fragment[:8] == explicit and len(fragment) == 8 + len(data) + tag_len
+    aad = explicit + bytes([APP]) + b"\x03\x03" + len(data).to_bytes(2, "big")
+    ccm = AESCCM(key, tag_length=tag_len)
+    assert ccm.decrypt(salt + explicit, fragment[8:], aad) == data
+    sealed = explicit + ccm.encrypt(salt + explicit, data, aad)
+    assert AesCcmProtection(key, salt, tag_len).decrypt(seq, APP, sealed) == data
+
+
 def test_gcm_uses_the_explicit_nonce_on_the_wire() -> None:
     """A peer may choose any explicit nonce; the receiver must take it from the record."""
     key, salt = os.urandom(32), os.urandom(4)
@@ -121,12 +138,15 @@ def test_null_is_identity() -> None:
 def test_factory_picks_the_right_class() -> None:
     for suite in AEAD_SUITES:
         p, _ = _pair(suite)
-        expected = (
-            ChaChaPolyProtection
-            if suite.cipher is BulkCipher.CHACHA20_POLY1305
-            else AesGcmProtection
-        )
+        if suite.cipher is BulkCipher.CHACHA20_POLY1305:
+            expected: type[RecordProtection] = ChaChaPolyProtection
+        elif "CCM" in suite.cipher.value:
+            expected = AesCcmProtection
+        else:
+            expected = AesGcmProtection
         assert type(p) is expected
+        tag = 8 if suite.cipher.short_tag else 16
+        assert p.max_overhead == tag + (0 if expected is ChaChaPolyProtection else 8)
 
 
 def test_factory_refuses_cbc_row_without_mac() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, OPENSSL_NAMES
+from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, OPENSSL_NAMES
 
 _ALIAS = {iana: alias for alias, iana in OPENSSL_NAMES.items()}
 
@@ -19,7 +19,12 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     print(f"{'id':<8}{'policy':<12}{'IANA name':<48}OpenSSL name")
     for s in ALL_SUITES:
-        policy = "default" if s in DEFAULT_SUITES else "compatible"
+        if s in DEFAULT_SUITES:
+            policy = "default"
+        elif s in COMPATIBLE_SUITES:
+            policy = "compatible"
+        else:
+            policy = "by name"
         line = f"0x{s.id:04X}  {policy:<12}{s.name:<48}{_ALIAS.get(s.name, '-')}"
         if args.verbose:
             mac = s.mac or "AEAD"
@@ -27,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print(
         "\ndefault: forward-secret AEAD suites only. cipher_suites='compatible' "
-        "(or --ciphers COMPATIBLE) adds CBC and RSA key transport for legacy peers."
+        "(or --ciphers COMPATIBLE) adds CBC, AES-CCM and RSA key transport for legacy peers;\n"
+        "'by name': the _CCM_8 suites (8-byte tags, for constrained devices) are used only "
+        "when named."
     )
     return 0

@@ -28,6 +28,16 @@ class BulkCipher(Enum):
     CHACHA20_POLY1305 = "CHACHA20_POLY1305"
     AES_128_CBC = "AES_128_CBC"
     AES_256_CBC = "AES_256_CBC"
+    AES_128_CCM = "AES_128_CCM"
+    AES_256_CCM = "AES_256_CCM"
+    AES_128_CCM_8 = "AES_128_CCM_8"
+    AES_256_CCM_8 = "AES_256_CCM_8"
+
+    @property
+    def short_tag(self) -> bool:
+        """An 8-byte tag (the _CCM_8 suites, made for constrained devices): offered and
+        accepted only when named, never by a policy."""
+        return self in (BulkCipher.AES_128_CCM_8, BulkCipher.AES_256_CCM_8)
 
 
 _KEY_LEN = {
@@ -36,15 +46,24 @@ _KEY_LEN = {
     BulkCipher.CHACHA20_POLY1305: 32,
     BulkCipher.AES_128_CBC: 16,
     BulkCipher.AES_256_CBC: 32,
+    BulkCipher.AES_128_CCM: 16,
+    BulkCipher.AES_256_CCM: 32,
+    BulkCipher.AES_128_CCM_8: 16,
+    BulkCipher.AES_256_CCM_8: 32,
 }
 # RFC 5288: 4-byte salt from the key block, 8-byte explicit nonce per record.
 # RFC 7905: a 12-byte IV from the key block xored with the sequence number, no explicit nonce.
+# RFC 6655: AES-CCM takes RFC 5288's nonce (4-byte salt, 8-byte explicit nonce).
 _FIXED_IV_LEN = {
     BulkCipher.AES_128_GCM: 4,
     BulkCipher.AES_256_GCM: 4,
     BulkCipher.CHACHA20_POLY1305: 12,
     BulkCipher.AES_128_CBC: 0,
     BulkCipher.AES_256_CBC: 0,
+    BulkCipher.AES_128_CCM: 4,
+    BulkCipher.AES_256_CCM: 4,
+    BulkCipher.AES_128_CCM_8: 4,
+    BulkCipher.AES_256_CCM_8: 4,
 }
 _MAC_KEY_LEN = {None: 0, "SHA1": 20, "SHA256": 32, "SHA384": 48}
 
@@ -104,6 +123,8 @@ E, D, R = KeyExchange.ECDHE, KeyExchange.DHE, KeyExchange.RSA
 A_RSA, A_EC = Auth.RSA, Auth.ECDSA
 G128, G256, CHA = BulkCipher.AES_128_GCM, BulkCipher.AES_256_GCM, BulkCipher.CHACHA20_POLY1305
 C128, C256 = BulkCipher.AES_128_CBC, BulkCipher.AES_256_CBC
+M128, M256 = BulkCipher.AES_128_CCM, BulkCipher.AES_256_CCM
+M128_8, M256_8 = BulkCipher.AES_128_CCM_8, BulkCipher.AES_256_CCM_8
 
 # In preference order: forward-secret AEAD first, then DHE, then CBC, then RSA key transport.
 ALL_SUITES: tuple[CipherSuite, ...] = (
@@ -129,19 +150,38 @@ ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256", R, A_RSA, C128, "SHA256", "SHA256"),
     _s(0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA", R, A_RSA, C128, "SHA256", "SHA1"),
     _s(0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA", R, A_RSA, C256, "SHA256", "SHA1"),
+    # AES-CCM (RFC 7251 for ECDHE_ECDSA, RFC 6655 for DHE_RSA and RSA), all with the SHA-256
+    # PRF; the _CCM_8 ones (8-byte tags) only when named.
+    _s(0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", E, A_EC, M128, "SHA256"),
+    _s(0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM", E, A_EC, M256, "SHA256"),
+    _s(0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM", D, A_RSA, M128, "SHA256"),
+    _s(0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM", D, A_RSA, M256, "SHA256"),
+    _s(0xC09C, "TLS_RSA_WITH_AES_128_CCM", R, A_RSA, M128, "SHA256"),
+    _s(0xC09D, "TLS_RSA_WITH_AES_256_CCM", R, A_RSA, M256, "SHA256"),
+    _s(0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", E, A_EC, M128_8, "SHA256"),
+    _s(0xC0AF, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8", E, A_EC, M256_8, "SHA256"),
+    _s(0xC0A2, "TLS_DHE_RSA_WITH_AES_128_CCM_8", D, A_RSA, M128_8, "SHA256"),
+    _s(0xC0A3, "TLS_DHE_RSA_WITH_AES_256_CCM_8", D, A_RSA, M256_8, "SHA256"),
+    _s(0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8", R, A_RSA, M128_8, "SHA256"),
+    _s(0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8", R, A_RSA, M256_8, "SHA256"),
 )
+
+_CCM = (M128, M256, M128_8, M256_8)
 
 BY_ID: dict[int, CipherSuite] = {s.id: s for s in ALL_SUITES}
 BY_NAME: dict[str, CipherSuite] = {s.name: s for s in ALL_SUITES}
 
 DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
-    s for s in ALL_SUITES if s.forward_secret and s.is_aead
+    s for s in ALL_SUITES if s.forward_secret and s.is_aead and s.cipher not in _CCM
 )
-"""The "default" policy: (EC)DHE with AEAD only: forward secrecy, no CBC."""
+"""The "default" policy: (EC)DHE with AES-GCM or ChaCha20-Poly1305: forward secrecy, no CBC."""
 
-COMPATIBLE_SUITES: tuple[CipherSuite, ...] = ALL_SUITES
-"""The "compatible" policy: adds DHE, CBC with HMAC, and RSA key transport for legacy peers.
-RC4, 3DES, export, NULL and anonymous suites are in no policy: never offered nor accepted."""
+COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(
+    s for s in ALL_SUITES if not s.cipher.short_tag
+)
+"""The "compatible" policy: adds CBC with HMAC, AES-CCM and RSA key transport for legacy
+peers and devices. The _CCM_8 suites are in no policy (name them to use them); RC4, 3DES,
+export, NULL and anonymous suites are never offered nor accepted."""
 
 POLICIES: dict[str, tuple[CipherSuite, ...]] = {
     "default": DEFAULT_SUITES,
@@ -172,6 +212,18 @@ OPENSSL_NAMES: dict[str, str] = {
     "AES128-SHA256": "TLS_RSA_WITH_AES_128_CBC_SHA256",
     "AES128-SHA": "TLS_RSA_WITH_AES_128_CBC_SHA",
     "AES256-SHA": "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "ECDHE-ECDSA-AES128-CCM": "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+    "ECDHE-ECDSA-AES256-CCM": "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",
+    "DHE-RSA-AES128-CCM": "TLS_DHE_RSA_WITH_AES_128_CCM",
+    "DHE-RSA-AES256-CCM": "TLS_DHE_RSA_WITH_AES_256_CCM",
+    "AES128-CCM": "TLS_RSA_WITH_AES_128_CCM",
+    "AES256-CCM": "TLS_RSA_WITH_AES_256_CCM",
+    "ECDHE-ECDSA-AES128-CCM8": "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+    "ECDHE-ECDSA-AES256-CCM8": "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8",
+    "DHE-RSA-AES128-CCM8": "TLS_DHE_RSA_WITH_AES_128_CCM_8",
+    "DHE-RSA-AES256-CCM8": "TLS_DHE_RSA_WITH_AES_256_CCM_8",
+    "AES128-CCM8": "TLS_RSA_WITH_AES_128_CCM_8",
+    "AES256-CCM8": "TLS_RSA_WITH_AES_256_CCM_8",
 }
 
 

@@ -5,7 +5,9 @@ so a protection object holds only keys. Every failure to open a record, whatever
 short, bad tag, wrong sequence number), is the same ``BadRecordMac``: telling them apart would
 hand an attacker an oracle.
 
-AEAD objects from ``cryptography`` are built once per epoch, in ``__init__``, because building
+AES-GCM and AES-CCM carry an explicit nonce in each record (``ExplicitNonceAead``);
+ChaCha20-Poly1305 derives it from the sequence number. AEAD objects from ``cryptography`` are
+built once per epoch, in ``__init__``, because building
 one per record costs more than sealing a small record. The CBC suites go further and keep one
 running cipher context per epoch (see ``CbcHmacProtection``).
 """
@@ -21,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 
 from tls12.crypto.suites import BulkCipher, CipherSuite
 from tls12.errors import BadRecordMac, InternalError
@@ -32,7 +34,7 @@ Buffer = bytes | bytearray | memoryview
 # additional_data = seq_num(8) + TLSCompressed.type(1) + version(2) + length(2) (RFC 5246 §6.2.3.3)
 _AAD = struct.Struct(">QBHH")
 _TAG_LEN = 16
-_GCM_EXPLICIT_NONCE_LEN = 8
+_EXPLICIT_NONCE_LEN = 8  # RFC 5288 and RFC 6655
 
 
 def _bad_mac() -> BadRecordMac:
@@ -76,23 +78,21 @@ def _check_len(what: str, value: bytes, expected: tuple[int, ...]) -> None:
         )
 
 
-class AesGcmProtection(RecordProtection):
-    """AES-GCM as RFC 5288 uses it.
+class ExplicitNonceAead(RecordProtection):
+    """An AEAD with RFC 5288's nonce: salt(4, from the key block) + explicit nonce(8, carried
+    at the front of each record). AES-GCM (RFC 5288) and AES-CCM (RFC 6655) share it.
 
-    nonce = salt(4, from the key block) + explicit nonce(8, carried at the front of each
-    record). The explicit nonce must never repeat under one key; the record sequence number is
-    unique per epoch, so it is what we send.
+    The explicit nonce must never repeat under one key; the record sequence number is unique
+    per epoch, so it is what we send.
     """
 
-    max_overhead = _GCM_EXPLICIT_NONCE_LEN + _TAG_LEN
+    __slots__ = ("_aead", "_salt", "max_overhead")
 
-    __slots__ = ("_aead", "_salt")
-
-    def __init__(self, key: bytes, fixed_iv: bytes) -> None:
-        _check_len("AES-GCM key", key, (16, 32))
-        _check_len("AES-GCM salt", fixed_iv, (4,))
-        self._aead = AESGCM(key)
+    def __init__(self, aead: AESGCM | AESCCM, fixed_iv: bytes, tag_len: int) -> None:
+        _check_len("AEAD salt", fixed_iv, (4,))
+        self._aead = aead
         self._salt = bytes(fixed_iv)
+        self.max_overhead = _EXPLICIT_NONCE_LEN + tag_len
 
     def encrypt(self, seq: int, content_type: int, plaintext: Buffer) -> bytes:
         explicit = seq.to_bytes(8, "big")
@@ -105,12 +105,35 @@ class AesGcmProtection(RecordProtection):
             raise _bad_mac()
         # No memoryview of our own here: one kept alive by a traceback would pin the record
         # layer's input buffer and stop it from growing.
-        nonce = self._salt + bytes(fragment[:_GCM_EXPLICIT_NONCE_LEN])
+        nonce = self._salt + bytes(fragment[:_EXPLICIT_NONCE_LEN])
         aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
         try:
-            return self._aead.decrypt(nonce, fragment[_GCM_EXPLICIT_NONCE_LEN:], aad)
+            return self._aead.decrypt(nonce, fragment[_EXPLICIT_NONCE_LEN:], aad)
         except (InvalidTag, ValueError, OverflowError):
             raise _bad_mac() from None
+
+
+class AesGcmProtection(ExplicitNonceAead):
+    """AES-GCM as RFC 5288 uses it, with a 16-byte tag."""
+
+    __slots__ = ()
+
+    def __init__(self, key: bytes, fixed_iv: bytes) -> None:
+        _check_len("AES-GCM key", key, (16, 32))
+        super().__init__(AESGCM(key), fixed_iv, _TAG_LEN)
+
+
+class AesCcmProtection(ExplicitNonceAead):
+    """AES-CCM as RFC 6655 (and RFC 7251 for ECDHE_ECDSA) uses it: the nonce of RFC 5288, a
+    16-byte tag, or 8 bytes for the _CCM_8 suites."""
+
+    __slots__ = ()
+
+    def __init__(self, key: bytes, fixed_iv: bytes, tag_len: int) -> None:
+        _check_len("AES-CCM key", key, (16, 32))
+        if tag_len not in (8, 16):
+            raise InternalError(f"AES-CCM tag must be 8 or 16 bytes, got {tag_len}")
+        super().__init__(AESCCM(key, tag_length=tag_len), fixed_iv, tag_len)
 
 
 class ChaChaPolyProtection(RecordProtection):
@@ -331,6 +354,12 @@ class CbcHmacProtection(RecordProtection):
 
 
 _CBC = (BulkCipher.AES_128_CBC, BulkCipher.AES_256_CBC)
+_CCM_TAG_LEN = {
+    BulkCipher.AES_128_CCM: 16,
+    BulkCipher.AES_256_CCM: 16,
+    BulkCipher.AES_128_CCM_8: 8,
+    BulkCipher.AES_256_CCM_8: 8,
+}
 
 
 def protection_for(
@@ -360,6 +389,9 @@ def protection_for(
     if cipher in (BulkCipher.AES_128_GCM, BulkCipher.AES_256_GCM):
         _check_len(f"{suite.name} key", key, (suite.key_len,))
         return AesGcmProtection(key, iv)
+    if cipher in _CCM_TAG_LEN:
+        _check_len(f"{suite.name} key", key, (suite.key_len,))
+        return AesCcmProtection(key, iv, _CCM_TAG_LEN[cipher])
     if cipher is BulkCipher.CHACHA20_POLY1305:
         return ChaChaPolyProtection(key, iv)
     raise InternalError(f"record protection for {cipher.value} ({suite.name}) is not supported")
