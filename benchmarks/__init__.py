@@ -1,4 +1,4 @@
-"""``tls12 bench``: tls12 against Python's ``ssl`` (OpenSSL) and, when installed, tlslite-ng.
+"""The benchmark (``make bench``, ``python -m benchmarks``): tls12 against Python's ``ssl`` (OpenSSL) and, when installed, tlslite-ng.
 
 Socket workloads run the client here and the server in another process, over loopback;
 engine workloads run both engines in this process with no sockets, beside the cost of the
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from tls12.bench import report, runner
-from tls12.bench.workloads import FULL, QUICK
+from benchmarks import report, runner
+from benchmarks.workloads import FULL, QUICK
 
 
 def main(

@@ -11,9 +11,9 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from tls12.bench.peers.base import Channel, ClientPeer, recv_exact, tune
-from tls12.bench.timing import Deadline, median, per_batch
-from tls12.bench.workloads import CHUNK, Budget, Workload
+from benchmarks.peers.base import Channel, ClientPeer, recv_exact, tune
+from benchmarks.timing import Deadline, median, per_batch
+from benchmarks.workloads import CHUNK, Budget, Workload
 
 IO_TIMEOUT = 30.0
 WARMUP_BYTES = 4 * CHUNK

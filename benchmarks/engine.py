@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tls12.bench.material import SERVER_NAME, Material
-from tls12.bench.workloads import CHUNK, MIB, EngineWorkload, Workload
+from benchmarks.material import SERVER_NAME, Material
+from benchmarks.workloads import CHUNK, MIB, EngineWorkload, Workload
 from tls12.config import CertifiedKey, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.events import ApplicationData
@@ -132,7 +132,7 @@ class SslPair:
     name = "ssl"
 
     def __init__(self, workload: EngineWorkload, material: Material) -> None:
-        from tls12.bench.peers import ssl_peer
+        from benchmarks.peers import ssl_peer
 
         sw = _socket_workload(workload)
         self.server_ctx = ssl_peer.Server(sw, material)._ctx

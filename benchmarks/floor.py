@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from tls12.bench.material import SERVER_NAME, Material
-from tls12.bench.timing import median, sample
-from tls12.bench.workloads import CHUNK, MIB, Budget, Suite
+from benchmarks.material import SERVER_NAME, Material
+from benchmarks.timing import median, sample
+from benchmarks.workloads import CHUNK, MIB, Budget, Suite
 
 Timer = Callable[[Callable[[], object]], float]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tls12.bench.results import BASELINE, SUBJECT, Report, Row
+from benchmarks.results import BASELINE, SUBJECT, Report, Row
 
 OPTIONAL = "tlslite"
 
@@ -109,7 +109,7 @@ def split_table(rows: list[Row]) -> str:
 def render(report: Report) -> str:
     m = report.machine
     out = [
-        f"tls12 bench ({report.budget} run, {report.seconds:.0f} s) on {m['cpus']} CPUs, "
+        f"tls12 benchmark ({report.budget} run, {report.seconds:.0f} s) on {m['cpus']} CPUs, "
         f"{m['cpu_model']}; Python {m['python']}, {m['openssl']}, "
         f"cryptography {m['cryptography']}",
         "peers: " + "; ".join(f"{k} = {v}" for k, v in report.peers.items()),

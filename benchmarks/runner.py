@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tls12.bench import engine, floor, machine, peers, sockets
-from tls12.bench.client import BulkRun, HandshakeRun
-from tls12.bench.material import Material, make_material
-from tls12.bench.results import Report, Row
-from tls12.bench.timing import MIN_BATCHES, Deadline, median, per_batch
-from tls12.bench.workloads import (
+from benchmarks import engine, floor, machine, peers, sockets
+from benchmarks.client import BulkRun, HandshakeRun
+from benchmarks.material import Material, make_material
+from benchmarks.results import Report, Row
+from benchmarks.timing import MIN_BATCHES, Deadline, median, per_batch
+from benchmarks.workloads import (
     ENGINE_WORKLOADS,
     SOCKET_WORKLOADS,
     Budget,

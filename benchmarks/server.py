@@ -19,10 +19,10 @@ import socket
 import time
 from multiprocessing.connection import Connection, wait
 
-from tls12.bench import peers
-from tls12.bench.material import Material
-from tls12.bench.peers.base import Channel, ServerPeer, recv_exact, tune
-from tls12.bench.workloads import CHUNK, Workload
+from benchmarks import peers
+from benchmarks.material import Material
+from benchmarks.peers.base import Channel, ServerPeer, recv_exact, tune
+from benchmarks.workloads import CHUNK, Workload
 
 COMMAND_LEN = 9
 IO_TIMEOUT = 30.0

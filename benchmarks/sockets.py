@@ -6,11 +6,11 @@ import multiprocessing
 from dataclasses import dataclass, field
 from typing import Any
 
-from tls12.bench import peers
-from tls12.bench.client import BulkRun, HandshakeRun, run_bulk, run_handshakes
-from tls12.bench.material import Material
-from tls12.bench.server import serve
-from tls12.bench.workloads import Budget, Workload
+from benchmarks import peers
+from benchmarks.client import BulkRun, HandshakeRun, run_bulk, run_handshakes
+from benchmarks.material import Material
+from benchmarks.server import serve
+from benchmarks.workloads import Budget, Workload
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 60.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tls12.bench.peers import ssl_peer, tls12_peer, tlslite_peer
+from benchmarks.peers import ssl_peer, tls12_peer, tlslite_peer
 
 ALL: dict[str, ModuleType] = {
     tls12_peer.NAME: tls12_peer,

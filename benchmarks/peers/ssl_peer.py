@@ -10,8 +10,8 @@ from __future__ import annotations
 import socket
 import ssl
 
-from tls12.bench.material import SERVER_NAME, Material
-from tls12.bench.workloads import Workload
+from benchmarks.material import SERVER_NAME, Material
+from benchmarks.workloads import Workload
 
 NAME = "ssl"
 

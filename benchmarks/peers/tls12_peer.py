@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 import tls12
-from tls12.bench.material import SERVER_NAME, Material
-from tls12.bench.workloads import Workload
+from benchmarks.material import SERVER_NAME, Material
+from benchmarks.workloads import Workload
 from tls12.config import CertifiedKey, ClientConfig, ServerConfig
 from tls12.io.sync import TLSSocket, wrap_client, wrap_server
 from tls12.sessions import Session

@@ -12,8 +12,8 @@ import os
 import socket
 from typing import Any
 
-from tls12.bench.material import SERVER_NAME, Material
-from tls12.bench.workloads import Workload
+from benchmarks.material import SERVER_NAME, Material
+from benchmarks.workloads import Workload
 
 NAME = "tlslite"
 
