@@ -1,4 +1,5 @@
-"""The benchmark (``make bench``, ``python -m benchmarks``): tls12 against Python's ``ssl`` (OpenSSL) and, when installed, tlslite-ng.
+"""The benchmark (``make bench``, ``python -m benchmarks``): tls12 against Python's ``ssl``
+(OpenSSL) and, when installed, tlslite-ng.
 
 Socket workloads run the client here and the server in another process, over loopback;
 engine workloads run both engines in this process with no sockets, beside the cost of the

@@ -1,4 +1,5 @@
-"""``python -m benchmarks --quick`` (``make bench``) runs end to end and prints every row with both numbers and a ratio.
+"""``python -m benchmarks --quick`` (``make bench``) runs end to end and prints every row with
+both numbers and a ratio.
 
 No timing assertions: only that each workload ran for tls12 and for ssl.
 """

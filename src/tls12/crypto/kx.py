@@ -50,6 +50,7 @@ class EcdheKeyShare:
 
     def __init__(self, group: int) -> None:
         self.group = NamedGroup(group)
+        self._private: x25519.X25519PrivateKey | x448.X448PrivateKey | ec.EllipticCurvePrivateKey
         if group == NamedGroup.x25519:
             self._private = x25519.X25519PrivateKey.generate()
             self.public = self._private.public_key().public_bytes_raw()
@@ -67,23 +68,24 @@ class EcdheKeyShare:
     def exchange(self, peer_public: bytes) -> bytes:
         """The premaster secret; a malformed or weak peer share is illegal_parameter."""
         name = self.group.name
+        private = self._private
         try:
-            if self.group == NamedGroup.x25519:
+            if isinstance(private, x25519.X25519PrivateKey):
                 if len(peer_public) != 32:
                     raise ValueError("X25519 public key must be 32 bytes")
                 peer = x25519.X25519PublicKey.from_public_bytes(peer_public)
-                shared = self._private.exchange(peer)  # type: ignore[arg-type]
-            elif self.group == NamedGroup.x448:
+                shared = private.exchange(peer)
+            elif isinstance(private, x448.X448PrivateKey):
                 if len(peer_public) != 56:
                     raise ValueError("X448 public key must be 56 bytes")
                 peer448 = x448.X448PublicKey.from_public_bytes(peer_public)
-                shared = self._private.exchange(peer448)  # type: ignore[arg-type]
+                shared = private.exchange(peer448)
             else:
                 if peer_public[:1] != b"\x04":
                     raise ValueError("only uncompressed points are accepted")
                 curve = _CURVES[self.group]()
                 point = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer_public)
-                shared = self._private.exchange(ec.ECDH(), point)  # type: ignore[call-arg]
+                shared = private.exchange(ec.ECDH(), point)
         except ValueError as exc:
             raise IllegalParameter(f"peer's {name} key share is invalid: {exc}") from None
         if not any(shared):
