@@ -10,7 +10,7 @@ MIN_VENV := .venv-min
 MIN_PINS := cryptography==45.0.1 gmpy2==2.2.0
 MIN_STAMP := $(MIN_VENV)/.installed
 
-.PHONY: demo test test-min peers lint bench clean fuzz
+.PHONY: demo test test-min peers lint docs bench clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,12 @@ test-min: peers $(MIN_STAMP)
 	$(MIN_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests fuzz benchmarks examples
+	$(VENV)/bin/ruff check src tests fuzz benchmarks examples scripts
 	$(VENV)/bin/mypy
+
+# docs/API.md from the docstrings (tests/test_api_reference.py fails when it is stale).
+docs: $(STAMP)
+	$(VENV)/bin/python scripts/api_reference.py
 
 # The benchmark (benchmarks/, not in the wheel): BENCH_ARGS=--quick for a short run.
 BENCH_ARGS ?=
