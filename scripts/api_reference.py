@@ -74,7 +74,7 @@ def _signature(func: Callable[..., Any], *, drop_self: bool = False) -> str:
             star_done = True
         if p.kind is p.VAR_POSITIONAL:
             star_done = True
-        prefix = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
+        prefix = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
         text = prefix + p.name
         if p.annotation is not p.empty:
             text += f": {_annotation(p.annotation)}"
@@ -141,6 +141,7 @@ def _members(cls: type) -> Iterable[tuple[str, Any]]:
 def _member(cls_name: str, name: str, value: Any) -> list[str]:
     if isinstance(value, property) or type(value).__name__ == "cached_property":
         func = value.fget if isinstance(value, property) else value.func
+        assert func is not None, f"{cls_name}.{name} has no getter"
         ret = inspect.signature(func).return_annotation
         kind = f": {_annotation(ret)}" if ret is not inspect.Signature.empty else ""
         head = f"#### `{cls_name}.{name}{kind}` (property)"
