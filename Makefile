@@ -1,9 +1,16 @@
-# Two commands do all set-up: `make demo` and `make test`. Each creates .venv when missing.
+# Two commands do all set-up: `make demo` and `make test`. Each creates .venv when missing;
+# `make test` first installs the peer programs the suite talks to (scripts/install-peers.sh).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean fuzz
+# The lowest versions of the dependencies that pyproject.toml declares; `make test-min` runs the
+# whole suite in a second venv with exactly these.
+MIN_VENV := .venv-min
+MIN_PINS := cryptography==45.0.1 gmpy2==2.2.0
+MIN_STAMP := $(MIN_VENV)/.installed
+
+.PHONY: demo test test-min peers lint docs bench clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +21,37 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/tls12 demo
 
-test: $(STAMP)
+peers:
+	PYTHON=$(PYTHON) scripts/install-peers.sh
+
+test: peers $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
+$(MIN_STAMP): pyproject.toml Makefile
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -e '.[dev]' $(MIN_PINS)
+	$(MIN_VENV)/bin/python -c 'import cryptography, gmpy2; print("minimum:", \
+	  "cryptography", cryptography.__version__, "gmpy2", gmpy2.version())'
+	touch $(MIN_STAMP)
+
+# The suite against the declared floor (CI runs it too). The editable install in .venv-min points
+# at this same checkout, so the suite runs the same code with the older libraries.
+test-min: peers $(MIN_STAMP)
+	$(MIN_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests fuzz benchmarks
+	$(VENV)/bin/ruff check src tests fuzz benchmarks examples scripts
+	$(VENV)/bin/mypy
+
+# docs/API.md from the docstrings (tests/test_api_reference.py fails when it is stale).
+docs: $(STAMP)
+	$(VENV)/bin/python scripts/api_reference.py
+
+# The benchmark (benchmarks/, not in the wheel): BENCH_ARGS=--quick for a short run.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
 
 # Coverage-guided fuzzing (atheris), not part of `make test`: each harness runs FUZZ_SECONDS
 # (one libFuzzer job, crashes saved and the run goes on). See fuzz/README.md.
@@ -43,4 +76,4 @@ fuzz: $(FUZZ_STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) $(MIN_VENV) build dist src/*.egg-info

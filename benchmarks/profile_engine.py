@@ -36,11 +36,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+# Run as a script from anywhere: the checkout root (for ``benchmarks``) and src/ (for tls12).
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from tls12.bench.engine import RECV_SIZE  # noqa: E402
-from tls12.bench.material import SERVER_NAME, make_material  # noqa: E402
-from tls12.bench.workloads import (  # noqa: E402
+from benchmarks.engine import RECV_SIZE  # noqa: E402
+from benchmarks.material import SERVER_NAME, make_material  # noqa: E402
+from benchmarks.workloads import (  # noqa: E402
     CHUNK,
     ECDHE_ECDSA_AES128,
     ECDHE_RSA_AES128,

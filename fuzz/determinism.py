@@ -13,8 +13,7 @@ states after ChangeCipherSpec would be unreachable from the corpus.
   so what one engine draws depends only on what that engine was fed, never on its peer: a
   replay that runs one side alone draws exactly what the recording drew.
 * X25519/X448/EC key generation derives the private key from the stream.
-* Finite-field DH key generation does the same (through ``tls12.crypto.kx``'s own names for
-  ``DHParameterNumbers``/``DHPublicNumbers``, the only place they are looked up).
+* Finite-field DH keys need nothing more: ``tls12.crypto.kx`` draws them from ``os.urandom``.
 * ``tls12.crypto.signatures.sign``: ECDSA uses RFC 6979 deterministic nonces; RSASSA-PSS is
   computed here with a salt from the stream (the same encoding, so peers verify it as usual).
 * ``tls12.crypto.kx.rsa_encrypt_premaster``: PKCS#1 v1.5 type 2 padding from the stream.
@@ -28,22 +27,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dh, ec, rsa, x448, x25519
-from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x448, x25519
 
 from tls12.crypto import kx, signatures
 from tls12.wire.enums import TLS12_VERSION, SignatureScheme
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-    _DHParameterNumbers = dh.DHParameterNumbers
-    _DHPublicNumbers = dh.DHPublicNumbers
-    _DHPrivateNumbers = dh.DHPrivateNumbers
 
 
 class Stream:
@@ -112,8 +103,6 @@ class Determinism:
             lambda cls: x448.X448PrivateKey.from_private_bytes(self.urandom(56)),
         )
         self._patch(ec, "generate_private_key", self._ec_key)
-        self._patch(kx, "_DHParameterNumbers", self._dh_parameter_numbers)
-        self._patch(kx, "_DHPublicNumbers", _dh_public_numbers)
         self._patch(signatures, "sign", self._make_sign(signatures.sign))
         self._patch(kx, "rsa_encrypt_premaster", self._make_rsa_encrypt(kx.rsa_encrypt_premaster))
 
@@ -146,9 +135,6 @@ class Determinism:
         secret = 1 + self._int_below((1 << (curve.key_size - 1)) - 1)
         return ec.derive_private_key(secret, curve)
 
-    def _dh_parameter_numbers(self, p: int, g: int) -> _SeededDHNumbers:
-        return _SeededDHNumbers(self, _DHParameterNumbers(p, g))
-
     def _make_sign(self, original: Callable[..., bytes]) -> Callable[..., bytes]:
         def sign(private_key: Any, scheme: int, data: bytes) -> bytes:
             known = SignatureScheme(scheme)
@@ -175,29 +161,6 @@ class Determinism:
             return premaster, pkcs1v15_encrypt(public_key, premaster, self.urandom)
 
         return rsa_encrypt_premaster
-
-
-class _SeededDHNumbers:
-    """Stands in for DHParameterNumbers inside kx: ``parameters().generate_private_key()``
-    makes a key from the stream; ``real`` is what DHPublicNumbers needs."""
-
-    def __init__(self, det: Determinism, real: Any) -> None:
-        self._det = det
-        self.real = real
-
-    def parameters(self) -> _SeededDHNumbers:
-        return self
-
-    def generate_private_key(self) -> Any:
-        p, g = self.real.p, self.real.g
-        x = 2 + self._det._int_below(1 << 256)
-        public = _DHPublicNumbers(pow(g, x, p), self.real)
-        # private_key() runs the same parameter check as parameters() (ValueError if bad).
-        return _DHPrivateNumbers(x, public).private_key()
-
-
-def _dh_public_numbers(y: int, numbers: Any) -> Any:
-    return _DHPublicNumbers(y, getattr(numbers, "real", numbers))
 
 
 def _mgf1(seed: bytes, length: int, algorithm: hashes.HashAlgorithm) -> bytes:

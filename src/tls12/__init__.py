@@ -5,6 +5,7 @@ out); ``connect``, ``wrap_client``, ``wrap_server`` and ``TLSServer`` put it on 
 """
 
 from tls12 import aio  # noqa: E402  (tls12.aio.open_connection / start_server)
+from tls12._version import __version__ as __version__
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, CipherSuite
@@ -36,8 +37,6 @@ from tls12.io.sync import TLSServer, TLSSocket, connect, wrap_client, wrap_serve
 from tls12.sessions import ClientSessionCache, InMemorySessionStore, Session
 from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ALL_SUITES",

@@ -276,7 +276,7 @@ class ClientConfig(_Common):
         if self.cafile is not None and self.trust is None:
             from tls12.verify import TrustStore
 
-            object.__setattr__(self, "trust", TrustStore.from_pem_file(self.cafile))
+            object.__setattr__(self, "trust", TrustStore.from_pem_file(Path(self.cafile)))
         object.__setattr__(self, "client_certificates", tuple(self.client_certificates))
 
     @cached_property

@@ -7,6 +7,7 @@ active), the error is stored, and every later call raises the same error.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 
 from tls12.config import ClientConfig, ServerConfig
@@ -50,10 +51,14 @@ from tls12.wire.enums import (
 )
 
 
-class Connection:
+class Connection(abc.ABC):
     """Common engine of both sides; use ClientConnection or ServerConnection."""
 
     is_client: bool
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Begin: the client queues its ClientHello; the server has nothing to send first."""
 
     def __init__(self, config: ClientConfig | ServerConfig) -> None:
         self.config = config

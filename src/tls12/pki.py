@@ -44,7 +44,7 @@ def make_key(key_type: str) -> PrivateKey:
     raise ConfigError(f"unknown key type {key_type!r}: expected one of {', '.join(KEY_TYPES)}")
 
 
-def _signing_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def _signing_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | None:
     """The hash an issuer signs with: SHA-384 for P-384, none for Ed25519 (it hashes itself)."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
@@ -193,8 +193,8 @@ class CertificateAuthority:
     ) -> CertificateAuthority:
         """Issue a sub-CA. path_length=0 lets it issue leaves only (pass None for no limit)."""
         key = make_key(key_type)
-        cert = _ca_builder(self._builder(_name(name), key, not_before, not_after), path_length)
-        cert = cert.sign(self.key, _signing_hash(self.key))
+        builder = _ca_builder(self._builder(_name(name), key, not_before, not_after), path_length)
+        cert = builder.sign(self.key, _signing_hash(self.key))
         return CertificateAuthority(
             cert=cert, key=key, intermediates=[cert, *self.intermediates], parent=self
         )

@@ -1,8 +1,9 @@
-"""The key log, proven by Wireshark's dissector: tshark captures a tls12 connection on the
-loopback interface, and with the key log tls12 wrote (and only with it) shows the HTTP inside
-in plain text. Once with a tls12 client, once with a tls12 server (the command line).
+"""The key log, proven by Wireshark's dissector: a tls12 connection is recorded, and with the
+key log tls12 wrote (and only with it) tshark shows the HTTP inside in plain text. Once with a
+tls12 client, once with a tls12 server (the command line).
 
-Needs ``tshark`` (Debian package tshark) and the right to capture on ``lo`` (root).
+No capture privileges: a relay between the peers records the bytes they exchanged and the test
+writes the pcap itself (peers/recording.py); tshark (Debian package tshark) only reads it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from peers import Peer, PythonTLSServer, python_server_context
+from peers.recording import CLIENT, SERVER, RecordingRelay, write_pcap
 from tls_support import pki
 
 from tls12.config import keylog_to_file
 from tls12.io.sync import connect
 
 HOST = "127.0.0.1"
-START_PROBE = b"tls12 capture is running"
-END_PROBE = b"tls12 capture is complete"
 
 
 def tshark() -> str:
@@ -35,54 +34,15 @@ def tshark() -> str:
     return path
 
 
-def _wait(condition, what: str, proc: subprocess.Popen, log: Path, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc.poll() is not None:
-            raise AssertionError(f"tshark exited ({proc.returncode}): {log.read_text()[-2000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"tshark: {what} within {timeout}s: {log.read_text()[-2000:]}")
-        time.sleep(0.02)
-
-
 @contextlib.contextmanager
-def capture(directory: Path, tcp_port: int) -> Iterator[Path]:
-    """``tshark -i lo -f 'tcp port P ...' -w F`` around the block.
-
-    "Capturing on" is printed a moment before packets are really captured, so we also send
-    UDP probes (to a port the filter includes) until one shows up in the file; at the end a
-    last probe in the file proves that everything before it was written."""
-    pcap = directory / f"capture-{tcp_port}.pcapng"
-    log = directory / f"tshark-{tcp_port}.log"
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
-        sink.bind((HOST, 0))
-        udp_port = sink.getsockname()[1]
-        bpf = f"tcp port {tcp_port} or udp port {udp_port}"
-        with open(log, "wb") as err:
-            proc = subprocess.Popen(
-                [tshark(), "-i", "lo", "-f", bpf, "-w", str(pcap)],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        try:
-            _wait(lambda: b"Capturing on" in log.read_bytes(), "no 'Capturing on'", proc, log)
-
-            def probe_seen(payload: bytes) -> bool:
-                sink.sendto(payload, (HOST, udp_port))
-                time.sleep(0.02)
-                return pcap.exists() and payload in pcap.read_bytes()
-
-            _wait(lambda: probe_seen(START_PROBE), "no probe captured", proc, log)
-            yield pcap
-            _wait(lambda: probe_seen(END_PROBE), "last probe not written", proc, log)
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+def capture(directory: Path, server_port: int) -> Iterator[tuple[int, Path]]:
+    """A relay in front of ``server_port`` that records both directions: connect to the port it
+    yields; when the block ends the recorded connection is written to the pcap it yields."""
+    pcap = directory / f"capture-{server_port}.pcap"
+    with RecordingRelay(server_port) as relay:
+        yield relay.port, pcap
+    assert relay.recording.sent_by(CLIENT) and relay.recording.sent_by(SERVER), "nothing relayed"
+    write_pcap(pcap, relay.recording, server_port)
 
 
 def decrypted_http(pcap: Path, tcp_port: int, keylog: Path | None) -> str:
@@ -131,9 +91,9 @@ def test_tls12_client_key_log_decrypts_the_capture(tmp_path):
     keylog = tmp_path / "client.keys"
     context = python_server_context([(paths["rsa.crt"], paths["rsa.key"])])
     with PythonTLSServer(context, http_handler) as server:
-        with capture(tmp_path, server.port) as pcap:
+        with capture(tmp_path, server.port) as (port, pcap):
             config = pki().client_config(keylog=keylog_to_file(keylog))
-            tls = connect(HOST, server.port, config, server_name="localhost")
+            tls = connect(HOST, port, config, server_name="localhost")
             tls.sendall(b"GET /client-side-secret HTTP/1.0\r\nHost: localhost\r\n\r\n")
             response = b""
             while chunk := tls.recv():
@@ -162,11 +122,12 @@ def test_tls12_server_key_log_decrypts_the_capture(tmp_path):
     assert curl, "curl is not installed"
     with Peer("tls12-server", args, tmp_path) as server:
         port = int(server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr").group(1))
-        with capture(tmp_path, port) as pcap:
+        with capture(tmp_path, port) as (relay_port, pcap):
             out = subprocess.run(
                 [
                     curl, "-sS", "--tlsv1.2", "--tls-max", "1.2", "--cacert", str(paths["ca"]),
-                    f"https://localhost:{port}/server-side-secret",
+                    "--resolve", f"localhost:{relay_port}:127.0.0.1",
+                    f"https://localhost:{relay_port}/server-side-secret",
                 ],
                 capture_output=True,
                 timeout=30,

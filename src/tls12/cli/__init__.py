@@ -1,4 +1,4 @@
-"""The ``tls12`` command: ``demo``, ``client`` and ``server``.
+"""The ``tls12`` command: ``demo``, ``client``, ``server``, ``ciphers`` and ``--version``.
 
 Each subcommand lives in its own module; this one only parses arguments and turns errors into
 one clear line on stderr and a non-zero exit code.
@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from tls12._version import __version__
 from tls12.errors import ConfigError, TLSError
 
 
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tls12", description="A readable, strict TLS 1.2 client and server."
     )
+    parser.add_argument("--version", action="version", version=f"tls12 {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo.add_parser(sub)
     client.add_parser(sub)

@@ -1,45 +1,32 @@
-"""``tls12 bench``: tls12 against Python's ssl (and tlslite-ng when installed), on loopback
-and in memory, with a table of medians and the ratio tls12 / ssl."""
+"""``tls12 bench``: gone from the package since 0.2.0; it says where the benchmark went.
+
+The benchmark (tls12 against Python's ``ssl`` and tlslite-ng) is development tooling, so it
+lives in ``benchmarks/`` of a checkout and runs with ``make bench``; the wheel no longer ships
+it. The subcommand stays only to tell a user of 0.1.0 that, instead of "invalid choice".
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from tls12.bench.workloads import ENGINE_WORKLOADS, SOCKET_WORKLOADS
+MOVED = (
+    "tls12 bench: the benchmark is no longer part of the installed package; in a checkout of "
+    "tls12 run `make bench` (or `python -m benchmarks --quick`)"
+)
 
 
 def add_parser(sub: Any) -> None:
-    names = ", ".join(w.name for w in (*SOCKET_WORKLOADS, *ENGINE_WORKLOADS))
+    # Every argument of the old command (--quick, --json F, ...) is taken as a plain word, so
+    # the user sees where the benchmark went, not an argparse error about its options.
     p = sub.add_parser(
-        "bench",
-        help="benchmark tls12 against Python's ssl module (and tlslite-ng if installed)",
-        description=f"Workloads: {names}.",
+        "bench", help="moved: run `make bench` in a checkout", prefix_chars="\x00", add_help=False
     )
-    p.add_argument(
-        "--quick", action="store_true", help="fewer iterations, 8 MiB bulk (under a minute)"
-    )
-    p.add_argument("--json", metavar="F", help="also write the numbers as JSON to F")
-    p.add_argument(
-        "--only",
-        metavar="PREFIX",
-        action="append",
-        help="run only the workloads whose name starts with PREFIX (repeatable)",
-    )
-    p.add_argument(
-        "--no-tlslite", action="store_true", help="leave tlslite-ng out even when installed"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("ignored", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tls12.bench import main
-
-    return main(
-        quick=args.quick,
-        json_path=args.json,
-        only=args.only,
-        skip=("tlslite",) if args.no_tlslite else (),
-        progress=not args.quiet,
-    )
+    print(MOVED, file=sys.stderr)
+    return 2

@@ -245,9 +245,9 @@ def relay(tls: TLSSocket, sock: socket.socket, idle_timeout: float) -> None:
             net_events = selectors.EVENT_READ | (selectors.EVENT_WRITE if outgoing else 0)
             selector.modify(sock, net_events, "net")
             want_stdin = stdin_fd is not None and len(outgoing) < HIGH_WATER
-            if want_stdin and not reading_stdin:
+            if stdin_fd is not None and want_stdin and not reading_stdin:
                 selector.register(stdin_fd, selectors.EVENT_READ, "stdin")
-            elif reading_stdin and not want_stdin:
+            elif stdin_fd is not None and reading_stdin and not want_stdin:
                 selector.unregister(stdin_fd)
             reading_stdin = want_stdin
             wait = None if idle_deadline is None else idle_deadline - time.monotonic()

@@ -9,19 +9,21 @@ as RFC 7748 §6.1 allows and RFC 8422 §5.11 asks. A DH public value must lie in
 (RFC 7919 §5.1); a server's own DH group must be at least 2048 bits. The RSA premaster is
 decrypted the way RFC 5246 §7.4.7.1 prescribes against Bleichenbacher's attack: whatever the
 ciphertext, the server gets 48 bytes and no error.
+
+DHE's arithmetic is GMP's constant-time ``mpz_powm_sec`` (through gmpy2), not ``cryptography``'s
+finite-field DH, which ``cryptography`` 50 deprecated: docs/DHE.md says why and what else was
+weighed.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-import warnings
 from functools import lru_cache
 
-from cryptography.exceptions import InternalError as _CryptographyInternalError
+import gmpy2
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
-from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x448, x25519
 
 from tls12.errors import (
     HandshakeFailure,
@@ -48,6 +50,7 @@ class EcdheKeyShare:
 
     def __init__(self, group: int) -> None:
         self.group = NamedGroup(group)
+        self._private: x25519.X25519PrivateKey | x448.X448PrivateKey | ec.EllipticCurvePrivateKey
         if group == NamedGroup.x25519:
             self._private = x25519.X25519PrivateKey.generate()
             self.public = self._private.public_key().public_bytes_raw()
@@ -65,23 +68,24 @@ class EcdheKeyShare:
     def exchange(self, peer_public: bytes) -> bytes:
         """The premaster secret; a malformed or weak peer share is illegal_parameter."""
         name = self.group.name
+        private = self._private
         try:
-            if self.group == NamedGroup.x25519:
+            if isinstance(private, x25519.X25519PrivateKey):
                 if len(peer_public) != 32:
                     raise ValueError("X25519 public key must be 32 bytes")
                 peer = x25519.X25519PublicKey.from_public_bytes(peer_public)
-                shared = self._private.exchange(peer)  # type: ignore[arg-type]
-            elif self.group == NamedGroup.x448:
+                shared = private.exchange(peer)
+            elif isinstance(private, x448.X448PrivateKey):
                 if len(peer_public) != 56:
                     raise ValueError("X448 public key must be 56 bytes")
                 peer448 = x448.X448PublicKey.from_public_bytes(peer_public)
-                shared = self._private.exchange(peer448)  # type: ignore[arg-type]
+                shared = private.exchange(peer448)
             else:
                 if peer_public[:1] != b"\x04":
                     raise ValueError("only uncompressed points are accepted")
                 curve = _CURVES[self.group]()
                 point = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer_public)
-                shared = self._private.exchange(ec.ECDH(), point)  # type: ignore[call-arg]
+                shared = private.exchange(ec.ECDH(), point)
         except ValueError as exc:
             raise IllegalParameter(f"peer's {name} key share is invalid: {exc}") from None
         if not any(shared):
@@ -91,12 +95,25 @@ class EcdheKeyShare:
 
 # -- finite-field Diffie-Hellman (DHE) ------------------------------------------------------------
 
-# cryptography 50 deprecated finite-field DH ("support will be removed in a future release") and
-# warns whenever these names are looked up on its ``dh`` module. We look them up once, here.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-    _DHParameterNumbers = dh.DHParameterNumbers
-    _DHPublicNumbers = dh.DHPublicNumbers
+# cryptography 50 deprecated all of finite-field DH, and its ``dh`` module is to leave the default
+# API (docs/DHE.md), so DHE does not use it: the two modular exponentiations are GMP's
+# mpz_powm_sec through gmpy2 (same time and cache pattern for same-size arguments), the primality
+# checks GMP's Miller-Rabin. What DHE needs from a library is exactly that much.
+
+
+def _powmod_sec(base: int, exponent: int, modulus: int) -> int:
+    """base ** exponent mod modulus in constant time (GMP ``mpz_powm_sec``); the exponent must be
+    positive and the modulus odd."""
+    return int(gmpy2.powmod_sec(base, exponent, modulus))
+
+
+# GMP's mpz_probab_prime_p with 25 repetitions: since GMP 6.2 (the gmpy2 wheels bundle 6.3) a
+# Baillie-PSW test, for which no composite that passes is known, plus one Miller-Rabin round.
+_PRIME_ROUNDS = 25
+
+
+def _is_probable_prime(n: int) -> bool:
+    return bool(gmpy2.is_prime(n, _PRIME_ROUNDS))
 
 
 def _hex(text: str) -> int:
@@ -165,8 +182,8 @@ DHE_GROUPS: frozenset[int] = frozenset(FFDHE_PRIMES)
 
 # A server's DH prime must have at least this many bits (Logjam; RFC 7919 has nothing smaller).
 MIN_DH_BITS = 2048
-# Groups that are not RFC 7919 groups are checked by OpenSSL (p and (p-1)/2 prime) before use,
-# which costs about 0.25 s at 2048 bits, 2 s at 3072, 5 s at 4096 and half a minute at 8192;
+# Groups that are not RFC 7919 groups are checked before use (p and (p-1)/2 prime), which costs
+# about 0.06 s at 2048 bits, 0.2 s at 3072 and 0.6 s at 4096 and grows with the cube of the size;
 # so a client accepts them only up to this size unless told otherwise.
 MAX_CUSTOM_DH_BITS = 4096
 
@@ -181,7 +198,7 @@ def known_ffdhe_group(p: int, g: int) -> NamedGroup | None:
 def strip_leading_zeros(secret: bytes) -> bytes:
     """The DH premaster secret: Z with its leading zero bytes removed (RFC 5246 §8.1.2).
 
-    ``cryptography`` returns Z left-padded to the length of p, so about one handshake in 256
+    Z as a number has no leading zeros, so about one handshake in 256
     has a shorter premaster. That length difference changes the PRF's timing (the Raccoon
     attack, 2020); it is harmless only because every DHE key here is ephemeral, used for one
     handshake and then dropped. Never reuse a ``DheKeyShare``.
@@ -198,22 +215,24 @@ class DheKeyShare:
     numbers are one, else None.
     """
 
-    __slots__ = ("p", "g", "group", "public", "_numbers", "_private")
+    __slots__ = ("p", "g", "group", "public", "_private")
 
     def __init__(self, p: int, g: int, group: NamedGroup | None) -> None:
         self.p = p
         self.g = g
         self.group = group
-        try:
-            self._numbers = _DHParameterNumbers(p, g)
-            self._private = self._numbers.parameters().generate_private_key()
-        except (ValueError, _CryptographyInternalError) as exc:
+        if group is None and not (_is_probable_prime(p) and _is_probable_prime((p - 1) // 2)):
             raise IllegalParameter(
                 f"the DH group with a {p.bit_length()}-bit modulus and generator "
-                f"{_short(g)} is not valid (p and (p-1)/2 must be prime): {exc}"
-            ) from None
-        y = self._private.public_key().public_numbers().y
-        self.public = y.to_bytes(self.p_len, "big")
+                f"{_short(g)} is not valid (p and (p-1)/2 must be prime)"
+            )
+        # x < q = (p-1)/2 with its top bit fixed: every key has the same size, so the
+        # exponentiation takes the same time for every key; 2 bits fewer than p is ample entropy.
+        # Drawn from os.urandom (looked up at each call, so the fuzz corpus can seed it).
+        bits = p.bit_length() - 2
+        drawn = int.from_bytes(os.urandom((bits + 7) // 8), "big")
+        self._private = (1 << (bits - 1)) | (drawn & ((1 << (bits - 1)) - 1))
+        self.public = _powmod_sec(g, self._private, p).to_bytes(self.p_len, "big")
 
     @classmethod
     def for_group(cls, group: int) -> DheKeyShare:
@@ -230,7 +249,7 @@ class DheKeyShare:
 
         Refused: a prime under 2048 bits (insufficient_security), an even modulus or a generator
         outside 2..p-2 (illegal_parameter), a modulus that is not a safe prime (illegal_parameter,
-        found by OpenSSL), and a group that is not an RFC 7919 group and is larger than
+        found by Miller-Rabin), and a group that is not an RFC 7919 group and is larger than
         ``max_bits`` (handshake_failure: checking it would take seconds).
         """
         bits = p.bit_length()
@@ -274,12 +293,8 @@ class DheKeyShare:
         y = int.from_bytes(peer_public, "big")
         if not 1 < y < self.p - 1:
             raise IllegalParameter("peer's DH public value is not in 2..p-2")
-        try:
-            peer = _DHPublicNumbers(y, self._numbers).public_key()
-            shared = self._private.exchange(peer)
-        except (ValueError, _CryptographyInternalError) as exc:
-            raise IllegalParameter(f"peer's DH public value was refused: {exc}") from None
-        premaster = strip_leading_zeros(shared)
+        z = _powmod_sec(y, self._private, self.p)
+        premaster = strip_leading_zeros(z.to_bytes(self.p_len, "big"))
         if not premaster:
             raise IllegalParameter("peer's DH public value gives an all-zero secret")
         return premaster

@@ -7,6 +7,7 @@ depends on the negotiated suite; ``key_exchange.py`` decodes them once the state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -264,7 +265,7 @@ class NewSessionTicket(HandshakeMessage):
         return cls(hint, ticket)
 
 
-_DECODERS = {
+_DECODERS: dict[int, Callable[[Reader], HandshakeMessage]] = {
     cls.msg_type: cls.decode_body
     for cls in (
         HelloRequest,
@@ -288,4 +289,4 @@ def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:
     if decoder is None:
         raise UnexpectedMessage(f"unknown handshake message type {msg_type}")
     name = HandshakeType(msg_type).name
-    return decoder(Reader(body, name))  # type: ignore[no-any-return]
+    return decoder(Reader(body, name))

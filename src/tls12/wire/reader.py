@@ -7,6 +7,7 @@ RFC 5246 vector bounds ``<floor..ceiling>`` are passed as arguments and checked 
 
 from __future__ import annotations
 
+import builtins
 import struct
 
 from tls12.errors import DecodeError
@@ -85,13 +86,13 @@ class Reader:
         """Exactly ``n`` bytes (a fixed-length field such as Random)."""
         return self._take(n)
 
-    def rest(self) -> bytes:
+    def rest(self) -> builtins.bytes:
         """Everything that is left (for bodies whose layout a later stage decides)."""
         return self._take(self.remaining)
 
     # -- vectors ------------------------------------------------------------------------------
 
-    def _opaque(self, width: int, floor: int, ceiling: int, field: object) -> bytes:
+    def _opaque(self, width: int, floor: int, ceiling: int, field: object) -> builtins.bytes:
         """A length of ``width`` bytes, checked against <floor..ceiling> and what remains, then
         that many bytes. The one place every vector length is read."""
         pos = self._pos
@@ -111,17 +112,19 @@ class Reader:
         self._pos = stop
         return self._data[start:stop]
 
-    def opaque8(self, floor: int = 0, ceiling: int = 0xFF, field: str = "opaque<..2^8-1>") -> bytes:
+    def opaque8(
+        self, floor: int = 0, ceiling: int = 0xFF, field: str = "opaque<..2^8-1>"
+    ) -> builtins.bytes:
         return self._opaque(1, floor, ceiling, field)
 
     def opaque16(
         self, floor: int = 0, ceiling: int = 0xFFFF, field: str = "opaque<..2^16-1>"
-    ) -> bytes:
+    ) -> builtins.bytes:
         return self._opaque(2, floor, ceiling, field)
 
     def opaque24(
         self, floor: int = 0, ceiling: int = 0xFFFFFF, field: str = "opaque<..2^24-1>"
-    ) -> bytes:
+    ) -> builtins.bytes:
         return self._opaque(3, floor, ceiling, field)
 
     def vec8(self, floor: int = 0, ceiling: int = 0xFF, field: str = "vector") -> Reader:

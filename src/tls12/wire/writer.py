@@ -7,6 +7,7 @@ computes a length by hand.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 
 
@@ -49,20 +50,20 @@ class Writer:
     def vec24(self) -> _Vector:
         return _Vector(self._buf, 3)
 
-    def _opaque(self, data: bytes | bytearray | memoryview, width: int) -> None:
+    def _opaque(self, data: builtins.bytes | bytearray | memoryview, width: int) -> None:
         n = len(data)
         if n >= 1 << (8 * width):
             raise ValueError(f"vector of {n} bytes does not fit a {width}-byte length")
         self._buf += n.to_bytes(width, "big")
         self._buf += data
 
-    def opaque8(self, data: bytes | bytearray | memoryview) -> None:
+    def opaque8(self, data: builtins.bytes | bytearray | memoryview) -> None:
         self._opaque(data, 1)
 
-    def opaque16(self, data: bytes | bytearray | memoryview) -> None:
+    def opaque16(self, data: builtins.bytes | bytearray | memoryview) -> None:
         self._opaque(data, 2)
 
-    def opaque24(self, data: bytes | bytearray | memoryview) -> None:
+    def opaque24(self, data: builtins.bytes | bytearray | memoryview) -> None:
         self._opaque(data, 3)
 
     def u16_list(self, values: Iterable[int], width: int = 2) -> None:
