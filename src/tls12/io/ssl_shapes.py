@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,8 @@ from tls12.crypto import suites
 from tls12.crypto.suites import BY_ID, BY_NAME, CipherSuite
 from tls12.errors import CertificateError, TLSError, TruncationError
 from tls12.sessions import Session
+
+LOG = logging.getLogger("tls12")
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -195,6 +198,32 @@ def ssl_error(exc: TLSError) -> TLS12SSLError:
         err.verify_code = int(exc.alert)
         err.verify_message = str(exc)
     return err
+
+
+def want_read() -> ssl.SSLWantReadError:
+    """What ``ssl`` raises when a non-blocking operation needs bytes from the peer first."""
+    return ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ, "The operation did not complete (read)")
+
+
+def want_write() -> ssl.SSLWantWriteError:
+    """What ``ssl`` raises when a non-blocking operation must write queued records first."""
+    return ssl.SSLWantWriteError(
+        ssl.SSL_ERROR_WANT_WRITE, "The operation did not complete (write)"
+    )
+
+
+def handshake_logged(connection: Connection, peer: Any) -> None:
+    """One DEBUG line per completed handshake on the ``tls12`` logger: peer, suite, resumed,
+    ALPN."""
+    n = connection.negotiated
+    if n is not None and LOG.isEnabledFor(logging.DEBUG):
+        LOG.debug(
+            "handshake completed with %s: %s, resumed=%s, alpn=%s",
+            peer,
+            n.cipher_suite.name,
+            n.resumed,
+            n.alpn_protocol,
+        )
 
 
 # --- an SSLObject-like view of an engine --------------------------------------------------

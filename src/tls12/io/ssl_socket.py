@@ -13,9 +13,12 @@ from tls12.errors import TLSError, TruncationError
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
+    handshake_logged,
     ssl_error,
+    want_read,
+    want_write,
 )
-from tls12.io.sync import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
+from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
 from tls12.sessions import Session
 
 if TYPE_CHECKING:
@@ -54,12 +57,11 @@ class TLS12Socket(TLSSocket):
             conn = context._new_connection(server_side, server_hostname, session)
         except TLSError as exc:
             raise ssl_error(exc) from exc
-        super().__init__(sock, conn)
+        super().__init__(sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
         self.context = context
         self.server_side = server_side
         self.server_hostname = server_hostname
         self.do_handshake_on_connect = do_handshake_on_connect
-        self.suppress_ragged_eofs = suppress_ragged_eofs
         self._handshake_started = False
         self._io_refs = 0
         self._close_pending = False
@@ -76,22 +78,26 @@ class TLS12Socket(TLSSocket):
 
     # -- handshake ---------------------------------------------------------------------
 
-    def do_handshake(self, block: bool = False) -> None:
-        """Runs (or continues, after a timeout) the handshake; failures are ssl.SSLError."""
+    def do_handshake(self, block: bool = False) -> None:  # type: ignore[override]  # ssl's
+        """Runs (or continues, after a timeout or an SSLWant*Error) the handshake; failures
+        are ssl.SSLError. On a non-blocking socket it raises ssl.SSLWantReadError or
+        ssl.SSLWantWriteError, as ``ssl`` does, and the next call goes on where it stopped."""
         if self.connection.handshake_complete:
             return
+        self._handshake_started = True
         timeout = self.context.handshake_timeout
         restore = timeout is not None and self._sock.gettimeout() is None
         if restore:
             self._sock.settimeout(timeout)
         try:
-            if not self._handshake_started:
-                self._handshake_started = True
-                self.connection.start()
-                self._flush()
+            self._start()
+            self._flush_blocking()
             while not self.connection.handshake_complete:
                 if not self._pump() and not self.connection.handshake_complete:
                     raise TruncationError("the peer closed the connection during the handshake")
+                self._flush_blocking()
+        except BlockingIOError as exc:
+            raise self._want(exc) from None
         except TLSError as exc:
             self._flush_quietly()
             raise ssl_error(exc) from exc
@@ -99,6 +105,17 @@ class TLS12Socket(TLSSocket):
             if restore:
                 with contextlib.suppress(OSError):
                     self._sock.settimeout(None)
+        handshake_logged(self.connection, self.getpeername_or_none())
+
+    def getpeername_or_none(self) -> Any:
+        try:
+            return self._sock.getpeername()
+        except OSError:
+            return None
+
+    def _want(self, exc: BlockingIOError) -> ssl.SSLError:
+        """ssl's exception for a socket that would block: write when records are queued."""
+        return want_write() if self._out else want_read()
 
     def _ensure_handshake(self) -> None:
         if not self.connection.handshake_complete:
@@ -139,6 +156,8 @@ class TLS12Socket(TLSSocket):
         self._ensure_handshake()
         try:
             return super().recv(bufsize)
+        except BlockingIOError:
+            raise want_read() from None
         except TruncationError as exc:
             if self.suppress_ragged_eofs:
                 return b""
@@ -159,15 +178,20 @@ class TLS12Socket(TLSSocket):
     def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
         if flags:
             raise ValueError("non-zero flags not allowed in calls to sendall() on TLS12Socket")
-        self._ensure_handshake()
-        try:
-            super().sendall(data)
-        except TLSError as exc:
-            raise ssl_error(exc) from exc
+        super().sendall(data)
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
-        self.sendall(data, flags)
-        return len(data)
+        """As ``ssl.SSLSocket.send``: the count of bytes sent, or SSLWantWriteError on a
+        non-blocking socket that took nothing (retry with the same data)."""
+        if flags:
+            raise ValueError("non-zero flags not allowed in calls to send() on TLS12Socket")
+        self._ensure_handshake()
+        try:
+            return super().send(data)
+        except BlockingIOError:
+            raise want_write() from None
+        except TLSError as exc:
+            raise ssl_error(exc) from exc
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         return self.send(data)
@@ -181,7 +205,7 @@ class TLS12Socket(TLSSocket):
             server_hostname=self.server_hostname,
         )
 
-    def cipher(self) -> tuple[str, str, int] | None:  # type: ignore[override]
+    def cipher(self) -> tuple[str, str, int] | None:
         return self._view().cipher()
 
     def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
@@ -205,7 +229,7 @@ class TLS12Socket(TLSSocket):
         raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
 
     @property
-    def session(self) -> Session | None:  # type: ignore[override]
+    def session(self) -> Session | None:
         return self.connection.session
 
     @session.setter
@@ -274,7 +298,7 @@ class TLS12Socket(TLSSocket):
         conn = self.connection
         writing = how in (socket.SHUT_WR, socket.SHUT_RDWR)
         if writing and conn.error is None and conn.handshake_complete:
-            conn.close()
+            self._queue_close_notify()
             self._flush_quietly()
         self._sock.shutdown(how)
 
