@@ -8,6 +8,7 @@ import errno
 import os
 import socket
 import ssl
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig, keylog_to_file
+from tls12.config import replace as replace_config
 from tls12.connection import ClientConnection, Connection, ServerConnection
-from tls12.crypto.suites import BY_NAME, DEFAULT_SUITES, CipherSuite
-from tls12.errors import ConfigError
+from tls12.crypto.suites import DEFAULT_SUITES, CipherSuite
+from tls12.errors import ConfigError, TLSError
+from tls12.io.cipher_string import NoCipherSelected, select
+from tls12.io.ssl_object import TLS12SSLObject
+from tls12.io.ssl_settings import (
+    SessionStats,
+    checked_options,
+    checked_verify_flags,
+    cipher_dict,
+    refuse,
+)
 from tls12.io.ssl_shapes import (
-    _BY_OPENSSL_NAME,
     _TLS12,
     TLS12SSLError,
     _load_der_certificates,
@@ -31,34 +41,28 @@ from tls12.io.ssl_shapes import (
 from tls12.io.ssl_socket import TLS12Socket
 from tls12.sessions import Session
 from tls12.verify import TrustStore
+from tls12.wire.enums import AlertDescription, NamedGroup
+
+_NO_VERSIONS = (
+    ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3 | ssl.OP_NO_TLSv1 | ssl.OP_NO_TLSv1_1
+    | ssl.OP_NO_TLSv1_2 | ssl.OP_NO_TLSv1_3
+)
+_CURVES = {
+    "prime256v1": NamedGroup.secp256r1,
+    "secp256r1": NamedGroup.secp256r1,
+    "secp384r1": NamedGroup.secp384r1,
+    "secp521r1": NamedGroup.secp521r1,
+    "X25519": NamedGroup.x25519,
+    "x25519": NamedGroup.x25519,
+    "X448": NamedGroup.x448,
+    "x448": NamedGroup.x448,
+}
 
 
 def _version_value(v: ssl.TLSVersion, default: int) -> int:
     if v in (ssl.TLSVersion.MINIMUM_SUPPORTED, ssl.TLSVersion.MAXIMUM_SUPPORTED):
         return default
     return int(v)
-
-
-def _parse_ciphers(spec: str) -> list[CipherSuite] | None:
-    """Suites named in an OpenSSL cipher string, in its order; None when it names none of
-    ours and only uses keywords (which then change nothing)."""
-    chosen: list[CipherSuite] = []
-    named_unknown = False
-    for token in spec.replace(",", ":").replace(" ", ":").split(":"):
-        token = token.strip()
-        if not token or token[0] in "!-+@":
-            continue
-        suite = _BY_OPENSSL_NAME.get(token) or BY_NAME.get(token)
-        if suite is not None:
-            if suite not in chosen:
-                chosen.append(suite)
-        elif "-" in token or token.startswith("TLS_"):
-            named_unknown = True
-    if chosen:
-        return chosen
-    if named_unknown:
-        raise TLS12SSLError(1, "No cipher can be selected.")
-    return None
 
 
 def _password(password: Any) -> bytes | None:
@@ -74,56 +78,82 @@ class _ConfigKey:
     generation: int
     verify_mode: int
     check_hostname: bool
-    tickets: bool
+    options: int
     keylog: str | None
     server: bool
 
 
-class TLS12Context:
-    """A stand-in for ``ssl.SSLContext`` that makes tls12 connections.
+class _SNIRefused(TLSError):
+    """The sni_callback returned an alert: the handshake ends with it."""
+
+
+class TLS12Context(ssl.SSLContext):
+    """An ``ssl.SSLContext`` whose connections tls12 makes: ``isinstance(ctx,
+    ssl.SSLContext)`` holds (aiohttp, ``loop.start_tls`` and websockets check it), while
+    ``wrap_socket`` and ``wrap_bio`` return tls12 objects. The OpenSSL context underneath is
+    never handed a connection: its own wrap methods raise, and it is set to refuse every
+    protocol version, so even a caller reaching past us could not handshake through it.
 
     ``protocol`` is ``ssl.PROTOCOL_TLS_CLIENT`` (default: verify the server and its name),
     ``ssl.PROTOCOL_TLS_SERVER`` or ``ssl.PROTOCOL_TLS`` (either side, no verification),
-    as in ``ssl``.
+    as in ``ssl``. Every setting is honoured or refused with NotImplementedError naming it
+    (see ssl_settings.py).
 
     tls12 additions: ``handshake_timeout`` (seconds a blocking handshake may take when the
     socket has no timeout of its own; None waits forever, as ``ssl`` does) and
     ``client_config()`` / ``server_config()``, the configurations the settings turn into.
     """
 
-    sslsocket_class: type[TLS12Socket]
+    sslsocket_class = TLS12Socket  # type: ignore[assignment]
+    sslobject_class = TLS12SSLObject  # type: ignore[assignment]
 
-    def __init__(self, protocol: int | None = None) -> None:
+    def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> TLS12Context:
         if protocol is None:
             protocol = ssl.PROTOCOL_TLS_CLIENT
         if protocol not in (ssl.PROTOCOL_TLS_CLIENT, ssl.PROTOCOL_TLS_SERVER, ssl.PROTOCOL_TLS):
             raise ValueError(f"unsupported protocol {protocol!r} (tls12 speaks TLS 1.2)")
-        self.protocol = protocol
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # PROTOCOL_TLS is deprecated
+            self = super().__new__(cls, protocol)
+            # The OpenSSL context is only a shell for isinstance: make it refuse every
+            # version (setting OP_NO_TLS* warns that those options are deprecated).
+            base = ssl._ssl._SSLContext  # type: ignore[attr-defined]
+            base.options.__set__(self, base.options.__get__(self) | _NO_VERSIONS)
+        return self
+
+    def __init__(self, protocol: int | None = None) -> None:
+        if protocol is None:
+            protocol = ssl.PROTOCOL_TLS_CLIENT
         client = protocol == ssl.PROTOCOL_TLS_CLIENT
         self._check_hostname = client
         self._verify_mode = ssl.CERT_REQUIRED if client else ssl.CERT_NONE
-        self.options = ssl.Options(
-            ssl.OP_ALL | ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3 | ssl.OP_NO_COMPRESSION
+        self._options = ssl.Options(
+            ssl.OP_ALL
+            | ssl.OP_NO_SSLv2
+            | ssl.OP_NO_SSLv3
+            | ssl.OP_NO_COMPRESSION
+            | ssl.OP_CIPHER_SERVER_PREFERENCE
+            | ssl.OP_ENABLE_MIDDLEBOX_COMPAT
         )
-        self.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        self.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
-        self.verify_flags = ssl.VERIFY_X509_TRUSTED_FIRST
-        self.hostname_checks_common_name = False
-        self.post_handshake_auth = False
-        self.keylog_filename: str | None = None
-        self.sni_callback: Callable[..., Any] | None = None
-        self.num_tickets = 2
-        self.security_level = 2
+        self._minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        self._maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+        self._verify_flags = ssl.VERIFY_X509_TRUSTED_FIRST
+        self._post_handshake_auth = False
+        self._keylog_filename: str | None = None
+        self._sni_callback: Callable[..., Any] | None = None
+        self._num_tickets = 2
         self.handshake_timeout: float | None = None
         self._anchors: list[x509.Certificate] = []
         self._system_store = False
         self._certificates: list[CertifiedKey] = []
         self._alpn: list[str] = []
         self._suites: list[CipherSuite] | None = None
+        self._groups: list[NamedGroup] | None = None
         self._generation = 0
         self._cached: tuple[_ConfigKey, ClientConfig | ServerConfig] | None = None
+        self._stats = SessionStats()
 
-    # -- ssl.SSLContext's verification switches, with its consistency rules -------------
+    # -- settings: each honoured, or refused by name -------------------------------------
 
     @property
     def check_hostname(self) -> bool:
@@ -147,12 +177,123 @@ class TLS12Context:
             raise ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
         self._verify_mode = value
 
+    @property
+    def options(self) -> ssl.Options:
+        return self._options
+
+    @options.setter
+    def options(self, value: int) -> None:
+        self._options = checked_options(value)
+
+    @property  # type: ignore[override]
+    def minimum_version(self) -> ssl.TLSVersion:
+        return self._minimum_version
+
+    @minimum_version.setter
+    def minimum_version(self, value: ssl.TLSVersion) -> None:
+        self._minimum_version = ssl.TLSVersion(value)
+
+    @property  # type: ignore[override]
+    def maximum_version(self) -> ssl.TLSVersion:
+        return self._maximum_version
+
+    @maximum_version.setter
+    def maximum_version(self, value: ssl.TLSVersion) -> None:
+        self._maximum_version = ssl.TLSVersion(value)
+
+    @property
+    def verify_flags(self) -> ssl.VerifyFlags:
+        return self._verify_flags
+
+    @verify_flags.setter
+    def verify_flags(self, value: int) -> None:
+        self._verify_flags = checked_verify_flags(value)
+
+    @property
+    def hostname_checks_common_name(self) -> bool:
+        return False
+
+    @hostname_checks_common_name.setter
+    def hostname_checks_common_name(self, value: bool) -> None:
+        if value:
+            raise refuse(
+                "hostname_checks_common_name = True",
+                "names are matched against subjectAltName only (RFC 6125 §6.4.4, as ssl "
+                "does by default since Python 3.7)",
+            )
+
+    @property
+    def post_handshake_auth(self) -> bool:
+        """TLS 1.3's post-handshake authentication: without effect on TLS 1.2, as in ssl
+        (urllib3 turns it on); ``verify_client_post_handshake`` raises."""
+        return self._post_handshake_auth
+
+    @post_handshake_auth.setter
+    def post_handshake_auth(self, value: bool) -> None:
+        self._post_handshake_auth = bool(value)
+
+    @property  # type: ignore[override]
+    def keylog_filename(self) -> str | None:
+        """Where NSS key log lines go. As with ssl.SSLContext, SSLKEYLOGFILE is not read:
+        only ``ssl.create_default_context`` does that."""
+        return self._keylog_filename
+
+    @keylog_filename.setter
+    def keylog_filename(self, value: str | os.PathLike[str] | None) -> None:
+        self._keylog_filename = None if value is None else os.fspath(value)
+
+    @property
+    def sni_callback(self) -> Callable[..., Any] | None:
+        """Called as ``callback(ssl_socket_or_object, server_name, context)`` when a client
+        hello arrives on a full handshake: it may set ``.context`` on the object to another
+        TLS12Context (its certificates are used), or return an ALERT_DESCRIPTION_* to
+        refuse the handshake with that alert."""
+        return self._sni_callback
+
+    @sni_callback.setter
+    def sni_callback(self, value: Callable[..., Any] | None) -> None:
+        if value is not None and not callable(value):
+            raise TypeError("not a callable object")
+        self._sni_callback = value
+        self._changed()
+
+    @property
+    def num_tickets(self) -> int:
+        """TLS 1.3 tickets per handshake: without effect on TLS 1.2, as in ssl."""
+        return self._num_tickets
+
+    @num_tickets.setter
+    def num_tickets(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("value must be non-negative")
+        if self.protocol == ssl.PROTOCOL_TLS_CLIENT:
+            raise ValueError("SSLContext is not a server context.")
+        self._num_tickets = int(value)
+
+    @property
+    def security_level(self) -> int:  # type: ignore[override]
+        """OpenSSL's level 2 is what tls12's policy meets (112-bit security or more)."""
+        return 2
+
+    @property
+    def _msg_callback(self) -> None:
+        return None
+
+    @_msg_callback.setter
+    def _msg_callback(self, value: Any) -> None:
+        if value is not None:
+            raise refuse("SSLContext._msg_callback", "use tls12's Trace (connection.trace)")
+
+    @property
+    def _host_flags(self) -> int:
+        raise refuse("SSLContext._host_flags", "OpenSSL host-check flags do not apply")
+
     # -- loading -----------------------------------------------------------------------
 
     def _changed(self) -> None:
         self._generation += 1
 
-    def load_verify_locations(
+    def load_verify_locations(  # type: ignore[override]
         self,
         cafile: str | os.PathLike[str] | None = None,
         capath: str | os.PathLike[str] | None = None,
@@ -165,19 +306,11 @@ class TLS12Context:
             if path is not None and not os.path.exists(path):
                 raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
         try:
-            if cafile is not None:
-                self._anchors.extend(TrustStore.from_pem_file(cafile).certs)
-            if capath is not None:
-                for entry in sorted(Path(capath).iterdir()):
-                    if entry.is_file():
-                        data = entry.read_bytes()
-                        if b"-----BEGIN CERTIFICATE-----" in data:
-                            self._anchors.extend(x509.load_pem_x509_certificates(data))
-            if cadata is not None:
-                if isinstance(cadata, str):
-                    self._anchors.extend(x509.load_pem_x509_certificates(cadata.encode()))
-                else:
-                    self._anchors.extend(_load_der_certificates(bytes(cadata)))
+            with warnings.catch_warnings():
+                # certifi's bundle holds roots cryptography warns about (negative serials):
+                # ssl loads them without a word, and so do we.
+                warnings.simplefilter("ignore")
+                self._load_anchors(cafile, capath, cadata)
         except ConfigError as exc:
             raise TLS12SSLError(1, f"[TLS12: CA_LOAD] {exc}") from exc
         except ValueError as exc:
@@ -187,7 +320,27 @@ class TLS12Context:
             raise FileNotFoundError(exc.errno, exc.strerror, exc.filename) from exc
         self._changed()
 
-    def load_default_certs(self, purpose: Any = None) -> None:
+    def _load_anchors(
+        self,
+        cafile: str | os.PathLike[str] | None,
+        capath: str | os.PathLike[str] | None,
+        cadata: str | bytes | None,
+    ) -> None:
+        if cafile is not None:
+            self._anchors.extend(TrustStore.from_pem_file(os.fspath(cafile)).certs)
+        if capath is not None:
+            for entry in sorted(Path(capath).iterdir()):
+                if entry.is_file():
+                    data = entry.read_bytes()
+                    if b"-----BEGIN CERTIFICATE-----" in data:
+                        self._anchors.extend(x509.load_pem_x509_certificates(data))
+        if cadata is not None:
+            if isinstance(cadata, str):
+                self._anchors.extend(x509.load_pem_x509_certificates(cadata.encode()))
+            else:
+                self._anchors.extend(_load_der_certificates(bytes(cadata)))
+
+    def load_default_certs(self, purpose: Any = ssl.Purpose.SERVER_AUTH) -> None:
         """Trust the operating system's CA bundle (in addition to anything loaded)."""
         self._system_store = True
         self._changed()
@@ -195,7 +348,7 @@ class TLS12Context:
     def set_default_verify_paths(self) -> None:
         self.load_default_certs()
 
-    def load_cert_chain(
+    def load_cert_chain(  # type: ignore[override]
         self,
         certfile: str | os.PathLike[str],
         keyfile: str | os.PathLike[str] | None = None,
@@ -210,39 +363,46 @@ class TLS12Context:
         self._certificates.append(key)
         self._changed()
 
-    def set_alpn_protocols(self, protocols: Iterable[str]) -> None:
-        self._alpn = list(protocols)
+    def load_dh_params(self, path: str, /) -> None:
+        raise refuse(
+            "load_dh_params",
+            "DHE uses the RFC 7919 groups (ffdhe2048, ffdhe3072); custom parameters cannot "
+            "be loaded",
+        )
+
+    def set_alpn_protocols(self, alpn_protocols: Iterable[str]) -> None:
+        protocols = list(alpn_protocols)
+        for protocol in protocols:
+            if not 0 < len(protocol.encode("ascii")) <= 255:
+                raise ssl.SSLError("ALPN protocols must be 1 to 255 in length")
+        self._alpn = protocols
         self._changed()
 
-    def set_npn_protocols(self, protocols: Iterable[str]) -> None:
-        """NPN is obsolete; accepted and ignored."""
+    def _set_alpn_protocols(self, protos: Any) -> None:
+        raise refuse("SSLContext._set_alpn_protocols", "use set_alpn_protocols")
 
-    def set_ciphers(self, spec: str) -> None:
-        suites = _parse_ciphers(spec)
-        if suites is not None:
-            self._suites = suites
-            self._changed()
+    def set_npn_protocols(self, npn_protocols: Iterable[str]) -> None:
+        raise refuse("set_npn_protocols", "NPN is obsolete; use set_alpn_protocols (ALPN)")
 
-    def set_ecdh_curve(self, name: str) -> None:
-        """Accepted and ignored (the configured groups are used)."""
+    def set_ciphers(self, spec: str, /) -> None:
+        """OpenSSL's cipher-string grammar over tls12's suites (see cipher_string.py)."""
+        try:
+            self._suites = select(spec)
+        except NoCipherSelected as exc:
+            raise ssl.SSLError(1, f"[TLS12: NO_CIPHER_MATCH] {exc}") from exc
+        self._changed()
 
-    def get_ciphers(self) -> list[dict[str, Any]]:
-        out = []
-        for s in self._suites or list(DEFAULT_SUITES):
-            out.append(
-                {
-                    "id": 0x03000000 | s.id,
-                    "name": openssl_name(s),
-                    "protocol": "TLSv1.2",
-                    "description": s.name,
-                    "strength_bits": s.key_len * 8,
-                    "alg_bits": s.key_len * 8,
-                    "aead": s.is_aead,
-                    "kea": f"kx-{s.kx.value.lower()}",
-                    "auth": f"auth-{s.auth.value.lower()}",
-                }
-            )
-        return out
+    def set_ecdh_curve(self, name: str, /) -> None:
+        """The one ECDHE group to use, by OpenSSL's name (prime256v1, secp384r1, X25519...)."""
+        group = _CURVES.get(name)
+        if group is None:
+            raise ValueError(f"unknown elliptic curve name {name!r}")
+        self._groups = [group]
+        self._changed()
+
+    def get_ciphers(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        suites = self._suites if self._suites is not None else list(DEFAULT_SUITES)
+        return [cipher_dict(s, openssl_name(s)) for s in suites]
 
     def get_ca_certs(self, binary_form: bool = False) -> list[Any]:
         if binary_form:
@@ -253,17 +413,47 @@ class TLS12Context:
         return {"x509": len(self._anchors), "crl": 0, "x509_ca": len(self._anchors)}
 
     def session_stats(self) -> dict[str, int]:
-        return {}
+        """ssl's counters: handshakes begun and completed per side, resumptions (hits) and
+        offered sessions that could not be resumed (misses)."""
+        return self._stats.as_dict(number=0)
 
-    def set_servername_callback(self, callback: Any) -> None:
-        self.sni_callback = callback
+    def _count(self, connection: Connection, completed: bool) -> None:
+        """Counts one handshake begun (``completed`` False) or completed."""
+        stats = self._stats
+        if connection.is_client:
+            if completed:
+                stats.connect_good += 1
+            else:
+                stats.connect += 1
+            return
+        if not completed:
+            stats.accept += 1
+            return
+        stats.accept_good += 1
+        n = connection.negotiated
+        if n is not None and n.resumed:
+            stats.hits += 1
+
+    def set_servername_callback(self, server_name_callback: Any) -> None:
+        """The legacy form of ``sni_callback``: the server name arrives IDNA-encoded."""
+        if server_name_callback is None:
+            self.sni_callback = None
+            return
+        if not callable(server_name_callback):
+            raise TypeError("not a callable object")
+
+        def shim(obj: Any, servername: str | None, ctx: Any) -> Any:
+            name = None if servername is None else servername.encode("idna").decode("ascii")
+            return server_name_callback(obj, name, ctx)
+
+        self.sni_callback = shim
 
     # -- configurations ----------------------------------------------------------------
 
     def _check_versions(self) -> None:
-        low = _version_value(self.minimum_version, 0)
-        high = _version_value(self.maximum_version, 0xFFFF)
-        if not low <= int(_TLS12) <= high or self.options & ssl.OP_NO_TLSv1_2:
+        low = _version_value(self._minimum_version, 0)
+        high = _version_value(self._maximum_version, 0xFFFF)
+        if not low <= int(_TLS12) <= high or self._options & ssl.OP_NO_TLSv1_2:
             raise TLS12SSLError(
                 1,
                 "[TLS12: NO_PROTOCOLS_AVAILABLE] this context excludes TLS 1.2, "
@@ -275,8 +465,8 @@ class TLS12Context:
             self._generation,
             int(self._verify_mode),
             self._check_hostname,
-            not (self.options & ssl.OP_NO_TICKET),
-            self.keylog_filename,
+            int(self._options),
+            self._keylog_filename,
             server,
         )
 
@@ -290,12 +480,16 @@ class TLS12Context:
     def _common(self) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "alpn_protocols": self._alpn,
-            "session_tickets": not (self.options & ssl.OP_NO_TICKET),
+            "session_tickets": not (self._options & ssl.OP_NO_TICKET),
+            # as ssl.SSLContext: key log lines only where keylog_filename says
+            "keylog": keylog_to_file(self._keylog_filename)
+            if self._keylog_filename
+            else _no_keylog,
         }
         if self._suites:
             kw["cipher_suites"] = self._suites
-        if self.keylog_filename:
-            kw["keylog"] = keylog_to_file(self.keylog_filename)
+        if self._groups:
+            kw["groups"] = self._groups
         return kw
 
     def client_config(self) -> ClientConfig:
@@ -327,6 +521,7 @@ class TLS12Context:
             raise TLS12SSLError(1, "[TLS12: NO_CERTIFICATE] a server needs load_cert_chain()")
         kw = self._common()
         kw["certificates"] = self._certificates
+        kw["prefer_client_order"] = not (self._options & ssl.OP_CIPHER_SERVER_PREFERENCE)
         if self._verify_mode != ssl.CERT_NONE:
             required = self._verify_mode == ssl.CERT_REQUIRED
             kw["client_auth"] = ClientAuth.REQUIRED if required else ClientAuth.OPTIONAL
@@ -339,24 +534,49 @@ class TLS12Context:
         return config
 
     def _new_connection(
-        self, server_side: bool, server_hostname: str | None, session: Session | None
+        self,
+        server_side: bool,
+        server_hostname: str | None,
+        session: Session | None,
+        owner: Any = None,
     ) -> Connection:
+        """A fresh engine for ``owner`` (the TLS12Socket or TLS12SSLObject that drives it)."""
         self._check_versions()
+        conn: Connection
         if server_side:
-            return ServerConnection(self.server_config())
-        return ClientConnection(self.client_config(), server_hostname, session)
+            config = self.server_config()
+            if self._sni_callback is not None:
+                config = replace_config(
+                    config, server_name_callback=lambda name: self._on_server_name(owner, name)
+                )
+            conn = ServerConnection(config)
+        else:
+            conn = ClientConnection(self.client_config(), server_hostname, session)
+        self._count(conn, completed=False)
+        return conn
+
+    def _on_server_name(self, owner: Any, name: str | None) -> list[CertifiedKey] | None:
+        """Runs sni_callback as ssl does; the chains of the context it switched to."""
+        callback = self._sni_callback
+        if callback is None:
+            return None
+        result = callback(owner, name, self)
+        if result is not None:
+            try:
+                alert = AlertDescription(int(result))
+            except ValueError:
+                alert = AlertDescription.internal_error
+            raise _SNIRefused(f"the sni_callback refused server name {name!r}", alert=alert)
+        switched = getattr(owner, "context", self)
+        if switched is not self and isinstance(switched, TLS12Context):
+            return list(switched._certificates) or None
+        return None
 
     # -- wrapping ------------------------------------------------------------------------
 
-    def wrap_socket(
-        self,
-        sock: socket.socket,
-        server_side: bool = False,
-        do_handshake_on_connect: bool = True,
-        suppress_ragged_eofs: bool = True,
-        server_hostname: str | bytes | None = None,
-        session: Session | None = None,
-    ) -> TLS12Socket:
+    def _check_wrap(
+        self, server_side: bool, server_hostname: str | bytes | None, session: Any
+    ) -> str | None:
         if isinstance(server_hostname, bytes):
             server_hostname = server_hostname.decode("idna")
         if server_side:
@@ -371,15 +591,54 @@ class TLS12Context:
                 raise ValueError("Cannot create a client socket with a PROTOCOL_TLS_SERVER context")
             if self._check_hostname and not server_hostname:
                 raise ValueError("check_hostname requires server_hostname")
+        return server_hostname
+
+    def wrap_socket(  # type: ignore[override]
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | bytes | None = None,
+        session: Session | None = None,
+    ) -> TLS12Socket:
+        name = self._check_wrap(server_side, server_hostname, session)
         return TLS12Socket(
             sock,
             self,
             server_side=server_side,
-            server_hostname=server_hostname,
+            server_hostname=name,
             do_handshake_on_connect=do_handshake_on_connect,
             suppress_ragged_eofs=suppress_ragged_eofs,
             session=session,
         )
 
+    def wrap_bio(  # type: ignore[override]
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: Session | None = None,
+    ) -> TLS12SSLObject:
+        """An ``ssl.SSLObject``-compatible connection over two memory BIOs (asyncio's
+        SSLProtocol, anyio's TLSStream and so httpx use this)."""
+        name = self._check_wrap(server_side, server_hostname, session)
+        return TLS12SSLObject(
+            self,
+            incoming,
+            outgoing,
+            server_side=server_side,
+            server_hostname=name,
+            session=session,
+        )
 
-TLS12Context.sslsocket_class = TLS12Socket
+    def _wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
+        raise refuse("SSLContext._wrap_socket", "it would hand the connection to OpenSSL")
+
+    def _wrap_bio(self, *args: Any, **kwargs: Any) -> Any:
+        raise refuse("SSLContext._wrap_bio", "it would hand the connection to OpenSSL")
+
+
+def _no_keylog(line: str) -> None:
+    """Key log lines go nowhere unless keylog_filename is set (ssl.SSLContext's rule)."""

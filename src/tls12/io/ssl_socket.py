@@ -13,6 +13,7 @@ from tls12.errors import TLSError, TruncationError
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
+    channel_binding,
     handshake_logged,
     ssl_error,
     want_read,
@@ -54,7 +55,7 @@ class TLS12Socket(TLSSocket):
         session: Session | None,
     ) -> None:
         try:
-            conn = context._new_connection(server_side, server_hostname, session)
+            conn = context._new_connection(server_side, server_hostname, session, self)
         except TLSError as exc:
             raise ssl_error(exc) from exc
         super().__init__(sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
@@ -105,6 +106,7 @@ class TLS12Socket(TLSSocket):
             if restore:
                 with contextlib.suppress(OSError):
                     self._sock.settimeout(None)
+        self.context._count(self.connection, completed=True)
         handshake_logged(self.connection, self.getpeername_or_none())
 
     def getpeername_or_none(self) -> Any:
@@ -223,7 +225,7 @@ class TLS12Socket(TLSSocket):
         return None
 
     def get_channel_binding(self, cb_type: str = "tls-unique") -> bytes | None:
-        raise ValueError(f"{cb_type} channel binding type not implemented")
+        return channel_binding(self.connection, cb_type)
 
     def verify_client_post_handshake(self) -> None:
         raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
