@@ -3,7 +3,9 @@ socketserver call (see sslcompat.py for the overview)."""
 
 from __future__ import annotations
 
+import _socket
 import contextlib
+import os
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -37,11 +39,17 @@ def _is_connected(sock: socket.socket) -> bool:
 # --- the socket -------------------------------------------------------------------------------
 
 
-class TLS12Socket(TLSSocket):
+class TLS12Socket(TLSSocket, ssl.SSLSocket):
     """A ``TLSSocket`` that also answers as an ``ssl.SSLSocket``: OpenSSL-style ``cipher()``,
     ``getpeercert()`` dictionaries, ``ssl.SSLError`` failures, ``accept()`` on a wrapped
     listening socket, ``connect()`` on a wrapped unconnected one, and an implicit handshake
-    on first use when ``do_handshake_on_connect`` is False."""
+    on first use when ``do_handshake_on_connect`` is False.
+
+    It is an ``ssl.SSLSocket`` for ``isinstance`` (the websockets sync server asserts it):
+    the ``socket.socket`` part is a shell over a duplicate of the connection's descriptor,
+    never used for I/O. Every socket method reaches the wrapped socket; the methods that
+    would send or receive without TLS (sendto, sendmsg, recvfrom, recvmsg, dup...) raise as
+    ``ssl`` does."""
 
     def __init__(
         self,
@@ -58,8 +66,12 @@ class TLS12Socket(TLSSocket):
             conn = context._new_connection(server_side, server_hostname, session, self)
         except TLSError as exc:
             raise ssl_error(exc) from exc
-        super().__init__(sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
-        self.context = context
+        socket.socket.__init__(self, sock.family, sock.type, sock.proto, os.dup(sock.fileno()))
+        # The duplicate shares the file status flags: put back the wrapped socket's mode
+        # (a default timeout would have made the shared description non-blocking).
+        sock.settimeout(sock.gettimeout())
+        TLSSocket.__init__(self, sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
+        self._context = context
         self.server_side = server_side
         self.server_hostname = server_hostname
         self.do_handshake_on_connect = do_handshake_on_connect
@@ -118,6 +130,21 @@ class TLS12Socket(TLSSocket):
     def _want(self, exc: BlockingIOError) -> ssl.SSLError:
         """ssl's exception for a socket that would block: write when records are queued."""
         return want_write() if self._out else want_read()
+
+    @property
+    def context(self) -> TLS12Context:  # type: ignore[override]
+        return self._context
+
+    @context.setter
+    def context(self, value: TLS12Context) -> None:
+        """An sni_callback may switch the context, as with ``ssl``."""
+        self._context = value
+
+    @property
+    def _sslobj(self) -> SSLObjectView | None:
+        """What ``ssl.SSLSocket._sslobj`` is to code that reaches for it (httpcore asks it
+        for the ALPN protocol): a view of the engine, None once closed."""
+        return None if self._closed else self._view()
 
     def _ensure_handshake(self) -> None:
         if not self.connection.handshake_complete:
@@ -279,20 +306,54 @@ class TLS12Socket(TLSSocket):
             self._io_refs -= 1
         if self._close_pending and self._io_refs == 0:
             self._close_pending = False
-            super().close()
+            self.close()
 
     def close(self) -> None:
         """Closes (with close_notify) once no file from ``makefile`` is open any more."""
         if self._io_refs > 0:
             self._close_pending = True
             return
-        super().close()
+        TLSSocket.close(self)
+        self._close_shell()
+
+    def _close_shell(self) -> None:
+        with contextlib.suppress(OSError):
+            _socket.socket.close(self)
+
+    def _decline(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("this operation would bypass TLS on a TLS12Socket (as on ssl.SSLSocket)")
+
+    sendto = recvfrom = recvfrom_into = sendmsg = recvmsg = recvmsg_into = _decline  # type: ignore[assignment]
+
+    def dup(self) -> socket.socket:
+        raise NotImplementedError(f"Can't dup() {self.__class__.__name__} instances")
+
+    def detach(self) -> int:
+        raise NotImplementedError("detach() a TLS12Socket: use unwrap() to get the socket back")
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        return self._sendfile_use_send(file, offset, count)  # type: ignore[attr-defined, no-any-return]
+
+    def getblocking(self) -> bool:
+        return self._sock.getblocking()
+
+    @property
+    def timeout(self) -> float | None:  # type: ignore[override]
+        return self._sock.gettimeout()
+
+    def get_inheritable(self) -> bool:
+        return self._sock.get_inheritable()
+
+    def set_inheritable(self, inheritable: bool) -> None:
+        self._sock.set_inheritable(inheritable)
 
     def unwrap(self) -> socket.socket:
         try:
-            return super().unwrap()
+            sock = TLSSocket.unwrap(self)
         except TLSError as exc:
             raise ssl_error(exc) from exc
+        self._close_shell()
+        return sock
 
     def shutdown(self, how: int) -> None:
         """Sends close_notify before shutting the write side (socketserver calls
