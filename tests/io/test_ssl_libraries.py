@@ -228,6 +228,5 @@ def test_a_plain_socket_peer_is_not_needed_for_isinstance_checks() -> None:
     """aiohttp, loop.start_tls and websockets check isinstance(ctx, ssl.SSLContext)."""
     ctx = TLS12Context(ssl.PROTOCOL_TLS_CLIENT)
     assert isinstance(ctx, ssl.SSLContext)
-    with socket.socket() as s:
-        with pytest.raises(NotImplementedError):
-            ctx._wrap_socket(s, False, "localhost")
+    with socket.socket() as s, pytest.raises(NotImplementedError):
+        ctx._wrap_socket(s, False, "localhost")

@@ -298,6 +298,7 @@ class ExpectFinished(State):
             session_id=keys.session_id,
             encrypt_then_mac=keys.encrypt_then_mac,
             peer_certificates=keys.client.certificates if keys.client else (),
+            offered_cipher_suites=tuple(facts.client_hello.cipher_suites),
         )
         ctx.events.append(HandshakeComplete(negotiated))
         return ServerConnected(ctx, negotiated, proof, session)

@@ -118,6 +118,10 @@ ALIASES: dict[str, Match] = {
 eNULL, aNULL, RC4, 3DES, MD5, PSK, CAMELLIA, MEDIUM, LOW, EXPORT ... have no tls12 suite)."""
 
 
+def _exactly(suite: CipherSuite | None) -> Match:
+    return lambda s: s == suite
+
+
 def _matcher(word: str) -> Match:
     parts = word.split("+")
     tests: list[Match] = []
@@ -125,8 +129,7 @@ def _matcher(word: str) -> Match:
         if part in ALIASES:
             tests.append(ALIASES[part])
         else:
-            suite = BY_NAME.get(OPENSSL_NAMES.get(part, part))
-            tests.append((lambda s, want=suite: s == want) if suite else (lambda s: False))
+            tests.append(_exactly(BY_NAME.get(OPENSSL_NAMES.get(part, part))))
     return lambda s: all(t(s) for t in tests)
 
 

@@ -104,7 +104,7 @@ class TLS12Context(ssl.SSLContext):
     ``client_config()`` / ``server_config()``, the configurations the settings turn into.
     """
 
-    sslsocket_class = TLS12Socket  # type: ignore[assignment]
+    sslsocket_class = TLS12Socket
     sslobject_class = TLS12SSLObject  # type: ignore[assignment]
 
     def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> TLS12Context:

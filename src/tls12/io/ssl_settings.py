@@ -95,7 +95,6 @@ class SessionStats:
             "misses": self.misses,
             "timeouts": 0,
             "cache_full": 0,
-            "cb_hits": 0,
         }
 
 

@@ -301,11 +301,14 @@ class SSLObjectView:
         return cipher_tuple(n.cipher_suite, n.version) if n else None
 
     def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
-        """Server side: the suites this side enables (tls12 does not keep the client's
-        list); client side: None, as ``ssl`` answers."""
-        if not self.server_side or self.connection.negotiated is None:
+        """Server side: the suites both the client offered and this side enables, in this
+        side's order (what OpenSSL computes); client side: None, as ``ssl`` answers."""
+        n = self.connection.negotiated
+        if not self.server_side or n is None:
             return None
-        return [cipher_tuple(s) for s in self.connection.config.cipher_suites]  # type: ignore[union-attr]
+        offered = set(n.offered_cipher_suites)
+        ours: tuple[CipherSuite, ...] = self.connection.config.cipher_suites  # type: ignore[assignment]
+        return [cipher_tuple(s) for s in ours if s.id in offered]
 
     def compression(self) -> None:
         return None

@@ -39,7 +39,7 @@ def _is_connected(sock: socket.socket) -> bool:
 # --- the socket -------------------------------------------------------------------------------
 
 
-class TLS12Socket(TLSSocket, ssl.SSLSocket):
+class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     """A ``TLSSocket`` that also answers as an ``ssl.SSLSocket``: OpenSSL-style ``cipher()``,
     ``getpeercert()`` dictionaries, ``ssl.SSLError`` failures, ``accept()`` on a wrapped
     listening socket, ``connect()`` on a wrapped unconnected one, and an implicit handshake
@@ -131,8 +131,8 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
         """ssl's exception for a socket that would block: write when records are queued."""
         return want_write() if self._out else want_read()
 
-    @property
-    def context(self) -> TLS12Context:  # type: ignore[override]
+    @property  # type: ignore[override]
+    def context(self) -> TLS12Context:
         return self._context
 
     @context.setter
@@ -194,7 +194,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:  # type: ignore[override]
         if flags:
             raise ValueError("non-zero flags not allowed in calls to recv_into() on TLS12Socket")
         return super().recv_into(buffer, nbytes)
@@ -204,12 +204,12 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
             return self.recv_into(buffer, len)
         return self.recv(len)
 
-    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:  # type: ignore[override]
         if flags:
             raise ValueError("non-zero flags not allowed in calls to sendall() on TLS12Socket")
         super().sendall(data)
 
-    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
+    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:  # type: ignore[override]
         """As ``ssl.SSLSocket.send``: the count of bytes sent, or SSLWantWriteError on a
         non-blocking socket that took nothing (retry with the same data)."""
         if flags:
@@ -222,7 +222,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         return self.send(data)
 
     # -- what was negotiated, as ssl reports it ------------------------------------------
@@ -257,7 +257,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
     def verify_client_post_handshake(self) -> None:
         raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
 
-    @property
+    @property  # type: ignore[override]
     def session(self) -> Session | None:
         return self.connection.session
 
@@ -323,9 +323,9 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
     def _decline(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("this operation would bypass TLS on a TLS12Socket (as on ssl.SSLSocket)")
 
-    sendto = recvfrom = recvfrom_into = sendmsg = recvmsg = recvmsg_into = _decline  # type: ignore[assignment]
+    sendto = recvfrom = recvfrom_into = sendmsg = recvmsg = recvmsg_into = _decline
 
-    def dup(self) -> socket.socket:
+    def dup(self) -> socket.socket:  # type: ignore[override]
         raise NotImplementedError(f"Can't dup() {self.__class__.__name__} instances")
 
     def detach(self) -> int:
@@ -338,7 +338,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):
         return self._sock.getblocking()
 
     @property
-    def timeout(self) -> float | None:  # type: ignore[override]
+    def timeout(self) -> float | None:
         return self._sock.gettimeout()
 
     def get_inheritable(self) -> bool:
