@@ -89,6 +89,9 @@ def check_versions() -> None:
 def check_verify_flags() -> None:
     ctx = client()
     ctx.verify_flags = ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
+    assert ctx.client_config().trust.revocation_check is None  # type: ignore[union-attr]
+    ctx.verify_flags = ssl.VERIFY_CRL_CHECK_LEAF  # test_ssl_crl.py: decided as ssl decides
+    assert ctx.client_config().trust.revocation_check is not None  # type: ignore[union-attr]
     refuses(lambda: setattr(ctx, "verify_flags", ssl.VERIFY_ALLOW_PROXY_CERTS), "verify_flags")
 
 

@@ -23,6 +23,7 @@ from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import DEFAULT_SUITES, CipherSuite
 from tls12.errors import ConfigError, TLSError
 from tls12.io.cipher_string import NoCipherSelected, select
+from tls12.io.ssl_crl import load_pem_crls, revocation_check
 from tls12.io.ssl_object import TLS12SSLObject
 from tls12.io.ssl_settings import (
     SessionStats,
@@ -144,6 +145,7 @@ class TLS12Context(ssl.SSLContext):
         self._num_tickets = 2
         self.handshake_timeout: float | None = None
         self._anchors: list[x509.Certificate] = []
+        self._crls: list[x509.CertificateRevocationList] = []
         self._system_store = False
         self._certificates: list[CertifiedKey] = []
         self._alpn: list[str] = []
@@ -208,6 +210,7 @@ class TLS12Context(ssl.SSLContext):
     @verify_flags.setter
     def verify_flags(self, value: int) -> None:
         self._verify_flags = checked_verify_flags(value)
+        self._changed()
 
     @property
     def hostname_checks_common_name(self) -> bool:
@@ -326,17 +329,26 @@ class TLS12Context(ssl.SSLContext):
         capath: str | os.PathLike[str] | None,
         cadata: str | bytes | None,
     ) -> None:
+        """Certificates and CRLs (PEM ``X509 CRL`` blocks), as OpenSSL reads them."""
         if cafile is not None:
-            self._anchors.extend(TrustStore.from_pem_file(os.fspath(cafile)).certs)
+            data = Path(cafile).read_bytes()
+            crls = load_pem_crls(data)
+            self._crls.extend(crls)
+            if b"-----BEGIN CERTIFICATE-----" in data or not crls:
+                self._anchors.extend(TrustStore.from_pem_file(os.fspath(cafile)).certs)
         if capath is not None:
             for entry in sorted(Path(capath).iterdir()):
                 if entry.is_file():
                     data = entry.read_bytes()
                     if b"-----BEGIN CERTIFICATE-----" in data:
                         self._anchors.extend(x509.load_pem_x509_certificates(data))
+                    self._crls.extend(load_pem_crls(data))
         if cadata is not None:
             if isinstance(cadata, str):
-                self._anchors.extend(x509.load_pem_x509_certificates(cadata.encode()))
+                data = cadata.encode()
+                self._crls.extend(load_pem_crls(data))
+                if b"-----BEGIN CERTIFICATE-----" in data:
+                    self._anchors.extend(x509.load_pem_x509_certificates(data))
             else:
                 self._anchors.extend(_load_der_certificates(bytes(cadata)))
 
@@ -410,7 +422,7 @@ class TLS12Context(ssl.SSLContext):
         return [peercert_dict(c) for c in self._anchors]
 
     def cert_store_stats(self) -> dict[str, int]:
-        return {"x509": len(self._anchors), "crl": 0, "x509_ca": len(self._anchors)}
+        return {"x509": len(self._anchors), "crl": len(self._crls), "x509_ca": len(self._anchors)}
 
     def session_stats(self) -> dict[str, int]:
         """ssl's counters: handshakes begun and completed per side, resumptions (hits) and
@@ -475,7 +487,14 @@ class TLS12Context(ssl.SSLContext):
         if self._system_store or not certs:
             with contextlib.suppress(ConfigError):
                 certs = list(TrustStore.system().certs) + certs
-        return TrustStore(certs) if certs else None
+        if not certs:
+            return None
+        trust = TrustStore(certs)
+        flags = self._verify_flags
+        if flags & (ssl.VERIFY_CRL_CHECK_LEAF | ssl.VERIFY_CRL_CHECK_CHAIN):
+            whole = bool(flags & ssl.VERIFY_CRL_CHECK_CHAIN)
+            trust.revocation_check = revocation_check(self._crls, whole_chain=whole)
+        return trust
 
     def _common(self) -> dict[str, Any]:
         kw: dict[str, Any] = {

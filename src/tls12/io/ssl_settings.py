@@ -51,6 +51,8 @@ HONOURED_VERIFY_FLAGS = {
     ssl.VERIFY_X509_TRUSTED_FIRST: "anchors are always preferred when building the chain",
     ssl.VERIFY_X509_STRICT: "cryptography's verifier is always RFC 5280 strict",
     ssl.VERIFY_X509_PARTIAL_CHAIN: "any loaded CA certificate is an anchor",
+    ssl.VERIFY_CRL_CHECK_LEAF: "the leaf is checked against the CRLs loaded (ssl_crl.py)",
+    ssl.VERIFY_CRL_CHECK_CHAIN: "every certificate is checked against the CRLs loaded",
 }
 _KNOWN_FLAGS = 0
 for _vflag in HONOURED_VERIFY_FLAGS:

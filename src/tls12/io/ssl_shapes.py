@@ -194,6 +194,8 @@ def verify_code(exc: CertificateError) -> int:
         if "self-signed" in text:
             return 19  # SELF_SIGNED_CERT_IN_CHAIN
         return 20  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    if text.startswith("the CRL from") and "expired" in text:
+        return 12  # CRL_HAS_EXPIRED
     if "revoked" in text:
         return 23  # CERT_REVOKED
     if "no CRL" in text:
