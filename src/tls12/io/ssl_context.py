@@ -11,7 +11,6 @@ import ssl
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -23,19 +22,13 @@ from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import DEFAULT_SUITES, CipherSuite
 from tls12.errors import ConfigError, TLSError
 from tls12.io.cipher_string import NoCipherSelected, select
-from tls12.io.ssl_crl import load_pem_crls, revocation_check
+from tls12.io.ssl_crl import revocation_check
+from tls12.io.ssl_loading import load_locations, password_bytes
 from tls12.io.ssl_object import TLS12SSLObject
-from tls12.io.ssl_settings import (
-    SessionStats,
-    checked_options,
-    checked_verify_flags,
-    cipher_dict,
-    refuse,
-)
+from tls12.io.ssl_settings import ContextSettings, SessionStats, cipher_dict, refuse
 from tls12.io.ssl_shapes import (
     _TLS12,
     TLS12SSLError,
-    _load_der_certificates,
     openssl_name,
     peercert_dict,
 )
@@ -66,14 +59,6 @@ def _version_value(v: ssl.TLSVersion, default: int) -> int:
     return int(v)
 
 
-def _password(password: Any) -> bytes | None:
-    if callable(password):
-        password = password()
-    if password is None:
-        return None
-    return password.encode() if isinstance(password, str) else bytes(password)
-
-
 @dataclass(frozen=True)
 class _ConfigKey:
     generation: int
@@ -88,7 +73,7 @@ class _SNIRefused(TLSError):
     """The sni_callback returned an alert: the handshake ends with it."""
 
 
-class TLS12Context(ssl.SSLContext):
+class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, override]
     """An ``ssl.SSLContext`` whose connections tls12 makes: ``isinstance(ctx,
     ssl.SSLContext)`` holds (aiohttp, ``loop.start_tls`` and websockets check it), while
     ``wrap_socket`` and ``wrap_bio`` return tls12 objects. The OpenSSL context underneath is
@@ -155,146 +140,7 @@ class TLS12Context(ssl.SSLContext):
         self._cached: tuple[_ConfigKey, ClientConfig | ServerConfig] | None = None
         self._stats = SessionStats()
 
-    # -- settings: each honoured, or refused by name -------------------------------------
-
-    @property
-    def check_hostname(self) -> bool:
-        return self._check_hostname
-
-    @check_hostname.setter
-    def check_hostname(self, value: bool) -> None:
-        value = bool(value)
-        if value and self._verify_mode == ssl.CERT_NONE:
-            self._verify_mode = ssl.CERT_REQUIRED
-        self._check_hostname = value
-
-    @property
-    def verify_mode(self) -> ssl.VerifyMode:
-        return ssl.VerifyMode(self._verify_mode)
-
-    @verify_mode.setter
-    def verify_mode(self, value: int) -> None:
-        value = ssl.VerifyMode(value)
-        if value == ssl.CERT_NONE and self._check_hostname:
-            raise ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
-        self._verify_mode = value
-
-    @property
-    def options(self) -> ssl.Options:
-        return self._options
-
-    @options.setter
-    def options(self, value: int) -> None:
-        self._options = checked_options(value)
-
-    @property  # type: ignore[override]
-    def minimum_version(self) -> ssl.TLSVersion:
-        return self._minimum_version
-
-    @minimum_version.setter
-    def minimum_version(self, value: ssl.TLSVersion) -> None:
-        self._minimum_version = ssl.TLSVersion(value)
-
-    @property  # type: ignore[override]
-    def maximum_version(self) -> ssl.TLSVersion:
-        return self._maximum_version
-
-    @maximum_version.setter
-    def maximum_version(self, value: ssl.TLSVersion) -> None:
-        self._maximum_version = ssl.TLSVersion(value)
-
-    @property
-    def verify_flags(self) -> ssl.VerifyFlags:
-        return self._verify_flags
-
-    @verify_flags.setter
-    def verify_flags(self, value: int) -> None:
-        self._verify_flags = checked_verify_flags(value)
-        self._changed()
-
-    @property
-    def hostname_checks_common_name(self) -> bool:
-        return False
-
-    @hostname_checks_common_name.setter
-    def hostname_checks_common_name(self, value: bool) -> None:
-        if value:
-            raise refuse(
-                "hostname_checks_common_name = True",
-                "names are matched against subjectAltName only (RFC 6125 §6.4.4, as ssl "
-                "does by default since Python 3.7)",
-            )
-
-    @property
-    def post_handshake_auth(self) -> bool:
-        """TLS 1.3's post-handshake authentication: without effect on TLS 1.2, as in ssl
-        (urllib3 turns it on); ``verify_client_post_handshake`` raises."""
-        return self._post_handshake_auth
-
-    @post_handshake_auth.setter
-    def post_handshake_auth(self, value: bool) -> None:
-        self._post_handshake_auth = bool(value)
-
-    @property  # type: ignore[override]
-    def keylog_filename(self) -> str | None:
-        """Where NSS key log lines go. As with ssl.SSLContext, SSLKEYLOGFILE is not read:
-        only ``ssl.create_default_context`` does that."""
-        return self._keylog_filename
-
-    @keylog_filename.setter
-    def keylog_filename(self, value: str | os.PathLike[str] | None) -> None:
-        self._keylog_filename = None if value is None else os.fspath(value)
-
-    @property
-    def sni_callback(self) -> Callable[..., Any] | None:
-        """Called as ``callback(ssl_socket_or_object, server_name, context)`` when a client
-        hello arrives on a full handshake: it may set ``.context`` on the object to another
-        TLS12Context (its certificates are used), or return an ALERT_DESCRIPTION_* to
-        refuse the handshake with that alert."""
-        return self._sni_callback
-
-    @sni_callback.setter
-    def sni_callback(self, value: Callable[..., Any] | None) -> None:
-        if value is not None and not callable(value):
-            raise TypeError("not a callable object")
-        self._sni_callback = value
-        self._changed()
-
-    @property
-    def num_tickets(self) -> int:
-        """TLS 1.3 tickets per handshake: without effect on TLS 1.2, as in ssl."""
-        return self._num_tickets
-
-    @num_tickets.setter
-    def num_tickets(self, value: int) -> None:
-        if value < 0:
-            raise ValueError("value must be non-negative")
-        if self.protocol == ssl.PROTOCOL_TLS_CLIENT:
-            raise ValueError("SSLContext is not a server context.")
-        self._num_tickets = int(value)
-
-    @property
-    def security_level(self) -> int:  # type: ignore[override]
-        """OpenSSL's level 2 is what tls12's policy meets (112-bit security or more)."""
-        return 2
-
-    @property
-    def _msg_callback(self) -> None:
-        return None
-
-    @_msg_callback.setter
-    def _msg_callback(self, value: Any) -> None:
-        if value is not None:
-            raise refuse("SSLContext._msg_callback", "use tls12's Trace (connection.trace)")
-
-    @property
-    def _host_flags(self) -> int:
-        raise refuse("SSLContext._host_flags", "OpenSSL host-check flags do not apply")
-
     # -- loading -----------------------------------------------------------------------
-
-    def _changed(self) -> None:
-        self._generation += 1
 
     def load_verify_locations(  # type: ignore[override]
         self,
@@ -313,7 +159,9 @@ class TLS12Context(ssl.SSLContext):
                 # certifi's bundle holds roots cryptography warns about (negative serials):
                 # ssl loads them without a word, and so do we.
                 warnings.simplefilter("ignore")
-                self._load_anchors(cafile, capath, cadata)
+                certs, crls = load_locations(cafile, capath, cadata)
+                self._anchors.extend(certs)
+                self._crls.extend(crls)
         except ConfigError as exc:
             raise TLS12SSLError(1, f"[TLS12: CA_LOAD] {exc}") from exc
         except ValueError as exc:
@@ -322,35 +170,6 @@ class TLS12Context(ssl.SSLContext):
         except OSError as exc:
             raise FileNotFoundError(exc.errno, exc.strerror, exc.filename) from exc
         self._changed()
-
-    def _load_anchors(
-        self,
-        cafile: str | os.PathLike[str] | None,
-        capath: str | os.PathLike[str] | None,
-        cadata: str | bytes | None,
-    ) -> None:
-        """Certificates and CRLs (PEM ``X509 CRL`` blocks), as OpenSSL reads them."""
-        if cafile is not None:
-            data = Path(cafile).read_bytes()
-            crls = load_pem_crls(data)
-            self._crls.extend(crls)
-            if b"-----BEGIN CERTIFICATE-----" in data or not crls:
-                self._anchors.extend(TrustStore.from_pem_file(os.fspath(cafile)).certs)
-        if capath is not None:
-            for entry in sorted(Path(capath).iterdir()):
-                if entry.is_file():
-                    data = entry.read_bytes()
-                    if b"-----BEGIN CERTIFICATE-----" in data:
-                        self._anchors.extend(x509.load_pem_x509_certificates(data))
-                    self._crls.extend(load_pem_crls(data))
-        if cadata is not None:
-            if isinstance(cadata, str):
-                data = cadata.encode()
-                self._crls.extend(load_pem_crls(data))
-                if b"-----BEGIN CERTIFICATE-----" in data:
-                    self._anchors.extend(x509.load_pem_x509_certificates(data))
-            else:
-                self._anchors.extend(_load_der_certificates(bytes(cadata)))
 
     def load_default_certs(self, purpose: Any = ssl.Purpose.SERVER_AUTH) -> None:
         """Trust the operating system's CA bundle (in addition to anything loaded)."""
@@ -369,7 +188,7 @@ class TLS12Context(ssl.SSLContext):
         """Our certificate chain (leaf first) and its key; may be called for an RSA and an
         ECDSA chain both."""
         try:
-            key = CertifiedKey.from_files(certfile, keyfile or certfile, _password(password))
+            key = CertifiedKey.from_files(certfile, keyfile or certfile, password_bytes(password))
         except ConfigError as exc:
             raise TLS12SSLError(1, f"[TLS12: CERT_LOAD] {exc}") from exc
         self._certificates.append(key)

@@ -7,8 +7,11 @@ what tls12 always does; anything else raises NotImplementedError naming the sett
 
 from __future__ import annotations
 
+import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tls12.crypto.suites import CipherSuite
 
@@ -115,3 +118,160 @@ def cipher_dict(suite: CipherSuite, name: str) -> dict[str, object]:
         "kea": f"kx-{suite.kx.value.lower()}",
         "auth": f"auth-{suite.auth.value.lower()}",
     }
+
+
+class ContextSettings:
+    """The settings half of ``TLS12Context``: each ``ssl.SSLContext`` attribute as a property
+    that honours its value or refuses it by name (the context's ``__init__`` sets the
+    private fields; ``_changed`` makes the next connection rebuild its configuration)."""
+
+    protocol: Any
+    _check_hostname: bool
+    _verify_mode: int
+    _options: ssl.Options
+    _minimum_version: ssl.TLSVersion
+    _maximum_version: ssl.TLSVersion
+    _verify_flags: ssl.VerifyFlags
+    _post_handshake_auth: bool
+    _keylog_filename: str | None
+    _sni_callback: Callable[..., Any] | None
+    _num_tickets: int
+    _generation: int
+
+    def _changed(self) -> None:
+        self._generation += 1
+
+    @property
+    def check_hostname(self) -> bool:
+        return self._check_hostname
+
+    @check_hostname.setter
+    def check_hostname(self, value: bool) -> None:
+        value = bool(value)
+        if value and self._verify_mode == ssl.CERT_NONE:
+            self._verify_mode = ssl.CERT_REQUIRED
+        self._check_hostname = value
+
+    @property
+    def verify_mode(self) -> ssl.VerifyMode:
+        return ssl.VerifyMode(self._verify_mode)
+
+    @verify_mode.setter
+    def verify_mode(self, value: int) -> None:
+        value = ssl.VerifyMode(value)
+        if value == ssl.CERT_NONE and self._check_hostname:
+            raise ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
+        self._verify_mode = value
+
+    @property
+    def options(self) -> ssl.Options:
+        return self._options
+
+    @options.setter
+    def options(self, value: int) -> None:
+        self._options = checked_options(value)
+
+    @property
+    def minimum_version(self) -> ssl.TLSVersion:
+        return self._minimum_version
+
+    @minimum_version.setter
+    def minimum_version(self, value: ssl.TLSVersion) -> None:
+        self._minimum_version = ssl.TLSVersion(value)
+
+    @property
+    def maximum_version(self) -> ssl.TLSVersion:
+        return self._maximum_version
+
+    @maximum_version.setter
+    def maximum_version(self, value: ssl.TLSVersion) -> None:
+        self._maximum_version = ssl.TLSVersion(value)
+
+    @property
+    def verify_flags(self) -> ssl.VerifyFlags:
+        return self._verify_flags
+
+    @verify_flags.setter
+    def verify_flags(self, value: int) -> None:
+        self._verify_flags = checked_verify_flags(value)
+        self._changed()
+
+    @property
+    def hostname_checks_common_name(self) -> bool:
+        return False
+
+    @hostname_checks_common_name.setter
+    def hostname_checks_common_name(self, value: bool) -> None:
+        if value:
+            raise refuse(
+                "hostname_checks_common_name = True",
+                "names are matched against subjectAltName only (RFC 6125 §6.4.4, as ssl "
+                "does by default since Python 3.7)",
+            )
+
+    @property
+    def post_handshake_auth(self) -> bool:
+        """TLS 1.3's post-handshake authentication: without effect on TLS 1.2, as in ssl
+        (urllib3 turns it on); ``verify_client_post_handshake`` raises."""
+        return self._post_handshake_auth
+
+    @post_handshake_auth.setter
+    def post_handshake_auth(self, value: bool) -> None:
+        self._post_handshake_auth = bool(value)
+
+    @property
+    def keylog_filename(self) -> str | None:
+        """Where NSS key log lines go. As with ssl.SSLContext, SSLKEYLOGFILE is not read:
+        only ``ssl.create_default_context`` does that."""
+        return self._keylog_filename
+
+    @keylog_filename.setter
+    def keylog_filename(self, value: str | os.PathLike[str] | None) -> None:
+        self._keylog_filename = None if value is None else os.fspath(value)
+
+    @property
+    def sni_callback(self) -> Callable[..., Any] | None:
+        """Called as ``callback(ssl_socket_or_object, server_name, context)`` when a client
+        hello arrives on a full handshake: it may set ``.context`` on the object to another
+        TLS12Context (its certificates are used), or return an ALERT_DESCRIPTION_* to
+        refuse the handshake with that alert."""
+        return self._sni_callback
+
+    @sni_callback.setter
+    def sni_callback(self, value: Callable[..., Any] | None) -> None:
+        if value is not None and not callable(value):
+            raise TypeError("not a callable object")
+        self._sni_callback = value
+        self._changed()
+
+    @property
+    def num_tickets(self) -> int:
+        """TLS 1.3 tickets per handshake: without effect on TLS 1.2, as in ssl."""
+        return self._num_tickets
+
+    @num_tickets.setter
+    def num_tickets(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("value must be non-negative")
+        if self.protocol == ssl.PROTOCOL_TLS_CLIENT:
+            raise ValueError("SSLContext is not a server context.")
+        self._num_tickets = int(value)
+
+    @property
+    def security_level(self) -> int:
+        """OpenSSL's level 2 is what tls12's policy meets (112-bit security or more)."""
+        return 2
+
+    @property
+    def _msg_callback(self) -> None:
+        return None
+
+    @_msg_callback.setter
+    def _msg_callback(self, value: Any) -> None:
+        if value is not None:
+            raise refuse("SSLContext._msg_callback", "use tls12's Trace (connection.trace)")
+
+    @property
+    def _host_flags(self) -> int:
+        raise refuse("SSLContext._host_flags", "OpenSSL host-check flags do not apply")
+
