@@ -164,11 +164,12 @@ class TLSSocket:
         with self._read_lock:
             data = self._sock.recv(RECV_SIZE)
             with self._engine_lock:
+                established = self.connection.handshake_complete
                 try:
                     events = self.connection.receive_data(data)
                 except TruncationError:
                     self._eof = True
-                    if self.suppress_ragged_eofs and self.connection.handshake_complete:
+                    if self.suppress_ragged_eofs and established:
                         return bool(self._incoming)
                     raise
                 finally:
