@@ -18,12 +18,14 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+import requests
 import websockets.asyncio.client
 import websockets.asyncio.server
 import websockets.sync.client
 import websockets.sync.server
 from aiohttp import web
 from peers import HOST, python_client_context
+from requests.adapters import HTTPAdapter
 from tls_support import pki
 
 from tls12.io.ssl_object import TLS12SSLObject
@@ -230,3 +232,16 @@ def test_a_plain_socket_peer_is_not_needed_for_isinstance_checks() -> None:
     assert isinstance(ctx, ssl.SSLContext)
     with socket.socket() as s, pytest.raises(NotImplementedError):
         ctx._wrap_socket(s, False, "localhost")
+
+
+def test_requests_with_a_tls12_context_through_its_adapter(paths: dict[str, Path]) -> None:
+    """requests takes a context through an HTTPAdapter's pool manager (urllib3 underneath)."""
+    class TLS12Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["ssl_context"] = ours_client(paths)
+            super().init_poolmanager(*args, **kwargs)
+
+    with python_https(paths) as port, requests.Session() as session:
+        session.mount("https://", TLS12Adapter())
+        response = session.get(f"https://localhost:{port}/requests", timeout=15)
+    assert (response.status_code, response.text) == (200, "/requests via TLSv1.2")
