@@ -29,6 +29,8 @@ class Negotiated:
     peer_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     offered_cipher_suites: tuple[int, ...] = field(default=(), repr=False)
     """Server side: the suite ids the client offered, in its order (for shared_ciphers)."""
+    offered_session: bool = False
+    """Server side: the client proposed a session to resume (a session ID or a ticket)."""
 
 
 class Event:

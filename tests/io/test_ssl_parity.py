@@ -128,10 +128,21 @@ def test_server_session_stats_and_shared_ciphers(paths: dict[str, Path]) -> None
         thread.join(15)
         tls.close()
         shared.append(result[0])
-    listener.close()
     stats = server_ctx.session_stats()
-    assert (stats["accept"], stats["accept_good"], stats["hits"]) == (2, 2, 1)
+    assert (stats["accept"], stats["accept_good"], stats["hits"], stats["misses"]) == (2, 2, 1, 0)
+    server_ctx.options |= ssl.OP_NO_TICKET  # a new configuration: the old session is unknown
+    raw = socket.create_connection(listener.getsockname(), timeout=15)
+    conn, _ = listener.accept()
+    thread = threading.Thread(target=lambda: server_ctx.wrap_socket(conn, server_side=True))
+    thread.start()
+    tls = client_ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+    assert not tls.session_reused
+    thread.join(15)
+    tls.close()
+    conn.close()
+    assert server_ctx.session_stats()["misses"] == 1
     # What the client offered and we enable, in our order; AES128-SHA is not in our default.
+    listener.close()
     names = [c[0] for c in shared[0]]
     assert names == ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305"]
 

@@ -264,6 +264,8 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         n = connection.negotiated
         if n is not None and n.resumed:
             stats.hits += 1
+        elif n is not None and n.offered_session:
+            stats.misses += 1
 
     def set_servername_callback(self, server_name_callback: Any) -> None:
         """The legacy form of ``sni_callback``: the server name arrives IDNA-encoded."""
