@@ -26,14 +26,16 @@ from peers import (
     PythonTLSServer,
     openssl_server,
     py_echo_handler,
+    python_client_context,
     python_server_context,
     received_by_s_server,
     recv_until_eof,
 )
 from tls_support import pki
 
+from tls12.connection import ClientConnection
 from tls12.io.sslcompat import TLS12Context
-from tls12.io.sync import TLSSocket, wrap_client
+from tls12.io.sync import TLSSocket, wrap_client, wrap_server
 
 PAYLOAD = os.urandom(8 * 1024 * 1024)
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
@@ -268,3 +270,92 @@ def test_one_socket_serves_a_sending_and_a_receiving_thread(tmp_path: Path, kind
     assert count[0] == len(payload)
     assert received.hexdigest() == hashlib.sha256(payload).hexdigest()
     assert hashlib.sha256(echoed).hexdigest() == hashlib.sha256(payload).hexdigest()
+
+
+def native_server(conn: socket.socket) -> TLSSocket:
+    return wrap_server(conn, pki().server_config())
+
+
+def compat_server(conn: socket.socket) -> TLSSocket:
+    ctx = TLS12Context(ssl.PROTOCOL_TLS_SERVER)
+    ctx._certificates.append(pki().certified(pki().rsa))
+    return ctx.wrap_socket(conn, server_side=True)
+
+
+SERVERS = {"TLSSocket": native_server, "TLS12Socket": compat_server}
+
+
+@pytest.mark.parametrize("kind", sorted(SERVERS))
+def test_server_side_nonblocking_send_to_a_stalling_python_ssl_client(
+    tmp_path: Path, kind: str
+) -> None:
+    """The other direction: our server sends 8 MiB non-blocking; Python's ssl client reads
+    nothing for a second, then everything up to our close_notify."""
+    paths = pki().write(tmp_path)
+    listener = socket.create_server((HOST, 0))
+    got: list[tuple[int, str]] = []
+
+    def client() -> None:
+        ctx = python_client_context(paths["ca"])
+        raw = socket.create_connection(listener.getsockname(), timeout=60)
+        with raw, ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            time.sleep(1.0)
+            data = recv_until_eof(tls)
+            got.append((len(data), hashlib.sha256(data).hexdigest()))
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+        tls = SERVERS[kind](conn)
+        blocked = send_nonblocking(tls, PAYLOAD)
+        tls.close()
+    finally:
+        thread.join(60)
+        listener.close()
+    assert blocked > 0
+    assert got == [(len(PAYLOAD), DIGEST)]
+
+
+@pytest.mark.parametrize("kind", ["TLSSocket", "TLS12Socket"])
+def test_handshake_goes_on_after_a_timeout(tmp_path: Path, kind: str) -> None:
+    """The Python ssl server accepts only after our first handshake attempt timed out; the
+    second call finishes the same handshake (the ClientHello is not sent twice)."""
+    paths = pki().write(tmp_path)
+    server_ctx = python_server_context([(paths["rsa.crt"], paths["rsa.key"])])
+    listener = socket.create_server((HOST, 0))
+    echoed: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(15)
+        with server_ctx.wrap_socket(conn, server_side=True) as tls:
+            echoed.append(py_echo_handler(tls))
+
+    sock = socket.create_connection(listener.getsockname(), timeout=10)
+    tls: Any
+    if kind == "TLSSocket":
+        tls = TLSSocket(sock, ClientConnection(pki().client_config(), "localhost"))
+        with pytest.raises(TimeoutError):
+            tls.do_handshake(timeout=0.2)
+    else:
+        ctx = TLS12Context(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cadata=pki().ca.pem().decode())
+        tls = ctx.wrap_socket(sock, server_hostname="localhost", do_handshake_on_connect=False)
+        tls.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            tls.do_handshake()
+        tls.settimeout(10)
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        tls.do_handshake()
+        assert tls.version() == "TLSv1.2"
+        tls.sendall(b"after the timeout")
+        assert tls.recv(100) == b"after the timeout"
+        tls.close()
+    finally:
+        thread.join(15)
+        listener.close()
+    assert echoed == [b"after the timeout"]
