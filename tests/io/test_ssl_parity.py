@@ -4,6 +4,7 @@ shared_ciphers, verify_code, SSLKEYLOGFILE, certifi, sni_callback."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import threading
@@ -165,6 +166,25 @@ def test_verify_code_is_what_python_ssl_reports(
             assert caught.value.reason == "CERTIFICATE_VERIFY_FAILED"
             codes.append(caught.value.verify_code)
     assert codes[0] == codes[1]
+
+
+def test_handshakes_are_logged(
+    paths: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One DEBUG line per completed handshake, one INFO line with the alert per failure."""
+    caplog.set_level(logging.DEBUG, logger="tls12")
+    with PythonTLSServer(python_server(paths), lambda tls: tls.recv(10)) as server:
+        tls = connect(ours_client(paths), server.port)
+        tls.send(b"x")
+        tls.close()
+        server.result()
+        other = pki().other_ca.write(tmp_path / "other.pem")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            connect(ours_client(paths, str(other)), server.port)
+        server.next_outcome()
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "tls12"]
+    assert any(level == "DEBUG" and "handshake completed" in m for level, m in lines)
+    assert any(level == "INFO" and "alert unknown_ca" in m for level, m in lines)
 
 
 def test_sslkeylogfile_is_not_read_keylog_filename_is(

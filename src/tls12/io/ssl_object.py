@@ -25,6 +25,7 @@ from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
     channel_binding,
+    handshake_failure_logged,
     handshake_logged,
     ssl_error,
     want_read,
@@ -139,6 +140,7 @@ class TLS12SSLObject(SSLObjectView):
                     raise want_read()
         except TLSError as exc:
             self._flush()
+            handshake_failure_logged(exc, self.server_hostname)
             raise ssl_error(exc) from exc
         self._context._count(self.connection, completed=True)
         handshake_logged(self.connection, self.server_hostname)

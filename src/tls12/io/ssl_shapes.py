@@ -277,6 +277,12 @@ def handshake_logged(connection: Connection, peer: Any) -> None:
         )
 
 
+def handshake_failure_logged(exc: TLSError, peer: Any) -> None:
+    """One INFO line per failed handshake on the ``tls12`` logger, with its alert."""
+    alert = "none (the transport ended)" if isinstance(exc, TruncationError) else exc.alert.name
+    LOG.info("handshake with %s failed: %s (alert %s)", peer, exc, alert)
+
+
 # --- an SSLObject-like view of an engine --------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
     channel_binding,
+    handshake_failure_logged,
     handshake_logged,
     ssl_error,
     want_read,
@@ -113,6 +114,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
             raise self._want(exc) from None
         except TLSError as exc:
             self._flush_quietly()
+            handshake_failure_logged(exc, self.getpeername_or_none())
             raise ssl_error(exc) from exc
         finally:
             if restore:
