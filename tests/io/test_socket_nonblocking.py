@@ -34,6 +34,7 @@ from peers import (
 from tls_support import pki
 
 from tls12.connection import ClientConnection
+from tls12.errors import TLSError
 from tls12.io.sslcompat import TLS12Context
 from tls12.io.sync import TLSSocket, wrap_client, wrap_server
 
@@ -359,3 +360,27 @@ def test_handshake_goes_on_after_a_timeout(tmp_path: Path, kind: str) -> None:
         thread.join(15)
         listener.close()
     assert echoed == [b"after the timeout"]
+
+
+def test_a_bad_record_after_the_handshake_is_answered_with_its_alert(tmp_path: Path) -> None:
+    """The receiving side sends the alert the engine queued (without waiting on the socket):
+    Python's ssl server writes a forged application-data record under the TLS layer and
+    then reads our bad_record_mac alert."""
+
+    def forger(tls: ssl.SSLSocket) -> str:
+        tls.recv(10)
+        socket.socket.send(tls, b"\x17\x03\x03\x00\x20" + os.urandom(32))
+        try:
+            tls.recv(10)
+        except ssl.SSLError as exc:
+            return str(exc)
+        return "no alert"
+
+    with python_server(tmp_path, forger) as server:
+        tls = native_client(server.port)
+        tls.sendall(b"go")
+        with pytest.raises(TLSError, match="(?i)mac|decrypt"):
+            tls.recv(10)
+        tls.close()
+        answer = server.result()
+    assert "BAD_RECORD_MAC" in answer

@@ -161,6 +161,16 @@ class TLSSocket:
             return False
         if self.connection.error is not None:
             raise self.connection.error
+        try:
+            return self._pump_locked()
+        except TLSError:
+            # The engine queued its alert: send it if the socket takes it now (the receiving
+            # side never waits on a write).
+            with contextlib.suppress(OSError):
+                self._flush_nonblocking()
+            raise
+
+    def _pump_locked(self) -> bool:
         with self._read_lock:
             data = self._sock.recv(RECV_SIZE)
             with self._engine_lock:
@@ -363,6 +373,9 @@ class TLSSocket:
                 self._flush_nonblocking()
             else:
                 self._flush_quietly()
+        elif self._out:  # an alert the engine queued when it failed
+            with contextlib.suppress(OSError):
+                self._flush_nonblocking()
         self._sock.close()
 
     def shutdown(self, how: int) -> None:
