@@ -36,8 +36,11 @@ from tls12.events import ApplicationData, ConnectionClosed, Negotiated
 from tls12.sessions import Session
 
 RECV_SIZE = 65536
-SEND_CHUNK = 65536
-"""Application bytes encrypted per step of ``send``: bounds the ciphertext queued at once."""
+SEND_CHUNK = 16384
+"""Application bytes encrypted per step of ``send``: one full record, as ``SSL_write`` writes
+record by record. It bounds the ciphertext queued at once, and writing whole records keeps a
+non-blocking sender in step with TCP (64 KiB steps left sub-segment tails that waited on
+delayed ACKs: 8 MiB to a stalled reader took 5.3 s instead of 1.1 s)."""
 
 
 class TLSSocket:
