@@ -313,6 +313,11 @@ class ServerConfig(_Common):
     """Seconds a session (ID or ticket) may be resumed."""
     ticket_keys: TicketKeys | None = None
     """Keys that seal tickets; a fresh rotating ring is made when None."""
+    server_name_callback: Callable[[str | None], Sequence[CertifiedKey] | None] | None = None
+    """Called with the client's server name (None without SNI) when a full handshake picks
+    its certificate; returns the chains to use, or None for the usual choice. Raising a
+    TLSError aborts the handshake with its alert (the ssl-compatible context's
+    ``sni_callback`` is built on this)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -331,6 +336,10 @@ class ServerConfig(_Common):
 
     def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
         """Chains for the name the client asked for: exact, then wildcard, then the default."""
+        if self.server_name_callback is not None:
+            chosen = self.server_name_callback(server_name)
+            if chosen:
+                return tuple(chosen)
         sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
         if server_name:
             name = server_name.lower().rstrip(".")

@@ -115,6 +115,12 @@ class Connection(abc.ABC):
         return self._exporter.export(label, length, context)
 
     @property
+    def tls_unique(self) -> bytes | None:
+        """RFC 5929 tls-unique: the first Finished's verify_data, once the handshake is done
+        (renegotiation is refused, so there is only ever one handshake)."""
+        return self._ctx.first_finished if self.handshake_complete else None
+
+    @property
     def error(self) -> TLSError | None:
         return self._error
 

@@ -27,6 +27,10 @@ class Negotiated:
     encrypt_then_mac: bool = False
     """RFC 7366 is in use (CBC suites only)."""
     peer_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    offered_cipher_suites: tuple[int, ...] = field(default=(), repr=False)
+    """Server side: the suite ids the client offered, in its order (for shared_ciphers)."""
+    offered_session: bool = False
+    """Server side: the client proposed a session to resume (a session ID or a ticket)."""
 
 
 class Event:

@@ -59,6 +59,31 @@ class Session:
     def peer_certificates(self) -> tuple[x509.Certificate, ...]:
         return tuple(x509.load_der_x509_certificate(d) for d in self.peer_certificates_der)
 
+    # -- what ssl.SSLSession answers (code written for ssl reads these) -------------------
+
+    @property
+    def id(self) -> bytes:
+        return self.session_id
+
+    @property
+    def time(self) -> int:
+        """When the session was made, in whole seconds since the epoch."""
+        return int(self.created)
+
+    @property
+    def timeout(self) -> int:
+        """Seconds it may be resumed for (the ticket's lifetime hint caps it)."""
+        return int(self.lifetime)
+
+    @property
+    def has_ticket(self) -> bool:
+        return bool(self.ticket)
+
+    @property
+    def ticket_lifetime_hint(self) -> int:
+        """The lifetime the ticket's hint allowed (0 without a ticket)."""
+        return int(self.lifetime) if self.ticket else 0
+
     def with_ticket(self, ticket: bytes, lifetime_hint: int) -> Session:
         lifetime = min(self.lifetime, lifetime_hint) if lifetime_hint else self.lifetime
         return replace(self, ticket=ticket, lifetime=lifetime)

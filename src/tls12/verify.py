@@ -16,7 +16,7 @@ import ipaddress
 import re
 import ssl
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +78,8 @@ class TrustStore:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"could not build a trust store: {exc}") from None
         self._anchor_subjects = {c.subject for c in self.certs}
+        self.revocation_check: Callable[[Sequence[x509.Certificate]], None] | None = None
+        """Run on every verified path (the ssl-compatible context's CRL checks)."""
         self._anchor_ders = {c.public_bytes(_DER) for c in self.certs}
 
     @classmethod
@@ -179,9 +181,12 @@ def verify_server_chain(
     else:
         _check_name(leaf, subject, str(server_name))
     try:
-        return policy.build_server_verifier(subject).verify(leaf, chain[1:])
+        path = policy.build_server_verifier(subject).verify(leaf, chain[1:])
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "server", when) from None
+    if trust.revocation_check is not None:
+        trust.revocation_check(path)
+    return path
 
 
 def verify_client_chain(
@@ -209,9 +214,12 @@ def verify_client_chain(
         .build_client_verifier()
     )
     try:
-        return verifier.verify(leaf, chain[1:]).chain
+        path = verifier.verify(leaf, chain[1:]).chain
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "client", when) from None
+    if trust.revocation_check is not None:
+        trust.revocation_check(path)
+    return path
 
 
 def describe(cert: x509.Certificate) -> str:

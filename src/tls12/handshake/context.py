@@ -34,6 +34,7 @@ class HandshakeContext:
         "_out",
         "_pending",
         "exporter",
+        "first_finished",
     )
 
     def __init__(self, is_client: bool, config: Any, records: RecordLayer, out: bytearray) -> None:
@@ -46,6 +47,8 @@ class HandshakeContext:
         self._out = out
         self._pending = bytearray()
         self.exporter: ExporterSecret | None = None
+        self.first_finished: bytes | None = None
+        """verify_data of the handshake's first Finished (RFC 5929 tls-unique)."""
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -109,7 +112,12 @@ class HandshakeContext:
             self.config.keylog(f"CLIENT_RANDOM {client_random.hex()} {master.hex()}")
 
     def finished_data(self, suite: CipherSuite, master: bytes, from_client: bool) -> bytes:
-        """verify_data over the transcript as it stands now (RFC 5246 §7.4.9)."""
+        """verify_data over the transcript as it stands now (RFC 5246 §7.4.9). The first one
+        computed is the first Finished on the wire, ours or the peer's (each side computes
+        the first before the second), kept as ``first_finished`` for tls-unique."""
         label = b"client finished" if from_client else b"server finished"
         digest = self.transcript.digest(suite.prf_hash)
-        return prf.verify_data(suite.prf_hash, master, label, digest)
+        data = prf.verify_data(suite.prf_hash, master, label, digest)
+        if self.first_finished is None:
+            self.first_finished = data
+        return data

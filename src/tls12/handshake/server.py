@@ -299,6 +299,9 @@ class ExpectFinished(State):
             session_id=keys.session_id,
             encrypt_then_mac=keys.encrypt_then_mac,
             peer_certificates=keys.client.certificates if keys.client else (),
+            offered_cipher_suites=tuple(facts.client_hello.cipher_suites),
+            offered_session=bool(facts.client_hello.session_id)
+            or bool(getattr(facts.client_hello.extensions.get(ext.SessionTicket), "ticket", b"")),
         )
         ctx.events.append(HandshakeComplete(negotiated))
         return ServerConnected(ctx, negotiated, proof, session)

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
-from tls12.errors import TLSError
+from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
 from tls12.io.sslcompat import SSLObjectView, peercert_dict
 from tls12.sessions import Session
@@ -89,8 +89,10 @@ class TLSProtocol(asyncio.Protocol):
         waiter: asyncio.Future[None] | None = None,
         on_handshake_error: ErrorCallback | None = None,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+        suppress_ragged_eofs: bool = False,
     ) -> None:
         self.connection = connection
+        self._suppress_ragged_eofs = suppress_ragged_eofs
         self.transport = TLSTransport(self)
         self._app: Any = app_protocol
         self._loop = loop
@@ -136,8 +138,16 @@ class TLSProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         if self._error is None and not self._closing and not self.connection.closed_by_peer:
+            established = self.connection.handshake_complete
             try:
                 self.connection.receive_data(b"")  # raises TruncationError: no close_notify
+            except TruncationError as exc:
+                if self._suppress_ragged_eofs and established:
+                    # asked for: a TCP close after the handshake reads as a clean end
+                    if self._app_connected and not self._app_lost:
+                        self._app.eof_received()
+                else:
+                    self._fail(exc)
             except TLSError as exc:
                 self._fail(exc)
         return False  # close the TCP transport
@@ -414,6 +424,7 @@ async def open_connection(
     session: Session | None = None,
     handshake_timeout: float | None = 30.0,
     limit: int = STREAM_LIMIT,
+    suppress_ragged_eofs: bool = False,
     **kwargs: Any,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connects, completes the handshake and returns the streams.
@@ -422,6 +433,8 @@ async def open_connection(
     certificate must match. ``session`` (or, without one, the config's ``session_cache``) is
     offered for resumption; the new session goes back into the cache. Raises the
     ``TLSError`` that ended the handshake, or ``TimeoutError`` after ``handshake_timeout``.
+    ``suppress_ragged_eofs``: a TCP close without close_notify after the handshake reads as
+    end of stream instead of raising TruncationError (Python's http.server closes so).
     Other keyword arguments go to ``loop.create_connection`` (``local_addr``, ``sock`` ...).
     """
     loop = asyncio.get_running_loop()
@@ -436,7 +449,10 @@ async def open_connection(
     conn = ClientConnection(config, name, session)
 
     def factory() -> TLSProtocol:
-        return TLSProtocol(conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter)
+        return TLSProtocol(
+            conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter,
+            suppress_ragged_eofs=suppress_ragged_eofs,
+        )
 
     _, protocol = await loop.create_connection(factory, host, port, **kwargs)
     try:
@@ -459,12 +475,13 @@ async def start_server(
     handshake_timeout: float | None = 30.0,
     limit: int = STREAM_LIMIT,
     on_handshake_error: ErrorCallback | None = None,
+    suppress_ragged_eofs: bool = False,
     **kwargs: Any,
 ) -> asyncio.Server:
     """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
     handshake completed (a coroutine runs as a task). A handshake that fails or takes longer
     than ``handshake_timeout`` ends that connection only; ``on_handshake_error(exc, transport)``
-    hears about it. Other keyword arguments go to ``loop.create_server``."""
+    hears about it (``suppress_ragged_eofs``: see open_connection); the rest: create_server."""
     loop = asyncio.get_running_loop()
 
     def factory() -> TLSProtocol:
@@ -476,6 +493,7 @@ async def start_server(
             loop=loop,
             handshake_timeout=handshake_timeout,
             on_handshake_error=on_handshake_error,
+            suppress_ragged_eofs=suppress_ragged_eofs,
         )
 
     return await loop.create_server(factory, host, port, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -17,8 +18,16 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from tls12.connection import Connection
 from tls12.crypto import suites
 from tls12.crypto.suites import BY_ID, BY_NAME, CipherSuite
-from tls12.errors import CertificateError, TLSError, TruncationError
+from tls12.errors import (
+    CertificateError,
+    CertificateExpired,
+    TLSError,
+    TruncationError,
+    UnknownCA,
+)
 from tls12.sessions import Session
+
+LOG = logging.getLogger("tls12")
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -173,13 +182,48 @@ class TLS12EOFError(ssl.SSLEOFError, TLS12SSLError):
     """The peer closed the transport without close_notify."""
 
 
+def verify_code(exc: CertificateError) -> int:
+    """OpenSSL's X509_V_ERR_* number for a refused certificate (what ``ssl`` puts in
+    ``verify_code``), read from tls12's error class and message."""
+    text = str(exc)
+    if isinstance(exc, CertificateExpired):
+        return 9 if "not valid before" in text else 10  # CERT_NOT_YET_VALID / CERT_HAS_EXPIRED
+    if isinstance(exc, UnknownCA):
+        if "is issued by" in text and "self-signed" in text:
+            return 18  # DEPTH_ZERO_SELF_SIGNED_CERT
+        if "self-signed" in text:
+            return 19  # SELF_SIGNED_CERT_IN_CHAIN
+        return 20  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    if text.startswith("the CRL from") and "expired" in text:
+        return 12  # CRL_HAS_EXPIRED
+    if "revoked" in text:
+        return 23  # CERT_REVOKED
+    if "no CRL" in text:
+        return 3  # UNABLE_TO_GET_CRL
+    if ", not for " in text or "so it is not valid for" in text:
+        return 62  # HOSTNAME_MISMATCH
+    if "signature does not verify" in text:
+        return 7  # CERT_SIGNATURE_FAILURE
+    if "EKU" in text or "extended key usage" in text.lower():
+        return 26  # INVALID_PURPOSE
+    if "too weak" in text or "too small" in text:
+        return 66  # EE_KEY_TOO_SMALL
+    return 1  # UNSPECIFIED
+
+
 def ssl_error(exc: TLSError) -> TLS12SSLError:
-    """The ``ssl.SSLError`` subclass that stands for ``exc`` (message: ``[TLS12: ALERT] ...``)."""
+    """The ``ssl.SSLError`` subclass that stands for ``exc`` (message: ``[TLS12: REASON]
+    ...`` with tls12's explanation). A certificate we refused has ssl's reason,
+    CERTIFICATE_VERIFY_FAILED, and ssl's ``verify_code``."""
     if isinstance(exc, TruncationError):
         reason = "UNEXPECTED_EOF_WHILE_READING"
+    elif isinstance(exc, CertificateError):
+        reason = "CERTIFICATE_VERIFY_FAILED"
     else:
         reason = exc.alert.name.upper()
     message = f"[TLS12: {reason}] {exc}"
+    if isinstance(exc, CertificateError):
+        message = f"[TLS12: {reason}] certificate verify failed: {exc} (alert {exc.alert.name})"
     cls: type[TLS12SSLError]
     if isinstance(exc, CertificateError):
         cls = TLS12CertVerificationError
@@ -192,9 +236,51 @@ def ssl_error(exc: TLSError) -> TLS12SSLError:
     err.library = "TLS12"
     err.reason = reason
     if isinstance(err, TLS12CertVerificationError):
-        err.verify_code = int(exc.alert)
+        err.verify_code = verify_code(exc)  # type: ignore[arg-type]
         err.verify_message = str(exc)
     return err
+
+
+def want_read() -> ssl.SSLWantReadError:
+    """What ``ssl`` raises when a non-blocking operation needs bytes from the peer first."""
+    return ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ, "The operation did not complete (read)")
+
+
+def want_write() -> ssl.SSLWantWriteError:
+    """What ``ssl`` raises when a non-blocking operation must write queued records first."""
+    return ssl.SSLWantWriteError(
+        ssl.SSL_ERROR_WANT_WRITE, "The operation did not complete (write)"
+    )
+
+
+CHANNEL_BINDING_TYPES = ["tls-unique"]
+
+
+def channel_binding(connection: Connection, cb_type: str) -> bytes | None:
+    """``get_channel_binding``: RFC 5929 tls-unique, None before the handshake completed."""
+    if cb_type not in CHANNEL_BINDING_TYPES:
+        raise ValueError(f"Unsupported channel binding type {cb_type!r}")
+    return connection.tls_unique
+
+
+def handshake_logged(connection: Connection, peer: Any) -> None:
+    """One DEBUG line per completed handshake on the ``tls12`` logger: peer, suite, resumed,
+    ALPN."""
+    n = connection.negotiated
+    if n is not None and LOG.isEnabledFor(logging.DEBUG):
+        LOG.debug(
+            "handshake completed with %s: %s, resumed=%s, alpn=%s",
+            peer,
+            n.cipher_suite.name,
+            n.resumed,
+            n.alpn_protocol,
+        )
+
+
+def handshake_failure_logged(exc: TLSError, peer: Any) -> None:
+    """One INFO line per failed handshake on the ``tls12`` logger, with its alert."""
+    alert = "none (the transport ended)" if isinstance(exc, TruncationError) else exc.alert.name
+    LOG.info("handshake with %s failed: %s (alert %s)", peer, exc, alert)
 
 
 # --- an SSLObject-like view of an engine --------------------------------------------------
@@ -223,11 +309,14 @@ class SSLObjectView:
         return cipher_tuple(n.cipher_suite, n.version) if n else None
 
     def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
-        """Server side: the suites this side enables (tls12 does not keep the client's
-        list); client side: None, as ``ssl`` answers."""
-        if not self.server_side or self.connection.negotiated is None:
+        """Server side: the suites both the client offered and this side enables, in this
+        side's order (what OpenSSL computes); client side: None, as ``ssl`` answers."""
+        n = self.connection.negotiated
+        if not self.server_side or n is None:
             return None
-        return [cipher_tuple(s) for s in self.connection.config.cipher_suites]  # type: ignore[union-attr]
+        offered = set(n.offered_cipher_suites)
+        ours: tuple[CipherSuite, ...] = self.connection.config.cipher_suites  # type: ignore[assignment]
+        return [cipher_tuple(s) for s in ours if s.id in offered]
 
     def compression(self) -> None:
         return None

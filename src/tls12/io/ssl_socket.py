@@ -3,7 +3,9 @@ socketserver call (see sslcompat.py for the overview)."""
 
 from __future__ import annotations
 
+import _socket
 import contextlib
+import os
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -13,9 +15,14 @@ from tls12.errors import TLSError, TruncationError
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
+    channel_binding,
+    handshake_failure_logged,
+    handshake_logged,
     ssl_error,
+    want_read,
+    want_write,
 )
-from tls12.io.sync import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
+from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
 from tls12.sessions import Session
 
 if TYPE_CHECKING:
@@ -33,11 +40,17 @@ def _is_connected(sock: socket.socket) -> bool:
 # --- the socket -------------------------------------------------------------------------------
 
 
-class TLS12Socket(TLSSocket):
+class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     """A ``TLSSocket`` that also answers as an ``ssl.SSLSocket``: OpenSSL-style ``cipher()``,
     ``getpeercert()`` dictionaries, ``ssl.SSLError`` failures, ``accept()`` on a wrapped
     listening socket, ``connect()`` on a wrapped unconnected one, and an implicit handshake
-    on first use when ``do_handshake_on_connect`` is False."""
+    on first use when ``do_handshake_on_connect`` is False.
+
+    It is an ``ssl.SSLSocket`` for ``isinstance`` (the websockets sync server asserts it):
+    the ``socket.socket`` part is a shell over a duplicate of the connection's descriptor,
+    never used for I/O. Every socket method reaches the wrapped socket; the methods that
+    would send or receive without TLS (sendto, sendmsg, recvfrom, recvmsg, dup...) raise as
+    ``ssl`` does."""
 
     def __init__(
         self,
@@ -51,15 +64,18 @@ class TLS12Socket(TLSSocket):
         session: Session | None,
     ) -> None:
         try:
-            conn = context._new_connection(server_side, server_hostname, session)
+            conn = context._new_connection(server_side, server_hostname, session, self)
         except TLSError as exc:
             raise ssl_error(exc) from exc
-        super().__init__(sock, conn)
-        self.context = context
+        socket.socket.__init__(self, sock.family, sock.type, sock.proto, os.dup(sock.fileno()))
+        # The duplicate shares the file status flags: put back the wrapped socket's mode
+        # (a default timeout would have made the shared description non-blocking).
+        sock.settimeout(sock.gettimeout())
+        TLSSocket.__init__(self, sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
+        self._context = context
         self.server_side = server_side
         self.server_hostname = server_hostname
         self.do_handshake_on_connect = do_handshake_on_connect
-        self.suppress_ragged_eofs = suppress_ragged_eofs
         self._handshake_started = False
         self._io_refs = 0
         self._close_pending = False
@@ -76,29 +92,61 @@ class TLS12Socket(TLSSocket):
 
     # -- handshake ---------------------------------------------------------------------
 
-    def do_handshake(self, block: bool = False) -> None:
-        """Runs (or continues, after a timeout) the handshake; failures are ssl.SSLError."""
+    def do_handshake(self, block: bool = False) -> None:  # type: ignore[override]  # ssl's
+        """Runs (or continues, after a timeout or an SSLWant*Error) the handshake; failures
+        are ssl.SSLError. On a non-blocking socket it raises ssl.SSLWantReadError or
+        ssl.SSLWantWriteError, as ``ssl`` does, and the next call goes on where it stopped."""
         if self.connection.handshake_complete:
             return
+        self._handshake_started = True
         timeout = self.context.handshake_timeout
         restore = timeout is not None and self._sock.gettimeout() is None
         if restore:
             self._sock.settimeout(timeout)
         try:
-            if not self._handshake_started:
-                self._handshake_started = True
-                self.connection.start()
-                self._flush()
+            self._start()
+            self._flush_blocking()
             while not self.connection.handshake_complete:
                 if not self._pump() and not self.connection.handshake_complete:
                     raise TruncationError("the peer closed the connection during the handshake")
+                self._flush_blocking()
+        except BlockingIOError as exc:
+            raise self._want(exc) from None
         except TLSError as exc:
             self._flush_quietly()
+            handshake_failure_logged(exc, self.getpeername_or_none())
             raise ssl_error(exc) from exc
         finally:
             if restore:
                 with contextlib.suppress(OSError):
                     self._sock.settimeout(None)
+        self.context._count(self.connection, completed=True)
+        handshake_logged(self.connection, self.getpeername_or_none())
+
+    def getpeername_or_none(self) -> Any:
+        try:
+            return self._sock.getpeername()
+        except OSError:
+            return None
+
+    def _want(self, exc: BlockingIOError) -> ssl.SSLError:
+        """ssl's exception for a socket that would block: write when records are queued."""
+        return want_write() if self._out else want_read()
+
+    @property  # type: ignore[override]
+    def context(self) -> TLS12Context:
+        return self._context
+
+    @context.setter
+    def context(self, value: TLS12Context) -> None:
+        """An sni_callback may switch the context, as with ``ssl``."""
+        self._context = value
+
+    @property
+    def _sslobj(self) -> SSLObjectView | None:
+        """What ``ssl.SSLSocket._sslobj`` is to code that reaches for it (httpcore asks it
+        for the ALPN protocol): a view of the engine, None once closed."""
+        return None if self._closed else self._view()
 
     def _ensure_handshake(self) -> None:
         if not self.connection.handshake_complete:
@@ -139,6 +187,8 @@ class TLS12Socket(TLSSocket):
         self._ensure_handshake()
         try:
             return super().recv(bufsize)
+        except BlockingIOError:
+            raise want_read() from None
         except TruncationError as exc:
             if self.suppress_ragged_eofs:
                 return b""
@@ -146,7 +196,7 @@ class TLS12Socket(TLSSocket):
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:  # type: ignore[override]
         if flags:
             raise ValueError("non-zero flags not allowed in calls to recv_into() on TLS12Socket")
         return super().recv_into(buffer, nbytes)
@@ -156,20 +206,25 @@ class TLS12Socket(TLSSocket):
             return self.recv_into(buffer, len)
         return self.recv(len)
 
-    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:  # type: ignore[override]
         if flags:
             raise ValueError("non-zero flags not allowed in calls to sendall() on TLS12Socket")
+        super().sendall(data)
+
+    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:  # type: ignore[override]
+        """As ``ssl.SSLSocket.send``: the count of bytes sent, or SSLWantWriteError on a
+        non-blocking socket that took nothing (retry with the same data)."""
+        if flags:
+            raise ValueError("non-zero flags not allowed in calls to send() on TLS12Socket")
         self._ensure_handshake()
         try:
-            super().sendall(data)
+            return super().send(data)
+        except BlockingIOError:
+            raise want_write() from None
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
-    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
-        self.sendall(data, flags)
-        return len(data)
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         return self.send(data)
 
     # -- what was negotiated, as ssl reports it ------------------------------------------
@@ -181,7 +236,7 @@ class TLS12Socket(TLSSocket):
             server_hostname=self.server_hostname,
         )
 
-    def cipher(self) -> tuple[str, str, int] | None:  # type: ignore[override]
+    def cipher(self) -> tuple[str, str, int] | None:
         return self._view().cipher()
 
     def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
@@ -199,13 +254,13 @@ class TLS12Socket(TLSSocket):
         return None
 
     def get_channel_binding(self, cb_type: str = "tls-unique") -> bytes | None:
-        raise ValueError(f"{cb_type} channel binding type not implemented")
+        return channel_binding(self.connection, cb_type)
 
     def verify_client_post_handshake(self) -> None:
         raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
 
-    @property
-    def session(self) -> Session | None:  # type: ignore[override]
+    @property  # type: ignore[override]
+    def session(self) -> Session | None:
         return self.connection.session
 
     @session.setter
@@ -253,20 +308,54 @@ class TLS12Socket(TLSSocket):
             self._io_refs -= 1
         if self._close_pending and self._io_refs == 0:
             self._close_pending = False
-            super().close()
+            self.close()
 
     def close(self) -> None:
         """Closes (with close_notify) once no file from ``makefile`` is open any more."""
         if self._io_refs > 0:
             self._close_pending = True
             return
-        super().close()
+        TLSSocket.close(self)
+        self._close_shell()
+
+    def _close_shell(self) -> None:
+        with contextlib.suppress(OSError):
+            _socket.socket.close(self)
+
+    def _decline(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("this operation would bypass TLS on a TLS12Socket (as on ssl.SSLSocket)")
+
+    sendto = recvfrom = recvfrom_into = sendmsg = recvmsg = recvmsg_into = _decline
+
+    def dup(self) -> socket.socket:  # type: ignore[override]
+        raise NotImplementedError(f"Can't dup() {self.__class__.__name__} instances")
+
+    def detach(self) -> int:
+        raise NotImplementedError("detach() a TLS12Socket: use unwrap() to get the socket back")
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        return self._sendfile_use_send(file, offset, count)  # type: ignore[attr-defined, no-any-return]
+
+    def getblocking(self) -> bool:
+        return self._sock.getblocking()
+
+    @property
+    def timeout(self) -> float | None:
+        return self._sock.gettimeout()
+
+    def get_inheritable(self) -> bool:
+        return self._sock.get_inheritable()
+
+    def set_inheritable(self, inheritable: bool) -> None:
+        self._sock.set_inheritable(inheritable)
 
     def unwrap(self) -> socket.socket:
         try:
-            return super().unwrap()
+            sock = TLSSocket.unwrap(self)
         except TLSError as exc:
             raise ssl_error(exc) from exc
+        self._close_shell()
+        return sock
 
     def shutdown(self, how: int) -> None:
         """Sends close_notify before shutting the write side (socketserver calls
@@ -274,7 +363,7 @@ class TLS12Socket(TLSSocket):
         conn = self.connection
         writing = how in (socket.SHUT_WR, socket.SHUT_RDWR)
         if writing and conn.error is None and conn.handshake_complete:
-            conn.close()
+            self._queue_close_notify()
             self._flush_quietly()
         self._sock.shutdown(how)
 

@@ -19,19 +19,16 @@ those libraries call. Failures are raised as ``ssl.SSLError`` subclasses (certif
 as ``ssl.SSLCertVerificationError``) carrying the original ``TLSError`` as ``.tls_error`` and
 as ``__cause__``, so ``except ssl.SSLError`` and ``except OSError`` keep working.
 
-What differs from ``ssl`` (tls12 speaks TLS 1.2 only):
-- ``minimum_version``/``maximum_version``/``options`` must leave TLS 1.2 enabled; other
-  versions cannot be negotiated.
-- ``set_ciphers`` selects the suites it names (OpenSSL or IANA names) among tls12's suites and
-  ignores keywords (``DEFAULT``, ``HIGH``, ``!aNULL`` ...).
-- With no CA loaded, a verifying client context trusts the system store.
-- ``check_hostname = False`` with verification on checks the chain only (SNI is still sent).
-- ``getpeercert()`` builds the ``ssl`` dictionary from the certificate with ``cryptography``.
+``TLS12Context`` subclasses ``ssl.SSLContext`` (so ``isinstance`` checks pass) without ever
+handing a connection to OpenSSL; ``wrap_bio`` returns a ``TLS12SSLObject`` (ssl_object.py),
+which is what asyncio's ``ssl=`` and anyio (httpx) drive. Every ``ssl.SSLContext`` setting is
+honoured or refused by name (ssl_settings.py); README.md lists what still differs from ``ssl``.
 """
 
 from __future__ import annotations
 
 from tls12.io.ssl_context import TLS12Context
+from tls12.io.ssl_object import TLS12SSLObject
 from tls12.io.ssl_shapes import (
     OPENSSL_NAMES,
     SSLObjectView,
@@ -52,6 +49,7 @@ __all__ = [
     "TLS12Context",
     "TLS12EOFError",
     "TLS12SSLError",
+    "TLS12SSLObject",
     "TLS12Socket",
     "cipher_tuple",
     "openssl_name",
