@@ -54,8 +54,10 @@ def redis_binary() -> str:
 
 
 @contextlib.contextmanager
-def redis_server(tmp_path: Path, *extra: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    port = free_port()
+def redis_server(
+    tmp_path: Path, *extra: str, port: int | None = None
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    port = port or free_port()
     with open(tmp_path / f"redis-{port}.log", "wb") as log:
         proc = subprocess.Popen(
             [

@@ -121,7 +121,7 @@ class Supervisor:
     def listen_args(self) -> dict[str, Any]:
         if self.reuse_port:
             return {"host": self.host, "port": self.port, "reuse_port": True}
-        return {"sock": self._sock}
+        return {"host": None, "port": None, "sock": self._sock}
 
     def spawn(self) -> None:
         pid = os.fork()
