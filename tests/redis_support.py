@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tls_support import pki
@@ -176,5 +176,169 @@ def tls12_server(tmp_path: Path, *extra: str) -> Iterator[tuple[int, Path]]:
         try:
             wait_listening(port, proc, "tls12 server")
             yield port, err_path
+        finally:
+            stop(proc)
+
+
+@contextlib.contextmanager
+def redis_unix(tmp_path: Path) -> Iterator[str]:
+    """redis-server on a unix socket only: the ``unix://`` URL."""
+    sock = tmp_path / "redis.sock"
+    with open(tmp_path / "redis-unix.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            _wait_for(lambda: sock.exists(), proc, "redis-server on a unix socket")
+            yield f"unix://{sock}?db=0"
+        finally:
+            stop(proc)
+
+
+def _wait_for(ready: Callable[[], bool], proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited early with code {proc.returncode}")
+        if ready():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{what} not ready within 15 s")
+
+
+@contextlib.contextmanager
+def redis_tls(tmp_path: Path) -> Iterator[str]:
+    """redis-server speaking TLS only (its --tls-port), with our test PKI's certificate: the
+    ``rediss://`` URL, verifying Redis against the test CA."""
+    paths = pki().write(tmp_path)
+    port = free_port()
+    with open(tmp_path / "redis-tls.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                "0",
+                "--tls-port",
+                str(port),
+                "--bind",
+                HOST,
+                "--tls-cert-file",
+                str(paths["rsa.crt"]),
+                "--tls-key-file",
+                str(paths["rsa.key"]),
+                "--tls-ca-cert-file",
+                str(paths["ca"]),
+                "--tls-auth-clients",
+                "no",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            wait_listening(port, proc, "redis-server --tls-port")
+            yield f"rediss://{HOST}:{port}/0?ssl_ca_certs={paths['ca']}"
+        finally:
+            stop(proc)
+
+
+@contextlib.contextmanager
+def redis_sentinel(tmp_path: Path) -> Iterator[str]:
+    """A master and one Sentinel watching it as ``tls12``: the ``redis+sentinel://`` URL."""
+    with redis_server(tmp_path) as (master, _):
+        port = free_port()
+        conf = tmp_path / "sentinel.conf"
+        conf.write_text(
+            f"port {port}\nbind {HOST}\nsentinel monitor tls12 {HOST} {master} 1\n"
+            "sentinel down-after-milliseconds tls12 5000\n"
+        )
+        with open(tmp_path / "sentinel.log", "wb") as log:
+            proc = subprocess.Popen(
+                [redis_binary(), str(conf), "--sentinel"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+            )
+            try:
+                wait_listening(port, proc, "redis-server --sentinel")
+                yield f"redis+sentinel://{HOST}:{port}/tls12/0"
+            finally:
+                stop(proc)
+
+
+@contextlib.contextmanager
+def redis_cluster(tmp_path: Path) -> Iterator[str]:
+    """A one-node Redis Cluster holding all 16384 slots: the ``redis+cluster://`` URL."""
+    port = free_port()
+    with open(tmp_path / "redis-cluster.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                str(free_port()),
+                "--cluster-config-file",
+                str(tmp_path / f"nodes-{port}.conf"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            wait_listening(port, proc, "redis-server --cluster-enabled")
+            subprocess.run(
+                [
+                    "redis-cli",
+                    "-h",
+                    HOST,
+                    "-p",
+                    str(port),
+                    "cluster",
+                    "addslotsrange",
+                    "0",
+                    "16383",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=10,
+            )
+
+            def healthy() -> bool:
+                out = subprocess.run(
+                    ["redis-cli", "-h", HOST, "-p", str(port), "cluster", "info"],
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                ).stdout
+                return "cluster_state:ok" in out
+
+            _wait_for(healthy, proc, "the one-node cluster")
+            yield f"redis+cluster://{HOST}:{port}"
         finally:
             stop(proc)

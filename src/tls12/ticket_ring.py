@@ -207,7 +207,7 @@ class RedisTicketKeyStore:
         """Applies ``change(keys) -> keys | None`` atomically (None: nothing to write)."""
         import redis
 
-        with self._redis.pipeline() as pipe:
+        with self._redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(self.key)
