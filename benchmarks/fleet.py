@@ -1,0 +1,256 @@
+"""The fleet benchmark (issue 18): k ``tls12 server`` processes sharing one Redis, on loopback.
+
+    python benchmarks/fleet.py [--servers 3] [--handshakes 200] [--seconds 8]
+
+Standalone: it needs only tls12, redis-server and openssl on PATH. It prints
+
+1. the share of handshakes that resume when each client connects to a random server of the
+   fleet, offering the session it got last time, by session ID (client tickets off) and by
+   ticket; the goal is every offered session resuming anywhere;
+2. full handshakes per second against ``--workers 1`` and ``--workers 2`` (clients:
+   ``openssl s_time -new``, two of them at once), and the ratio;
+3. the handshake time of a client offering a session ID when Redis is up, stopped
+   (connection refused) and blackholed (accepts, never answers), against full handshakes on
+   a server with no Redis at all: the added latency, with the Redis timeout at 100 ms.
+
+Numbers are ratios and percentiles on this machine; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tls12.config import ClientConfig
+from tls12.io.sync import connect
+from tls12.pki import make_ca
+from tls12.sessions import Session
+from tls12.verify import TrustStore
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+            return
+        time.sleep(0.02)
+    raise SystemExit(f"{what} did not listen on {port}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+class Fleet:
+    def __init__(self, workdir: Path) -> None:
+        self.dir = workdir
+        ca = make_ca("fleet bench CA")
+        self.ca_path = ca.write(workdir / "ca.pem")
+        self.cert, self.key = ca.issue(["localhost", "127.0.0.1"], key_type="rsa").write(
+            workdir, "rsa"
+        )
+        self.trust = TrustStore.from_certificates([ca.cert])
+
+    @contextlib.contextmanager
+    def redis(self) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("redis-server is not installed")
+        port = free_port()
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_port(port, proc, "redis-server")
+            yield port, proc
+        finally:
+            stop(proc)
+
+    @contextlib.contextmanager
+    def servers(self, k: int, *extra: str) -> Iterator[list[int]]:
+        procs, ports = [], []
+        try:
+            for _ in range(k):
+                port = free_port()
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "tls12", "server", "--port", str(port), "--quiet"]
+                    + ["--cert", str(self.cert), "--key", str(self.key), *extra],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                procs.append(proc)
+                wait_port(port, proc, "tls12 server")
+                ports.append(port)
+            yield ports
+        finally:
+            for proc in procs:
+                stop(proc)
+
+    def client(self, tickets: bool) -> ClientConfig:
+        return ClientConfig(trust=self.trust, session_tickets=tickets)
+
+    def handshake(
+        self, port: int, config: ClientConfig, session: Session | None
+    ) -> tuple[bool, Session | None, float]:
+        start = time.perf_counter()
+        tls = connect(HOST, port, config, server_name="localhost", session=session, timeout=10)
+        took = time.perf_counter() - start
+        tls.sendall(b"x")
+        tls.recv()
+        resumed, new = tls.session_reused, tls.session
+        tls.unwrap().close()
+        return resumed, new, took
+
+
+def resumption_share(fleet: Fleet, k: int, n: int) -> dict[str, float]:
+    out = {}
+    with fleet.redis() as (redis_port, _):
+        url = f"redis://{HOST}:{redis_port}/0"
+        with fleet.servers(k, "--session-store", url, "--ticket-keys", url) as ports:
+            for mode, tickets in (("session ID", False), ("ticket", True)):
+                config = fleet.client(tickets)
+                _, session, _ = fleet.handshake(random.choice(ports), config, None)
+                resumed = 0
+                for _ in range(n):
+                    ok, session, _ = fleet.handshake(random.choice(ports), config, session)
+                    resumed += ok
+                out[mode] = resumed / n
+    return out
+
+
+def s_time(port: int, ca: Path, seconds: int, clients: int) -> float:
+    """Full handshakes per second from ``clients`` parallel ``openssl s_time -new``."""
+    cmd = ["openssl", "s_time", "-connect", f"{HOST}:{port}", "-new", "-tls1_2"]
+    cmd += ["-CAfile", str(ca), "-time", str(seconds), "-www", "/"]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for _ in range(clients)
+    ]
+    total = 0.0
+    for proc in procs:
+        out, _ = proc.communicate(timeout=seconds + 60)
+        match = re.search(r"(\d+) connections in (\d+) real seconds", out)
+        if match is None:
+            raise SystemExit(f"openssl s_time printed no count:\n{out}")
+        total += int(match.group(1)) / max(1, int(match.group(2)))
+    return total
+
+
+def workers_rate(fleet: Fleet, seconds: int) -> dict[int, float]:
+    rates = {}
+    for workers in (1, 2):
+        with fleet.servers(1, "--www", "--no-tickets", "--workers", str(workers)) as (port,):
+            time.sleep(0.5)
+            rates[workers] = s_time(port, fleet.ca_path, seconds, clients=2)
+    return rates
+
+
+@contextlib.contextmanager
+def blackhole() -> Iterator[int]:
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(1024)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+def percentiles(times: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return f"median {statistics.median(ms):6.2f} ms  p99 {p99:6.2f} ms  max {ms[-1]:7.2f} ms"
+
+
+def offered_id_times(
+    fleet: Fleet, extra: list[str], n: int, offer: bool = True
+) -> tuple[list[float], int]:
+    config = fleet.client(False)
+    with fleet.servers(1, "--redis-timeout", "100", *extra) as (port,):
+        _, session, _ = fleet.handshake(port, config, None)
+        times, resumed = [], 0
+        for _ in range(n):
+            ok, _, took = fleet.handshake(port, config, session if offer else None)
+            times.append(took)
+            resumed += ok
+            time.sleep(0.01)
+    return times, resumed
+
+
+def redis_trouble(fleet: Fleet, n: int) -> dict[str, tuple[list[float], int]]:
+    out = {"full, no Redis": offered_id_times(fleet, ["--no-tickets"], n, offer=False)}
+    with fleet.redis() as (port, _):
+        url = f"redis://{HOST}:{port}/0"
+        out["Redis up"] = offered_id_times(fleet, ["--session-store", url], n)
+    stopped = f"redis://{HOST}:{free_port()}/0"
+    out["Redis stopped"] = offered_id_times(fleet, ["--session-store", stopped], n)
+    with blackhole() as hole:
+        url = f"redis://{HOST}:{hole}/0"
+        out["Redis blackholed"] = offered_id_times(fleet, ["--session-store", url], n)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=3)
+    parser.add_argument("--handshakes", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        fleet = Fleet(Path(tmp))
+        print(f"fleet of {args.servers} servers, one Redis, random server per connection")
+        for mode, share in resumption_share(fleet, args.servers, args.handshakes).items():
+            print(f"  resumed by {mode:10}: {share:6.1%} of {args.handshakes}")
+        rates = workers_rate(fleet, args.seconds)
+        print("full handshakes/s (2 x openssl s_time -new, --no-tickets, --www)")
+        for workers, rate in rates.items():
+            print(f"  --workers {workers}: {rate:7.1f}/s")
+        print(f"  ratio 2/1: {rates[2] / rates[1]:.2f}x")
+        print("client offering a session ID, --redis-timeout 100 (tickets off on the client)")
+        for name, (times, resumed) in redis_trouble(fleet, args.handshakes).items():
+            print(f"  {name:20}: {percentiles(times)}  resumed {resumed}/{len(times)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
