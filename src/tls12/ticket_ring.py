@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tls12.errors import ConfigError
 from tls12.redis_clients import DEFAULT_TIMEOUT_MS, make_client
@@ -388,3 +390,55 @@ def redis_key_ring(
     if start:
         source.start()
     return source.ring
+
+
+class DerivedKeySchedule:
+    """Ticket keys that several processes of one host compute alike, with nothing shared
+    after the start: key ``i`` (for the period ``[i * rotate_every, (i+1) * rotate_every)``
+    of wall-clock time) is HKDF-SHA256 of a random seed the processes inherited. Used by
+    ``--workers`` without ``--ticket-keys``: each worker rotates on its own and they still
+    agree, so a ticket issued by one worker resumes on every other."""
+
+    def __init__(self, seed: bytes, policy: RingPolicy, *, check_every: float = 1.0) -> None:
+        if len(seed) < 32:
+            raise ValueError("the seed must be at least 32 bytes")
+        self._seed = seed
+        self.policy = policy
+        self.check_every = check_every
+        self.ring = TicketKeys(self.keys_at(time.time()), rotate_every=None)
+        self.ring.source = self
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _key(self, period: int) -> TicketKey:
+        material = HKDF(
+            hashes.SHA256(), NAME_LEN + KEY_LEN, None, b"tls12 ticket key %d" % period
+        ).derive(self._seed)
+        return TicketKey(
+            material[:NAME_LEN], material[NAME_LEN:], float(period * self.policy.rotate_every)
+        )
+
+    def keys_at(self, now: float) -> list[TicketKey]:
+        """The current period's key, then every earlier one whose tickets may be alive."""
+        current = int(now // self.policy.rotate_every)
+        back = int(self.policy.lifetime // self.policy.rotate_every) + 1
+        return [self._key(p) for p in range(current, max(-1, current - back - 1), -1)]
+
+    def check(self) -> None:
+        keys = self.keys_at(time.time())
+        if [k.name for k in keys] != self.ring.names:
+            self.ring.set_keys(keys)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.check_every):
+            self.check()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="tls12-key-schedule", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()

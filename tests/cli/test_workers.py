@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from redis_support import HOST, free_port, server_args, wait_listening
+from test_fleet_tickets import handshake
 from tls_support import pki
 
 from tls12.io.sync import connect
@@ -109,6 +110,10 @@ def test_two_workers_answer_one_is_replaced_and_sigterm_stops_all(tmp_path, list
         workers = wait_workers(sup, 2)
         seen = {answering_pid(port, workers) for _ in range(40)}
         assert seen == workers, f"both workers answered: {seen} of {workers}"
+        _, ticket = handshake(port)
+        assert all(handshake(port, ticket)[0] for _ in range(12)), (
+            "a ticket from one worker resumes on every worker"
+        )
 
         victim = next(iter(workers))
         os.kill(victim, signal.SIGKILL)

@@ -7,13 +7,22 @@ Kept apart from ``cli/server.py`` so the server command wires it in with a few l
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
+from tls12.cli.common import status
+from tls12.config import ServerConfig, replace
 from tls12.errors import ConfigError
 from tls12.redis_clients import DEFAULT_TIMEOUT_MS, check_url
 from tls12.sessions import DEFAULT_LIFETIME
 from tls12.sessions_redis import RedisSessionStore
-from tls12.ticket_ring import RingPolicy, read_kek, redis_key_ring, watch_key_file
+from tls12.ticket_ring import (
+    DerivedKeySchedule,
+    RingPolicy,
+    read_kek,
+    redis_key_ring,
+    watch_key_file,
+)
 from tls12.tickets import TicketKeys
 
 URLS = "redis://, rediss://, unix://, redis+sentinel://, redis+cluster://"
@@ -122,3 +131,21 @@ def start_sources(config: Any) -> None:
     ring = getattr(config, "ticket_keys", None)
     if ring is not None and ring.source is not None:
         ring.source.start()
+
+
+def for_workers(args: argparse.Namespace, config: ServerConfig) -> ServerConfig:
+    """The config the workers of ``--workers N`` share. Without ``--ticket-keys`` their
+    ticket keys come from one seed made here (``DerivedKeySchedule``), so every worker opens
+    every worker's tickets and they rotate alike."""
+    if config.session_tickets and not args.ticket_keys:
+        schedule = DerivedKeySchedule(
+            os.urandom(32), RingPolicy(rotate_every=12 * 3600.0, lifetime=config.session_lifetime)
+        )
+        config = replace(config, ticket_keys=schedule.ring)
+    if not args.session_store:
+        status(
+            "tls12 server: --workers without --session-store: each worker has its own session "
+            "cache, so resumption by session ID works only on the worker that made the session "
+            "(tickets resume on every worker)"
+        )
+    return config

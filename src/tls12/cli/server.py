@@ -201,12 +201,15 @@ def run(args: argparse.Namespace) -> int:
     if args.handshake_timeout < 0:
         raise ConfigError("--handshake-timeout must be 0 (no limit) or more seconds")
     config = config_from_args(args)
+    many = workers.count(args) > 1
+    if many:
+        config = fleet.for_workers(args, config)
     server = EchoServer(args, config)
 
     async def serve(listen: dict[str, Any]) -> None:
         fleet.start_sources(config)  # in the serving process, after any fork
         await server.serve(listen)
 
-    if workers.count(args) > 1:
+    if many:
         return workers.supervise(args, serve)
     return workers.run_until_signal(serve, {"host": args.host, "port": args.port})
