@@ -8,7 +8,8 @@ Standalone: it needs only tls12, redis-server and openssl on PATH. It prints
    fleet, offering the session it got last time, by session ID (client tickets off) and by
    ticket; the goal is every offered session resuming anywhere;
 2. full handshakes per second against ``--workers 1`` and ``--workers 2`` (clients:
-   ``openssl s_time -new``, two of them at once), and the ratio;
+   ``openssl s_time -new``, eight at once), the ratio, the CPU each side spends per
+   handshake, and the ratio the machine allows when the clients share its cores;
 3. the handshake time of a client offering a session ID when Redis is up, stopped
    (connection refused) and blackholed (accepts, never answers), against full handshakes on
    a server with no Redis at all: the added latency, with the Redis timeout at 100 ms.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import re
 import shutil
@@ -148,31 +150,71 @@ def resumption_share(fleet: Fleet, k: int, n: int) -> dict[str, float]:
     return out
 
 
-def s_time(port: int, ca: Path, seconds: int, clients: int) -> float:
-    """Full handshakes per second from ``clients`` parallel ``openssl s_time -new``."""
+def s_time(port: int, ca: Path, seconds: int, clients: int) -> tuple[float, float]:
+    """Full handshakes per second from ``clients`` parallel ``openssl s_time -new``, and the
+    clients' CPU seconds (user) per handshake."""
     cmd = ["openssl", "s_time", "-connect", f"{HOST}:{port}", "-new", "-tls1_2"]
     cmd += ["-CAfile", str(ca), "-time", str(seconds), "-www", "/"]
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for _ in range(clients)
     ]
-    total = 0.0
+    total, count, user = 0.0, 0, 0.0
     for proc in procs:
         out, _ = proc.communicate(timeout=seconds + 60)
-        match = re.search(r"(\d+) connections in (\d+) real seconds", out)
-        if match is None:
+        real = re.search(r"(\d+) connections in (\d+) real seconds", out)
+        cpu = re.search(r"(\d+) connections in ([\d.]+)s;", out)
+        if real is None or cpu is None:
             raise SystemExit(f"openssl s_time printed no count:\n{out}")
-        total += int(match.group(1)) / max(1, int(match.group(2)))
-    return total
+        total += int(real.group(1)) / max(1, int(real.group(2)))
+        count += int(cpu.group(1))
+        user += float(cpu.group(2))
+    return total, user / max(1, count)
 
 
-def workers_rate(fleet: Fleet, seconds: int) -> dict[int, float]:
-    rates = {}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its live children (the workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+@contextlib.contextmanager
+def one_server(fleet: Fleet, *extra: str) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tls12", "server", "--port", str(port), "--quiet"]
+        + ["--cert", str(fleet.cert), "--key", str(fleet.key), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc, "tls12 server")
+        yield port, proc.pid
+    finally:
+        stop(proc)
+
+
+def workers_rate(fleet: Fleet, seconds: int, clients: int) -> dict[int, tuple[float, float, float]]:
+    """For 1 and 2 workers: (handshakes/s, server CPU ms per handshake, client CPU ms per
+    handshake)."""
+    out = {}
     for workers in (1, 2):
-        with fleet.servers(1, "--www", "--no-tickets", "--workers", str(workers)) as (port,):
-            time.sleep(0.5)
-            rates[workers] = s_time(port, fleet.ca_path, seconds, clients=2)
-    return rates
+        args = ("--www", "--no-tickets", "--workers", str(workers))
+        with one_server(fleet, *args) as (port, pid):
+            time.sleep(1.0)
+            before = cpu_seconds(pid)
+            rate, client_cpu = s_time(port, fleet.ca_path, seconds, clients)
+            server_cpu = (cpu_seconds(pid) - before) / max(1.0, rate * seconds)
+            out[workers] = (rate, server_cpu * 1000, client_cpu * 1000)
+    return out
 
 
 @contextlib.contextmanager
@@ -235,17 +277,28 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=3)
     parser.add_argument("--handshakes", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="parallel openssl s_time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fleet = Fleet(Path(tmp))
         print(f"fleet of {args.servers} servers, one Redis, random server per connection")
         for mode, share in resumption_share(fleet, args.servers, args.handshakes).items():
             print(f"  resumed by {mode:10}: {share:6.1%} of {args.handshakes}")
-        rates = workers_rate(fleet, args.seconds)
-        print("full handshakes/s (2 x openssl s_time -new, --no-tickets, --www)")
-        for workers, rate in rates.items():
-            print(f"  --workers {workers}: {rate:7.1f}/s")
-        print(f"  ratio 2/1: {rates[2] / rates[1]:.2f}x")
+        rates = workers_rate(fleet, args.seconds, args.clients)
+        print(f"full handshakes/s ({args.clients} x openssl s_time -new, --no-tickets, --www)")
+        for workers, (rate, server_ms, client_ms) in rates.items():
+            print(
+                f"  --workers {workers}: {rate:7.1f}/s  server CPU {server_ms:.2f} ms/handshake"
+                f"  client CPU {client_ms:.2f} ms/handshake"
+            )
+        print(f"  ratio 2/1: {rates[2][0] / rates[1][0]:.2f}x")
+        _, server_ms, client_ms = rates[1]
+        cores = len(os.sched_getaffinity(0))
+        ceiling = min(2.0, cores * 1000 / (server_ms + client_ms) / (1000 / server_ms))
+        print(
+            f"  ceiling with the clients on the same {cores} cores (CPU per handshake): "
+            f"{ceiling:.2f}x; load average {os.getloadavg()[0]:.1f} during the run"
+        )
         print("client offering a session ID, --redis-timeout 100 (tickets off on the client)")
         for name, (times, resumed) in redis_trouble(fleet, args.handshakes).items():
             print(f"  {name:20}: {percentiles(times)}  resumed {resumed}/{len(times)}")
