@@ -84,6 +84,10 @@ def _common(timeout_ms: int, asyncio: bool) -> dict[str, Any]:
         "socket_connect_timeout": seconds,
         "retry": retry_class(no_backoff(), 0),
         "retry_on_error": [],
+        # Nothing on connect before the first command (no HELLO 3, no CLIENT SETINFO), so a
+        # new connection's first call costs one round trip, not two, inside the same bound.
+        "protocol": 2,
+        "driver_info": None,
     }
 
 

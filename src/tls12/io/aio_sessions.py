@@ -106,7 +106,10 @@ class SessionWriter:
             self.dropped += 1
             if not self._overflowing:
                 self._overflowing = True
-                log.warning("session store is behind: new sessions dropped (resumable by ticket)")
+                log.warning(
+                    "session store is behind: new sessions dropped (their clients will get "
+                    "full handshakes next time)"
+                )
 
     async def _drain(self) -> None:
         queue = self._queue
