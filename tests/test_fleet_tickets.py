@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from redis_support import HOST, redis_server, tls12_server
+from redis_support import HOST, TEST_TIMEOUT_MS, redis_server, tls12_server
 from tls_support import pki
 
 from tls12.io.sync import connect
@@ -68,7 +68,7 @@ def eventually(check: Callable[[], bool], what: str, within: float = 8.0) -> Non
 def fleet(tmp_path: Path, *extra: str) -> Iterator[tuple[str, list[int]]]:
     with redis_server(tmp_path) as (redis_port, _):
         url = f"redis://{HOST}:{redis_port}/0"
-        shared = ("--ticket-keys", url, *extra)
+        shared = ("--ticket-keys", url, "--redis-timeout", str(TEST_TIMEOUT_MS), *extra)
         with (
             tls12_server(tmp_path, *shared) as (a, _),
             tls12_server(tmp_path, *shared) as (b, _),
@@ -79,7 +79,7 @@ def fleet(tmp_path: Path, *extra: str) -> Iterator[tuple[str, list[int]]]:
 
 def test_three_servers_share_rotate_and_revoke_ticket_keys(tmp_path):
     with fleet(tmp_path) as (url, ports):
-        store = RedisTicketKeyStore.from_url(url)
+        store = RedisTicketKeyStore.from_url(url, timeout_ms=TEST_TIMEOUT_MS)
         (first,) = store.load()  # the first server to start made the ring's first key
         resumed, t1 = handshake(ports[0])
         assert not resumed
@@ -146,7 +146,9 @@ def test_scheduled_rotation_one_new_key_per_period_picked_up_by_all(tmp_path, ke
         kek_path.write_text("ab" * 32 + "\n")
         extra += ["--ticket-kek", str(kek_path)]
     with fleet(tmp_path, *extra) as (url, ports):
-        store = RedisTicketKeyStore.from_url(url, kek=bytes.fromhex("ab" * 32) if kek else None)
+        store = RedisTicketKeyStore.from_url(
+            url, kek=bytes.fromhex("ab" * 32) if kek else None, timeout_ms=TEST_TIMEOUT_MS
+        )
         start = store.load()
         eventually(lambda: len(store.load()) >= len(start) + 2, "the ring rotates on schedule")
         keys = store.load()

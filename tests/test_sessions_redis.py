@@ -12,7 +12,7 @@ import os
 import time
 
 import pytest
-from redis_support import HOST, free_port, redis_server, stop, tls12_server
+from redis_support import HOST, TEST_TIMEOUT_MS, free_port, redis_server, stop, tls12_server
 from tls_support import pki
 
 from tls12.io.sync import connect
@@ -28,7 +28,7 @@ def fleet(tmp_path):
     TicketKeys([TicketKey.generate()]).write(keys)
     with redis_server(tmp_path) as (redis_port, redis_proc):
         url = f"redis://{HOST}:{redis_port}/0"
-        shared = ("--session-store", url, "--ticket-keys", str(keys))
+        shared = ("--session-store", url, "--ticket-keys", str(keys), "--redis-timeout", "2000")
         with (
             tls12_server(tmp_path, *shared) as (a, a_err),
             tls12_server(tmp_path, *shared) as (
@@ -76,7 +76,7 @@ def test_redis_down_means_full_handshakes(fleet):
 
 def test_store_get_put_delete_and_ttl(tmp_path):
     with redis_server(tmp_path) as (port, _):
-        store = RedisSessionStore.from_url(f"redis://{HOST}:{port}/0")
+        store = RedisSessionStore.from_url(f"redis://{HOST}:{port}/0", timeout_ms=TEST_TIMEOUT_MS)
         now = int(time.time())
         s = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=now, lifetime=50)
         store.put(s.session_id, s)

@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from redis_support import HOST, free_port, redis_server, tls12_server
+from redis_support import HOST, TEST_TIMEOUT_MS, free_port, redis_server, tls12_server
 from test_fleet_tickets import eventually, handshake, key_name
 
 from tls12.errors import ConfigError
@@ -82,7 +82,7 @@ def test_running_server_drops_a_key_deleted_from_its_file(tmp_path):
 
 def test_ring_rotation_prunes_keys_past_the_ticket_lifetime(tmp_path):
     with redis_server(tmp_path) as (port, _):
-        store = RedisTicketKeyStore.from_url(f"redis://{HOST}:{port}/0")
+        store = RedisTicketKeyStore.from_url(f"redis://{HOST}:{port}/0", timeout_ms=TEST_TIMEOUT_MS)
         policy = RingPolicy(rotate_every=10, lifetime=30)
         now = time.time()
         keys = [TicketKey.generate(now - age) for age in (5, 20, 45, 80)]
@@ -97,7 +97,7 @@ def test_ring_rotation_prunes_keys_past_the_ticket_lifetime(tmp_path):
 
 def test_revoke_by_name_and_unknown_names(tmp_path):
     with redis_server(tmp_path) as (port, _):
-        store = RedisTicketKeyStore.from_url(f"redis://{HOST}:{port}/0")
+        store = RedisTicketKeyStore.from_url(f"redis://{HOST}:{port}/0", timeout_ms=TEST_TIMEOUT_MS)
         policy = RingPolicy()
         first = store.rotate(policy)[0]
         second = store.rotate(policy)[0]
@@ -115,15 +115,15 @@ def test_kek_wraps_keys_and_a_mismatch_is_a_clear_error(tmp_path):
     kek = read_kek(kek_file)
     with redis_server(tmp_path) as (port, _):
         url = f"redis://{HOST}:{port}/0"
-        wrapped = RedisTicketKeyStore.from_url(url, kek=kek)
+        wrapped = RedisTicketKeyStore.from_url(url, kek=kek, timeout_ms=TEST_TIMEOUT_MS)
         (key,) = wrapped.rotate(RingPolicy())
         raw = wrapped._redis.get(wrapped.key)
         assert key.key.hex().encode() not in raw
         assert wrapped.load() == [key]
         with pytest.raises(ConfigError, match="wrapped under another key-encryption key"):
-            RedisTicketKeyStore.from_url(url, kek=b"\x22" * 32).load()
+            RedisTicketKeyStore.from_url(url, kek=b"\x22" * 32, timeout_ms=TEST_TIMEOUT_MS).load()
         with pytest.raises(ConfigError, match="wrapped under another key-encryption key"):
-            RedisTicketKeyStore.from_url(url).load()
+            RedisTicketKeyStore.from_url(url, timeout_ms=TEST_TIMEOUT_MS).load()
     kek_file.write_text("zz")
     with pytest.raises(ConfigError, match="64 hex digits"):
         read_kek(kek_file)
@@ -140,7 +140,9 @@ def test_ring_starts_on_a_local_key_without_redis_and_joins_when_it_is_back(tmp_
     assert not source.refresh()
     with redis_server(tmp_path, port=port):
         assert source.refresh()
-        fleet_keys = RedisTicketKeyStore.from_url(f"redis://{HOST}:{port}/0").load()
+        fleet_keys = RedisTicketKeyStore.from_url(
+            f"redis://{HOST}:{port}/0", timeout_ms=TEST_TIMEOUT_MS
+        ).load()
         assert ring.names == [k.name for k in fleet_keys]
         assert source.synced
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from redis_support import HOST, blackhole, delayed, redis_server
+from redis_support import HOST, TEST_TIMEOUT_MS, blackhole, delayed, redis_server
 from tls_support import pki
 
 from tls12 import aio
@@ -145,7 +145,9 @@ def test_sessions_resume_through_real_redis_and_land_with_ttl(tmp_path):
         resumed, session, _ = handshake(port)
         assert not resumed
         assert resumes_eventually(port, session)
-        raw = RedisSessionStore.from_url(f"redis://{HOST}:{redis_port}/0")
+        raw = RedisSessionStore.from_url(
+            f"redis://{HOST}:{redis_port}/0", timeout_ms=TEST_TIMEOUT_MS
+        )
         assert 7000 < raw._redis.ttl(raw._key(session.session_id)) <= 7200
 
 
