@@ -20,7 +20,7 @@ from tls_support import pki
 
 from tls12 import aio
 from tls12.config import ServerConfig
-from tls12.io.aio_sessions import NEED_MORE, peek_client_hello
+from tls12.io.aio_sessions import NEED_MORE, SessionWriter, peek_client_hello
 from tls12.io.sync import connect
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello
@@ -228,3 +228,37 @@ def test_peek_reads_the_offered_session_id_across_records():
     assert peek_client_hello(b"GET / HTTP/1.1\r\n\r\n", 65536) is None
     assert peek_client_hello(b"\x16\x03\x01\x00\x04\x02\x00\x00\x00", 65536) is None
     assert peek_client_hello(b"\x16\x03\x01\x00\x04\x01\xff\xff\xff", 65536) is None
+
+
+class StuckStore:
+    """A store whose writes never finish (Redis hung mid-write), counting what reached it."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.release = asyncio.Event()
+
+    async def get(self, session_id: bytes) -> Session | None:
+        return None
+
+    async def put_many(self, items: list[tuple[bytes, Session | None]]) -> None:
+        self.batches.append(len(items))
+        await self.release.wait()
+
+
+def test_session_writer_queue_is_bounded_when_the_store_hangs():
+    async def main() -> None:
+        store = StuckStore()
+        writer = SessionWriter(store, max_queue=8)
+        s = Session(bytes(32), 0xC02F, bytes(48), True, created=time.time())
+        for i in range(1000):
+            writer.submit(i.to_bytes(32, "big"), s)
+            if i == 0:
+                await asyncio.sleep(0)  # the writer takes the first batch and hangs on it
+        assert store.batches == [1]
+        assert writer.dropped == 1000 - 1 - 8, "beyond the queue, sessions are dropped"
+        store.release.set()
+        await writer.flush()
+        assert sum(store.batches) == 1 + 8
+        writer.close()
+
+    asyncio.run(main())
