@@ -150,12 +150,16 @@ def test_ring_starts_on_a_local_key_without_redis_and_joins_when_it_is_back(tmp_
 def test_derived_schedule_agrees_across_processes_and_rotates():
     seed = os.urandom(32)
     policy = RingPolicy(rotate_every=100, lifetime=250)
-    a, b = DerivedKeySchedule(seed, policy), DerivedKeySchedule(seed, policy)
-    assert a.ring.keys == b.ring.keys, "same seed, same keys: workers open each other's tickets"
-    assert DerivedKeySchedule(os.urandom(32), policy).ring.names != a.ring.names
     t = 1_000_050.0
+    a = DerivedKeySchedule(seed, policy, now=t)
+    b = DerivedKeySchedule(seed, policy, now=t)
+    assert a.ring.keys == b.ring.keys, "same seed, same keys: workers open each other's tickets"
+    assert DerivedKeySchedule(os.urandom(32), policy, now=t).ring.names != a.ring.names
     now, later = a.keys_at(t), a.keys_at(t + 100)
     assert later[0] not in now and later[1] == now[0], "one new key per period"
+    assert b.keys_at(t + 100) == later, "each process rotates on its own, alike"
     # a key replaced at the period's end stays while its tickets (250 s) may be alive
     assert now[0] in a.keys_at(t + 100 + 240)
     assert now[0] not in a.keys_at(t + 100 + 400)
+    # and once forgotten it cannot come back: the chain only moves forward
+    assert now[0] not in a.keys_at(t)

@@ -394,26 +394,44 @@ def redis_key_ring(
 
 class DerivedKeySchedule:
     """Ticket keys that several processes of one host compute alike, with nothing shared
-    after the start: key ``i`` (for the period ``[i * rotate_every, (i+1) * rotate_every)``
-    of wall-clock time) is HKDF-SHA256 of a random seed the processes inherited. Used by
-    ``--workers`` without ``--ticket-keys``: each worker rotates on its own and they still
-    agree, so a ticket issued by one worker resumes on every other."""
+    after the start. Used by ``--workers`` without ``--ticket-keys``: each worker rotates on
+    its own and they still agree, so a ticket issued by one worker resumes on every other.
 
-    def __init__(self, seed: bytes, policy: RingPolicy, *, check_every: float = 1.0) -> None:
+    Each period ``[i * rotate_every, (i+1) * rotate_every)`` of wall-clock time has a chain
+    value ``c(i+1) = HKDF(c(i))``, starting from a random seed made before the fork, and the
+    period's key is another HKDF of ``c(i)``. Only the chain value of the oldest period still
+    needed is kept, and it only moves forward: a process's memory reveals the keys from the
+    ticket lifetime ago onwards (later ones too: that is what agreeing without talking
+    costs), never the keys of tickets that have expired."""
+
+    def __init__(
+        self,
+        seed: bytes,
+        policy: RingPolicy,
+        *,
+        check_every: float = 1.0,
+        now: float | None = None,
+    ) -> None:
         if len(seed) < 32:
             raise ValueError("the seed must be at least 32 bytes")
-        self._seed = seed
         self.policy = policy
         self.check_every = check_every
-        self.ring = TicketKeys(self.keys_at(time.time()), rotate_every=None)
+        self._back = int(policy.lifetime // policy.rotate_every) + 1
+        start = time.time() if now is None else now
+        self._base = int(start // policy.rotate_every) - self._back
+        self._chain = seed
+        self._lock = threading.Lock()
+        self.ring = TicketKeys(self.keys_at(start), rotate_every=None)
         self.ring.source = self
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _key(self, period: int) -> TicketKey:
-        material = HKDF(
-            hashes.SHA256(), NAME_LEN + KEY_LEN, None, b"tls12 ticket key %d" % period
-        ).derive(self._seed)
+    @staticmethod
+    def _hkdf(secret: bytes, info: bytes, size: int) -> bytes:
+        return HKDF(hashes.SHA256(), size, None, info).derive(secret)
+
+    def _key(self, chain: bytes, period: int) -> TicketKey:
+        material = self._hkdf(chain, b"tls12 ticket key", NAME_LEN + KEY_LEN)
         return TicketKey(
             material[:NAME_LEN], material[NAME_LEN:], float(period * self.policy.rotate_every)
         )
@@ -421,8 +439,15 @@ class DerivedKeySchedule:
     def keys_at(self, now: float) -> list[TicketKey]:
         """The current period's key, then every earlier one whose tickets may be alive."""
         current = int(now // self.policy.rotate_every)
-        back = int(self.policy.lifetime // self.policy.rotate_every) + 1
-        return [self._key(p) for p in range(current, max(-1, current - back - 1), -1)]
+        with self._lock:
+            while self._base < current - self._back:  # forget what no live ticket needs
+                self._chain = self._hkdf(self._chain, b"tls12 ticket chain", 32)
+                self._base += 1
+            chain, keys = self._chain, []
+            for period in range(self._base, current + 1):
+                keys.append(self._key(chain, period))
+                chain = self._hkdf(chain, b"tls12 ticket chain", 32)
+        return keys[::-1]
 
     def check(self) -> None:
         keys = self.keys_at(time.time())
