@@ -7,100 +7,18 @@ on one server resumes on the other. With Redis stopped, connections still comple
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from redis_support import HOST, TEST_TIMEOUT_MS, free_port, redis_server, stop, tls12_server
 from tls_support import pki
 
 from tls12.io.sync import connect
 from tls12.sessions import Session
 from tls12.sessions_redis import RedisSessionStore
 from tls12.tickets import TicketKey, TicketKeys
-
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_listening(port: int, proc: subprocess.Popen, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{what} exited early with code {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what} did not listen on {port} within {timeout}s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-@contextlib.contextmanager
-def redis_server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise AssertionError("redis-server is not installed (Debian package redis-server)")
-    port = free_port()
-    with open(tmp_path / f"redis-{port}.log", "wb") as log:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-        try:
-            wait_listening(port, proc, "redis-server")
-            yield port, proc
-        finally:
-            stop(proc)
-
-
-@contextlib.contextmanager
-def tls12_server(tmp_path: Path, *extra: str) -> Iterator[tuple[int, Path]]:
-    paths = pki().write(tmp_path)
-    port = free_port()
-    err_path = tmp_path / f"tls12-server-{port}.stderr"
-    args = [
-        sys.executable,
-        "-m",
-        "tls12",
-        "server",
-        "--port",
-        str(port),
-        "--cert",
-        str(paths["rsa.crt"]),
-        "--key",
-        str(paths["rsa.key"]),
-        *extra,
-    ]
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            wait_listening(port, proc, "tls12 server")
-            yield port, err_path
-        finally:
-            stop(proc)
 
 
 @pytest.fixture
@@ -110,7 +28,7 @@ def fleet(tmp_path):
     TicketKeys([TicketKey.generate()]).write(keys)
     with redis_server(tmp_path) as (redis_port, redis_proc):
         url = f"redis://{HOST}:{redis_port}/0"
-        shared = ("--session-store", url, "--ticket-keys", str(keys))
+        shared = ("--session-store", url, "--ticket-keys", str(keys), "--redis-timeout", "2000")
         with (
             tls12_server(tmp_path, *shared) as (a, a_err),
             tls12_server(tmp_path, *shared) as (
@@ -158,7 +76,7 @@ def test_redis_down_means_full_handshakes(fleet):
 
 def test_store_get_put_delete_and_ttl(tmp_path):
     with redis_server(tmp_path) as (port, _):
-        store = RedisSessionStore.from_url(f"redis://{HOST}:{port}/0")
+        store = RedisSessionStore.from_url(f"redis://{HOST}:{port}/0", timeout_ms=TEST_TIMEOUT_MS)
         now = int(time.time())
         s = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=now, lifetime=50)
         store.put(s.session_id, s)
@@ -175,7 +93,7 @@ def test_store_get_put_delete_and_ttl(tmp_path):
 
 
 def test_unreachable_redis_is_a_miss_with_one_warning(caplog):
-    store = RedisSessionStore.from_url(f"redis://{HOST}:{free_port()}/0", timeout=0.2)
+    store = RedisSessionStore.from_url(f"redis://{HOST}:{free_port()}/0", timeout_ms=200)
     s = Session(os.urandom(32), 0xC02F, os.urandom(48), True, created=time.time())
     with caplog.at_level(logging.WARNING, logger="tls12.sessions"):
         store.put(s.session_id, s)

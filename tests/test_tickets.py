@@ -87,3 +87,23 @@ def test_bad_key_files_are_config_errors(tmp_path, text):
 def test_missing_key_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         TicketKeys.from_file(tmp_path / "missing")
+
+
+def test_non_utf8_key_file_is_a_config_error_not_a_traceback(tmp_path):
+    path = tmp_path / "keys"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="is not text"):
+        TicketKeys.from_file(path)
+
+
+def test_set_keys_swaps_the_ring_and_revokes_what_is_left_out():
+    old, new = TicketKey.generate(), TicketKey.generate()
+    ring = TicketKeys([old], rotate_every=None)
+    under_old = ring.seal(session())
+    ring.set_keys([new, old])
+    assert ring.seal(session())[:16] == new.name
+    assert ring.open(under_old) is not None
+    ring.set_keys([new])
+    assert ring.open(under_old) is None
+    with pytest.raises(ConfigError):
+        ring.set_keys([])

@@ -1,20 +1,25 @@
-"""A session store shared by a fleet of servers, on Redis (redis-py).
+"""A session store shared by a fleet of servers, on Redis (redis-py), for blocking servers.
 
 Entries expire by Redis TTL at the end of the session's lifetime. Redis trouble never fails a
 connection: a lookup that cannot reach Redis is a miss (a full handshake), a store that cannot
 reach it is skipped, and a warning is logged when Redis becomes unreachable (and once more when
-it is back), not for every connection.
+it is back), not for every connection. After a failure Redis is left alone for a back-off
+period (``redis_clients.Backoff``), so a dead Redis costs one timeout per period, not one per
+handshake.
+
+This store blocks its caller for up to its timeout. The asyncio server never calls it on the
+event loop: it uses the twin from ``to_async()`` (``tls12.sessions_async``) instead.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
-from tls12.errors import ConfigError, DecodeError
+from tls12.redis_clients import DEFAULT_TIMEOUT_MS, Backoff, make_client
 from tls12.sessions import Clock, Session
+from tls12.sessions_async import DEFAULT_PREFIX, AsyncRedisSessionStore, decode_entry, session_ttl
 
 log = logging.getLogger("tls12.sessions")
 
@@ -26,48 +31,44 @@ class RedisSessionStore:
         self,
         client: Any,
         *,
-        prefix: str = "tls12:session:",
+        prefix: str = DEFAULT_PREFIX,
         clock: Clock = time.time,
-        retry_after: float = 5.0,
+        retry_after: float = 0.5,
+        url: str | None = None,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
     ) -> None:
         self._redis = client
         self.prefix = prefix
         self._clock = clock
-        self.retry_after = retry_after
-        """After a failure, Redis is not asked again for this many seconds, so an unreachable
-        server costs one timeout, not one per handshake."""
-        self._healthy = True
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        self.backoff = Backoff(base=retry_after)
+        """After a failure Redis is not asked again for ``retry_after`` seconds (doubling while
+        it keeps failing, up to 30 s)."""
+        self.url = url
+        self.timeout_ms = timeout_ms
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float = 0.5, **kwargs: Any) -> RedisSessionStore:
-        """``redis://host:port/db``. Short timeouts: a slow Redis must not stall handshakes."""
-        try:
-            import redis
-        except ImportError:
-            raise ConfigError(
-                "RedisSessionStore needs the redis package: pip install 'tls12[redis]'"
-            ) from None
-        try:
-            client = redis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
-            )
-        except ValueError as exc:
-            raise ConfigError(f"bad Redis URL {url!r}: {exc}") from None
-        return cls(client, **kwargs)
+    def from_url(
+        cls, url: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, **kwargs: Any
+    ) -> RedisSessionStore:
+        """Any URL of ``tls12.redis_clients``. Short timeouts: a slow Redis must not stall
+        handshakes."""
+        client = make_client(url, timeout_ms=timeout_ms)
+        return cls(client, url=url, timeout_ms=timeout_ms, **kwargs)
+
+    def to_async(self) -> AsyncRedisSessionStore | None:
+        """The same store for an event loop (same URL, prefix, timeout); None when this one
+        was built from a client object rather than a URL."""
+        if self.url is None:
+            return None
+        return AsyncRedisSessionStore.from_url(
+            self.url, timeout_ms=self.timeout_ms, prefix=self.prefix, clock=self._clock
+        )
 
     def _key(self, session_id: bytes) -> str:
         return self.prefix + session_id.hex()
 
-    def _resting(self) -> bool:
-        return time.monotonic() < self._down_until
-
     def _trouble(self, action: str, exc: Exception) -> None:
-        with self._lock:
-            was_healthy, self._healthy = self._healthy, False
-            self._down_until = time.monotonic() + self.retry_after
-        if was_healthy:
+        if self.backoff.failed():
             log.warning(
                 "Redis session store unreachable (%s: %s); falling back to full handshakes",
                 action,
@@ -75,15 +76,13 @@ class RedisSessionStore:
             )
 
     def _ok(self) -> None:
-        if not self._healthy:
-            with self._lock:
-                self._healthy = True
+        if self.backoff.succeeded():
             log.warning("Redis session store reachable again")
 
     def get(self, session_id: bytes) -> Session | None:
         import redis
 
-        if self._resting():
+        if self.backoff.resting():
             return None
         try:
             data = self._redis.get(self._key(session_id))
@@ -91,19 +90,13 @@ class RedisSessionStore:
             self._trouble("get", exc)
             return None
         self._ok()
-        if data is None:
-            return None
-        try:
-            session = Session.from_bytes(data)
-        except DecodeError:
-            return None
-        return None if session.expired(self._clock()) else session
+        return decode_entry(data, self._clock())
 
     def put(self, session_id: bytes, session: Session) -> None:
         import redis
 
-        ttl = int(session.created + session.lifetime - self._clock())
-        if ttl <= 0 or self._resting():
+        ttl = session_ttl(session, self._clock())
+        if ttl <= 0 or self.backoff.resting():
             return
         try:
             self._redis.set(self._key(session_id), session.to_bytes(), ex=ttl)
@@ -115,7 +108,7 @@ class RedisSessionStore:
     def delete(self, session_id: bytes) -> None:
         import redis
 
-        if self._resting():
+        if self.backoff.resting():
             return
         try:
             self._redis.delete(self._key(session_id))

@@ -16,7 +16,7 @@ from tls12.errors import ConfigError, TLSError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tls12.cli import bench, ciphers, client, demo, server
+    from tls12.cli import bench, ciphers, client, demo, server, ticket_keys
 
     parser = argparse.ArgumentParser(
         prog="tls12", description="A readable, strict TLS 1.2 client and server."
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_parser(sub)
     bench.add_parser(sub)
     ciphers.add_parser(sub)
+    ticket_keys.add_parser(sub)
     return parser
 
 

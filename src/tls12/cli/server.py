@@ -15,6 +15,7 @@ import itertools
 import json
 from typing import Any
 
+from tls12.cli import fleet, workers
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -28,8 +29,6 @@ from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
 from tls12.events import Negotiated
 from tls12.io.aio import TLSTransport, start_server
-from tls12.sessions_redis import RedisSessionStore
-from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore, describe
 
 
@@ -53,16 +52,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--client-cafile", help="PEM file of CAs trusted for client certificates")
     p.add_argument("--quiet", action="store_true", help="do not log each connection")
     p.add_argument("--no-tickets", action="store_true", help="do not issue session tickets")
-    p.add_argument(
-        "--ticket-keys",
-        metavar="F",
-        help="ticket keys shared by several servers (lines of '<name hex> <key hex>')",
-    )
-    p.add_argument(
-        "--session-store",
-        metavar="URL",
-        help="share sessions by ID through Redis: redis://HOST:PORT/DB",
-    )
+    fleet.add_options(p)
+    workers.add_options(p)
     p.add_argument(
         "--keylog",
         metavar="F",
@@ -98,14 +89,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
-    if args.no_tickets:
-        kw["session_tickets"] = False
-    elif args.ticket_keys:
-        kw["ticket_keys"] = TicketKeys.from_file(args.ticket_keys)
-    if args.session_store:
-        if not args.session_store.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("--session-store takes a redis:// URL")
-        kw["session_store"] = RedisSessionStore.from_url(args.session_store)
+    kw.update(fleet.config_options(args))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if args.client_cafile:
@@ -219,12 +203,12 @@ class EchoServer:
         writer.write(page_for(n))
         await writer.drain()
 
-    async def serve(self) -> None:
+    async def serve(self, listen: dict[str, Any] | None = None) -> None:
+        listen = listen or {"host": self.args.host, "port": self.args.port}
         server = await start_server(
             self.handle,
-            self.args.host,
-            self.args.port,
-            self.config,
+            config=self.config,
+            **listen,
             handshake_timeout=self.args.handshake_timeout or None,
             on_handshake_error=self.on_handshake_error,
         )
@@ -239,5 +223,15 @@ def run(args: argparse.Namespace) -> int:
     if args.handshake_timeout < 0:
         raise ConfigError("--handshake-timeout must be 0 (no limit) or more seconds")
     config = config_from_args(args)
-    asyncio.run(EchoServer(args, config).serve())
-    return 0
+    many = workers.count(args) > 1
+    if many:
+        config = fleet.for_workers(args, config)
+    server = EchoServer(args, config)
+
+    async def serve(listen: dict[str, Any]) -> None:
+        fleet.start_sources(config)  # in the serving process, after any fork
+        await server.serve(listen)
+
+    if many:
+        return workers.supervise(args, serve)
+    return workers.run_until_signal(serve, {"host": args.host, "port": args.port})

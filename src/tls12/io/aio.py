@@ -50,8 +50,10 @@ from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
+from tls12.io.aio_sessions import HelloGate, prefetch_for
 from tls12.io.sslcompat import SSLObjectView, peercert_dict
 from tls12.sessions import Session
+from tls12.sessions_async import AsyncSessionStore
 
 __all__ = [
     "SHUTDOWN_TIMEOUT",
@@ -90,9 +92,11 @@ class TLSProtocol(asyncio.Protocol):
         on_handshake_error: ErrorCallback | None = None,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
         suppress_ragged_eofs: bool = False,
+        gate: HelloGate | None = None,
     ) -> None:
         self.connection = connection
         self._suppress_ragged_eofs = suppress_ragged_eofs
+        self._gate = gate  # holds the ClientHello while its session is fetched (aio_sessions)
         self.transport = TLSTransport(self)
         self._app: Any = app_protocol
         self._loop = loop
@@ -126,6 +130,11 @@ class TLSProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._error is not None or not data:
             return
+        if self._gate is not None:
+            held = self._gate.admit(data, self._gate_released)
+            if held is None:
+                return
+            self._gate, data = None, held
         try:
             events = self.connection.receive_data(data)
         except TLSError as exc:
@@ -135,6 +144,11 @@ class TLSProtocol(asyncio.Protocol):
         self._dispatch(events)
         if self.connection.error is not None:  # events came before a fatal error
             self._fail(self.connection.error)
+
+    def _gate_released(self, data: bytes) -> None:
+        self._gate = None
+        if not self._lost and data:
+            self.data_received(data)
 
     def eof_received(self) -> bool:
         if self._error is None and not self._closing and not self.connection.closed_by_peer:
@@ -154,6 +168,8 @@ class TLSProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        if self._gate is not None:
+            self._gate.cancel()
         self._cancel_timer()
         clean = self._closing or self.connection.closed_by_peer
         if self._error is None and exc is not None and not clean:
@@ -476,24 +492,31 @@ async def start_server(
     limit: int = STREAM_LIMIT,
     on_handshake_error: ErrorCallback | None = None,
     suppress_ragged_eofs: bool = False,
+    async_session_store: AsyncSessionStore | None = None,
     **kwargs: Any,
 ) -> asyncio.Server:
     """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
     handshake completed (a coroutine runs as a task). A handshake that fails or takes longer
     than ``handshake_timeout`` ends that connection only; ``on_handshake_error(exc, transport)``
-    hears about it (``suppress_ragged_eofs``: see open_connection); the rest: create_server."""
+    hears about it (``suppress_ragged_eofs``: see open_connection). Session IDs are looked up
+    through ``async_session_store`` (default: the async twin of ``config.session_store`` when
+    it blocks, as ``RedisSessionStore`` does), so the event loop never waits on the network.
+    Other keyword arguments go to ``loop.create_server``."""
     loop = asyncio.get_running_loop()
+    prefetch = prefetch_for(config, async_session_store)
 
     def factory() -> TLSProtocol:
         reader = asyncio.StreamReader(limit=limit, loop=loop)
         app = asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+        gate = prefetch.gate(config) if prefetch is not None else None
         return TLSProtocol(
-            ServerConnection(config),
+            ServerConnection(gate.config if gate is not None else config),
             app,
             loop=loop,
             handshake_timeout=handshake_timeout,
             on_handshake_error=on_handshake_error,
             suppress_ragged_eofs=suppress_ragged_eofs,
+            gate=gate,
         )
 
     return await loop.create_server(factory, host, port, **kwargs)
