@@ -23,6 +23,12 @@ peer's before closing TCP. Flow control passes straight through: the application
 reading pauses the TCP transport, and the TCP transport's pause_writing/resume_writing reach
 the application's protocol, which is what makes ``StreamWriter.drain`` wait.
 
+Output to a peer that does not read is bounded: while the TCP transport's write buffer is past
+its high-water mark (pause_writing), we stop reading from that peer too. Records the engine
+answers on its own (refused renegotiations, the alert of a failure) would otherwise pile up
+in the write buffer without the application ever seeing them; with reading paused the peer's
+bytes wait in the kernel's buffers, and TCP flow control stops the peer.
+
 A handshake that has not completed after ``handshake_timeout`` seconds is abandoned and the
 TCP connection dropped. An engine error is raised to the reader (``reader.read()`` raises the
 ``TLSError``) after the alert the engine queued has been written; the connection then closes.
@@ -106,6 +112,8 @@ class TLSProtocol(asyncio.Protocol):
         self._lost = False  # TCP connection gone
         self._error: BaseException | None = None
         self._peername: Any = None
+        self._write_paused = False  # the TCP write buffer is past its high-water mark
+        self._app_paused_reading = False  # the application asked us to stop reading
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -158,12 +166,32 @@ class TLSProtocol(asyncio.Protocol):
         self._raw = None
 
     def pause_writing(self) -> None:
+        self._write_paused = True
+        self._update_reading()
         if self._app_connected and not self._app_lost:
             self._app.pause_writing()
 
     def resume_writing(self) -> None:
+        self._write_paused = False
+        self._update_reading()
         if self._app_connected and not self._app_lost:
             self._app.resume_writing()
+
+    def _update_reading(self) -> None:
+        """Reads from the peer only while the application wants data and our output to the
+        peer is draining (see the module docstring)."""
+        raw = self._raw
+        if raw is None or self._lost or raw.is_closing():
+            return
+        with contextlib.suppress(RuntimeError, AttributeError):
+            if self._write_paused or self._app_paused_reading:
+                raw.pause_reading()
+            else:
+                raw.resume_reading()
+
+    def app_pause_reading(self, paused: bool) -> None:
+        self._app_paused_reading = paused
+        self._update_reading()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -286,8 +314,7 @@ class TLSProtocol(asyncio.Protocol):
             # Wait for the peer's close_notify (a clean close both ways), not forever.
             self._cancel_timer()
             self._timer = self._loop.call_later(self._shutdown_timeout, self._close_raw)
-            with contextlib.suppress(RuntimeError, AttributeError):
-                raw.resume_reading()
+            self.app_pause_reading(False)  # to hear the close_notify (unless output is stuck)
         else:
             self._close_raw()
 
@@ -365,14 +392,10 @@ class TLSTransport(asyncio.Transport):
         return raw is not None and raw.is_reading()
 
     def pause_reading(self) -> None:
-        raw = self._tls._raw
-        if raw is not None and not raw.is_closing():
-            raw.pause_reading()
+        self._tls.app_pause_reading(True)
 
     def resume_reading(self) -> None:
-        raw = self._tls._raw
-        if raw is not None and not raw.is_closing():
-            raw.resume_reading()
+        self._tls.app_pause_reading(False)
 
     # -- WriteTransport ----------------------------------------------------------------
 
