@@ -20,7 +20,8 @@ from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
 from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
 from tls12.events import Negotiated
-from tls12.io.aio import TLSTransport, start_server
+from tls12.io.aio import TLSTransport
+from tls12.io.aio_server import start_server
 from tls12.sessions_redis import RedisSessionStore
 from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore, describe

@@ -1,6 +1,7 @@
 """asyncio streams over the sans-I/O engine.
 
-``open_connection`` and ``start_server`` work like their ``asyncio`` namesakes and hand out
+``open_connection`` and ``start_server`` (in ``tls12.io.aio_server``) work like their
+``asyncio`` namesakes and hand out
 ordinary ``asyncio.StreamReader`` / ``asyncio.StreamWriter`` objects::
 
     reader, writer = await tls12.aio.open_connection("example.com", 443, config)
@@ -46,17 +47,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tls12.config import ClientConfig, ServerConfig
-from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.config import ClientConfig
+from tls12.connection import ClientConnection, ServerConnection
 from tls12.errors import TLSError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
 from tls12.io.sslcompat import SSLObjectView, peercert_dict
+from tls12.log import connection_failed, handshake_completed
 from tls12.sessions import Session
 
 __all__ = [
@@ -64,19 +65,13 @@ __all__ = [
     "TLSProtocol",
     "TLSTransport",
     "open_connection",
-    "start_server",
 ]
-
-log = logging.getLogger("tls12.aio")
 
 STREAM_LIMIT = 2**16
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
 longest a failing connection waits for its alert to be written."""
 
-ClientConnectedCallback = Callable[
-    [asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None
-]
 ErrorCallback = Callable[[BaseException, "TLSTransport"], None]
 """``on_handshake_error(exc, transport)``: ``transport.get_extra_info('tls12')`` is the engine
 (its trace shows how far the handshake got), ``'peername'`` the peer's address."""
@@ -87,7 +82,7 @@ class TLSProtocol(asyncio.Protocol):
 
     def __init__(
         self,
-        connection: Connection,
+        connection: ClientConnection | ServerConnection,
         app_protocol: asyncio.BaseProtocol,
         *,
         loop: asyncio.AbstractEventLoop,
@@ -112,8 +107,10 @@ class TLSProtocol(asyncio.Protocol):
         self._lost = False  # TCP connection gone
         self._error: BaseException | None = None
         self._peername: Any = None
-        self._write_paused = False  # the TCP write buffer is past its high-water mark
-        self._app_paused_reading = False  # the application asked us to stop reading
+        self._pause_reasons: set[str] = set()
+        """Why we are not reading from the peer: "output" (our write buffer is past its
+        high-water mark), "app" (the application paused reading), or a reason a server adds
+        (waiting for a handshake slot, an asynchronous lookup before the handshake goes on)."""
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -166,32 +163,30 @@ class TLSProtocol(asyncio.Protocol):
         self._raw = None
 
     def pause_writing(self) -> None:
-        self._write_paused = True
-        self._update_reading()
+        self.set_reading_paused("output", True)
         if self._app_connected and not self._app_lost:
             self._app.pause_writing()
 
     def resume_writing(self) -> None:
-        self._write_paused = False
-        self._update_reading()
+        self.set_reading_paused("output", False)
         if self._app_connected and not self._app_lost:
             self._app.resume_writing()
 
-    def _update_reading(self) -> None:
-        """Reads from the peer only while the application wants data and our output to the
-        peer is draining (see the module docstring)."""
+    def set_reading_paused(self, reason: str, paused: bool) -> None:
+        """Reads from the peer only while no reason to pause is left (see the module
+        docstring and ``_pause_reasons``)."""
+        if paused:
+            self._pause_reasons.add(reason)
+        else:
+            self._pause_reasons.discard(reason)
         raw = self._raw
         if raw is None or self._lost or raw.is_closing():
             return
         with contextlib.suppress(RuntimeError, AttributeError):
-            if self._write_paused or self._app_paused_reading:
+            if self._pause_reasons:
                 raw.pause_reading()
             else:
                 raw.resume_reading()
-
-    def app_pause_reading(self, paused: bool) -> None:
-        self._app_paused_reading = paused
-        self._update_reading()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -314,7 +309,7 @@ class TLSProtocol(asyncio.Protocol):
             # Wait for the peer's close_notify (a clean close both ways), not forever.
             self._cancel_timer()
             self._timer = self._loop.call_later(self._shutdown_timeout, self._close_raw)
-            self.app_pause_reading(False)  # to hear the close_notify (unless output is stuck)
+            self.set_reading_paused("app", False)  # to hear the close_notify, unless stuck
         else:
             self._close_raw()
 
@@ -392,10 +387,10 @@ class TLSTransport(asyncio.Transport):
         return raw is not None and raw.is_reading()
 
     def pause_reading(self) -> None:
-        self._tls.app_pause_reading(True)
+        self._tls.set_reading_paused("app", True)
 
     def resume_reading(self) -> None:
-        self._tls.app_pause_reading(False)
+        self._tls.set_reading_paused("app", False)
 
     # -- WriteTransport ----------------------------------------------------------------
 
@@ -462,43 +457,16 @@ async def open_connection(
         return TLSProtocol(conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter)
 
     _, protocol = await loop.create_connection(factory, host, port, **kwargs)
+    peer = protocol.extra_info("peername")
     try:
         await waiter
-    except BaseException:
+    except BaseException as exc:
         protocol.app_abort()
+        if isinstance(exc, (TLSError, OSError)):
+            connection_failed(exc, peer)
         raise
+    handshake_completed(conn, peer)
     writer = asyncio.StreamWriter(protocol.transport, app, reader, loop)
     if cache is not None and conn.session is not None:
         cache.put(name, port, conn.session)
     return reader, writer
-
-
-async def start_server(
-    client_connected_cb: ClientConnectedCallback,
-    host: str | None,
-    port: int | None,
-    config: ServerConfig,
-    *,
-    handshake_timeout: float | None = 30.0,
-    limit: int = STREAM_LIMIT,
-    on_handshake_error: ErrorCallback | None = None,
-    **kwargs: Any,
-) -> asyncio.Server:
-    """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
-    handshake completed (a coroutine runs as a task). A handshake that fails or takes longer
-    than ``handshake_timeout`` ends that connection only; ``on_handshake_error(exc, transport)``
-    hears about it. Other keyword arguments go to ``loop.create_server``."""
-    loop = asyncio.get_running_loop()
-
-    def factory() -> TLSProtocol:
-        reader = asyncio.StreamReader(limit=limit, loop=loop)
-        app = asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
-        return TLSProtocol(
-            ServerConnection(config),
-            app,
-            loop=loop,
-            handshake_timeout=handshake_timeout,
-            on_handshake_error=on_handshake_error,
-        )
-
-    return await loop.create_server(factory, host, port, **kwargs)

@@ -8,7 +8,9 @@ All protocol work happens in the engine; this file only moves bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
+import queue
 import socket
 import threading
 import time
@@ -21,6 +23,13 @@ from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.io.server_limits import (
+    DEFAULT_MAX_CONNECTIONS,
+    TRANSIENT_ERRNOS,
+    Backoff,
+    ServerLimits,
+)
+from tls12.log import connection_failed, handshake_completed, logger, peer_text
 from tls12.sessions import Session
 
 RECV_SIZE = 65536
@@ -277,14 +286,34 @@ def wrap_server(
 
 
 def _handshake(sock: socket.socket, conn: Connection, timeout: float | None) -> TLSSocket:
-    """A TLSSocket whose handshake completed; the socket is closed if it did not."""
+    """A TLSSocket whose handshake completed; the socket is closed if it did not. Either
+    outcome is logged on the ``tls12`` logger (see ``tls12.log``)."""
+    peer = _peername(sock)
     tls = TLSSocket(sock, conn)
     try:
         tls.do_handshake(timeout)
-    except BaseException:
+    except BaseException as exc:
         sock.close()
+        if isinstance(exc, (TLSError, OSError)):
+            connection_failed(exc, peer)
         raise
+    handshake_completed(conn, peer)
     return tls
+
+
+def _peername(sock: socket.socket) -> Any:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None
+
+
+def set_nodelay(sock: socket.socket, on: bool = True) -> None:
+    """TCP_NODELAY: a TLS record is sent whole, so Nagle's algorithm would only hold back a
+    small record (a handshake flight's last message, a short request) waiting for an ACK."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if on else 0)
 
 
 def connect(
@@ -295,6 +324,7 @@ def connect(
     server_name: str | None = None,
     session: Session | None = None,
     timeout: float | None = 30.0,
+    nodelay: bool = True,
 ) -> TLSSocket:
     """Opens a TCP connection and completes the handshake. ``server_name`` defaults to
     ``host`` (used for SNI when it is a DNS name, and for certificate name checks).
@@ -302,6 +332,7 @@ def connect(
     ``session`` (from an earlier ``TLSSocket.session``) is offered for resumption; without
     one, the config's ``session_cache`` is asked, and the new session is kept there.
     ``timeout`` bounds the TCP connect, each later socket operation, and the whole handshake.
+    ``nodelay`` sets TCP_NODELAY (see ``set_nodelay``).
     """
     config = config if config is not None else ClientConfig()
     name = server_name if server_name is not None else host
@@ -309,6 +340,7 @@ def connect(
     if session is None and cache is not None:
         session = cache.get(name, port)
     sock = socket.create_connection((host, port), timeout=timeout)
+    set_nodelay(sock, nodelay)
     tls = wrap_client(sock, config, name, session, handshake_timeout=timeout)
     if cache is not None and tls.session is not None:
         cache.put(name, port, tls.session)
@@ -317,10 +349,23 @@ def connect(
 
 Handler = Callable[[TLSSocket], None]
 
+IDLE_WORKER_SECONDS = 2.0
+"""How long a TLSServer worker thread with nothing to do waits for work before it ends."""
+
 
 class TLSServer:
-    """A small threaded server: accepts, completes the handshake, calls ``handler`` per
-    connection in its own thread. A failed handshake ends that connection only."""
+    """A threaded server: accepts, completes the handshake, calls ``handler`` per connection
+    on a bounded pool of worker threads. A failed handshake ends that connection only.
+
+    At most ``max_connections`` connections are served at once (one worker thread each);
+    while all are busy the server does not accept, and new clients wait in the kernel's
+    listen backlog. At most ``max_handshakes`` are in the handshake at once; the others wait
+    for a slot within their ``handshake_timeout``. The accept loop survives running out of
+    file descriptors or memory and a worker thread that cannot start: it logs, backs off and
+    goes on (see ``tls12.io.server_limits``). Failures are logged on the ``tls12`` logger
+    (INFO) and passed to ``on_error`` if given. ``nodelay`` sets TCP_NODELAY on each accepted
+    socket (TLS records are whole messages; Nagle's algorithm only delays them).
+    """
 
     def __init__(
         self,
@@ -331,40 +376,119 @@ class TLSServer:
         *,
         handshake_timeout: float = 30.0,
         on_error: Callable[[BaseException], None] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_handshakes: int | None = None,
+        nodelay: bool = True,
     ) -> None:
         self.config = config
         self.handler = handler
         self.handshake_timeout = handshake_timeout
         self.on_error = on_error
+        self.limits = ServerLimits(max_connections, max_handshakes)
+        self.nodelay = nodelay
         self._listener = socket.create_server((host, port))
         self.address = self._listener.getsockname()[:2]
         self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._stopping = threading.Event()
+        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
+        self._handshake_slots = threading.BoundedSemaphore(self.limits.handshakes)
+        self._work: queue.SimpleQueue[tuple[socket.socket, Any]] = queue.SimpleQueue()
+        self._pool_lock = threading.Lock()
+        self._idle_workers = 0  # waiting for work and not yet promised any
 
     @property
     def port(self) -> int:
         return int(self.address[1])
 
     def serve_forever(self) -> None:
-        while not self._stopping:
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            if not self._slots.acquire(timeout=0.25):
+                continue  # every worker busy: leave new clients in the listen backlog
             try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                if self._stopping:
+                sock, peer = self._listener.accept()
+            except OSError as exc:
+                self._slots.release()
+                if self._stopping.is_set():
                     return
-                raise
-            threading.Thread(target=self._serve_one, args=(sock,), daemon=True).start()
+                if exc.errno in TRANSIENT_ERRNOS:
+                    continue
+                if exc.errno in (errno.EBADF, errno.EINVAL, errno.ENOTSOCK):
+                    logger.error("TLSServer: the listening socket is gone (%s); stopping", exc)
+                    return
+                delay = backoff.next()
+                logger.warning("TLSServer: accept() failed (%s); retrying in %.2f s", exc, delay)
+                self._stopping.wait(delay)
+                continue
+            try:
+                self._dispatch(sock, peer)
+            except RuntimeError as exc:  # "can't start new thread"
+                sock.close()
+                self._slots.release()
+                delay = backoff.next()
+                logger.warning(
+                    "TLSServer: cannot start a worker (%s); dropped %s, retrying in %.2f s",
+                    exc, peer_text(peer), delay,
+                )  # fmt: skip
+                self._stopping.wait(delay)
+                continue
+            backoff.reset()
 
-    def _serve_one(self, sock: socket.socket) -> None:
+    def _dispatch(self, sock: socket.socket, peer: Any) -> None:
+        """Hands the connection to an idle worker, or to a new one."""
+        with self._pool_lock:
+            if self._idle_workers:
+                self._idle_workers -= 1
+                self._work.put((sock, peer))
+                return
+        thread = threading.Thread(target=self._worker, args=(sock, peer), daemon=True)
+        thread.start()
+
+    def _worker(self, sock: socket.socket, peer: Any) -> None:
+        while True:
+            self._serve_one(sock, peer)
+            with self._pool_lock:
+                self._idle_workers += 1
+            while True:
+                try:
+                    sock, peer = self._work.get(timeout=IDLE_WORKER_SECONDS)
+                    break
+                except queue.Empty:
+                    with self._pool_lock:
+                        if self._work.empty():  # nobody promised us work meanwhile
+                            self._idle_workers -= 1
+                            return
+
+    def _serve_one(self, sock: socket.socket, peer: Any) -> None:
+        handshaken = False
         try:
-            tls = wrap_server(sock, self.config, self.handshake_timeout)
+            if self.nodelay:
+                set_nodelay(sock)
+            started = time.monotonic()
+            if not self._handshake_slots.acquire(timeout=self.handshake_timeout):
+                raise TimeoutError(
+                    f"no handshake slot (max_handshakes={self.limits.handshakes}) "
+                    f"within {self.handshake_timeout} s"
+                )
+            try:
+                left = self.handshake_timeout - (time.monotonic() - started)
+                tls = wrap_server(sock, self.config, max(left, 0.001))
+            finally:
+                self._handshake_slots.release()
+            handshaken = True
             with tls:
                 self.handler(tls)
         except (TLSError, OSError) as exc:  # TimeoutError is an OSError
+            if handshaken:  # wrap_server logged a failed handshake itself
+                connection_failed(exc, peer, during_handshake=False)
             if self.on_error is not None:
                 self.on_error(exc)
+        except Exception:
+            logger.exception("TLSServer: the handler failed on the connection from %s",
+                             peer_text(peer))  # fmt: skip
         finally:
             sock.close()
+            self._slots.release()
 
     def start(self) -> TLSServer:
         """Serves in a background thread; returns self."""
@@ -373,7 +497,7 @@ class TLSServer:
         return self
 
     def close(self) -> None:
-        self._stopping = True
+        self._stopping.set()
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
