@@ -441,7 +441,9 @@ class TLSServer:
                 self._idle_workers -= 1
                 self._work.put((sock, peer))
                 return
-        thread = threading.Thread(target=self._worker, args=(sock, peer), daemon=True)
+        thread = threading.Thread(
+            target=self._worker, args=(sock, peer), name="tls12-worker", daemon=True
+        )
         thread.start()
 
     def _worker(self, sock: socket.socket, peer: Any) -> None:
