@@ -10,14 +10,23 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tls12.errors import ConfigError, TLSError
+from tls12.log import describe_error
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line on stderr (and exit status 2), not the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from tls12.cli import bench, ciphers, client, demo, server
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tls12", description="A readable, strict TLS 1.2 client and server."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -41,8 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tls12: {exc}", file=sys.stderr)
         return 1
     except TLSError as exc:
-        print(f"tls12: {type(exc).__name__}: {exc} (alert {exc.alert.name})", file=sys.stderr)
+        print(f"tls12: {describe_error(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"tls12: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, UnicodeError, OverflowError) as exc:  # bad input we did not foresee
+        print(f"tls12: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from typing import Any
 
 from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
@@ -18,9 +20,56 @@ def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
     if not sep:
         return text, default_port
     try:
-        return host, int(port)
+        number = int(port)
     except ValueError:
         raise ConfigError(f"bad port in {text!r}") from None
+    if not 0 < number <= 65535:
+        raise ConfigError(f"bad port in {text!r}: a TCP port is 1 to 65535")
+    return host, number
+
+
+def port_number(text: str) -> int:
+    """argparse ``type`` for ``--port``: 0 (any free port) to 65535, or a one-line error."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a TCP port (0 to 65535)")
+    return number
+
+
+def positive_seconds(text: str) -> float:
+    """argparse ``type`` for a timeout: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def check_writable(path: str | None, option: str) -> None:
+    """Fails now, with one line naming ``option``, if ``path`` cannot be appended to (rather
+    than on the first connection, after the tool has started)."""
+    if not path:
+        return
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 def parse_suites(text: str | None) -> list[Any] | None:
@@ -50,3 +99,9 @@ def parse_alpn(text: str | None) -> list[str]:
 def status(message: str) -> None:
     """Progress and connection facts go to stderr, data to stdout."""
     print(message, file=sys.stderr, flush=True)
+
+
+def timestamp() -> str:
+    """Local time to the millisecond, as a server log line starts."""
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"

@@ -25,7 +25,7 @@ from typing import Any
 from tls12.config import ServerConfig
 from tls12.connection import ServerConnection
 from tls12.io.aio import STREAM_LIMIT, ErrorCallback, TLSProtocol
-from tls12.io.server_limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
+from tls12.io.server_limits import DEFAULT_MAX_CONNECTIONS, ServerLimits, set_nodelay
 from tls12.log import connection_failed, handshake_completed, logger, peer_text
 
 __all__ = ["ServerTLSProtocol", "start_server"]
@@ -58,9 +58,10 @@ class ServerTLSProtocol(TLSProtocol):
     """A server connection that counts itself against its server's limits and logs how its
     handshake went."""
 
-    def __init__(self, *args: Any, slots: _Slots, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, slots: _Slots, nodelay: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._slots = slots
+        self._nodelay = nodelay
         self._counted = False
         self._in_handshake = False
         self._refused = False
@@ -78,6 +79,10 @@ class ServerTLSProtocol(TLSProtocol):
             return
         slots.connections += 1
         self._counted = True
+        if not self._nodelay:  # asyncio sets TCP_NODELAY on every TCP transport
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                set_nodelay(sock, False)
         super().connection_made(transport)
         if slots.handshakes < slots.limits.handshakes:
             self.take_handshake_slot()
@@ -131,6 +136,7 @@ async def start_server(
     on_handshake_error: ErrorCallback | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     max_handshakes: int | None = None,
+    nodelay: bool = True,
     **kwargs: Any,
 ) -> asyncio.Server:
     """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
@@ -138,7 +144,8 @@ async def start_server(
     than ``handshake_timeout`` ends that connection only; it is logged on the ``tls12``
     logger and ``on_handshake_error(exc, transport)`` hears about it. ``max_connections`` and
     ``max_handshakes`` bound the connections held and the handshakes under way (see the
-    module docstring). Other keyword arguments go to ``loop.create_server``."""
+    module docstring). ``nodelay=False`` turns TCP_NODELAY (asyncio's default) off.
+    Other keyword arguments go to ``loop.create_server``."""
     loop = asyncio.get_running_loop()
     slots = _Slots(ServerLimits(max_connections, max_handshakes))
 
@@ -152,6 +159,7 @@ async def start_server(
             handshake_timeout=handshake_timeout,
             on_handshake_error=on_handshake_error,
             slots=slots,
+            nodelay=nodelay,
         )
 
     return await loop.create_server(factory, host, port, **kwargs)

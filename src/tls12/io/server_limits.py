@@ -1,4 +1,5 @@
-"""Limits every tls12 server enforces, and the accept-loop back-off both servers share.
+"""Limits every tls12 server enforces, the accept-loop back-off and the socket options both
+servers share.
 
 ``max_connections`` bounds the connections a server holds at once (each costs memory, a file
 descriptor and, in the blocking server, a worker thread); ``max_handshakes`` bounds how many
@@ -13,7 +14,9 @@ goes on: the pressure passing must bring the server back, never leave it dead.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import socket
 from dataclasses import dataclass
 
 from tls12.errors import ConfigError
@@ -60,3 +63,12 @@ class Backoff:
 
     def reset(self) -> None:
         self._delay = ACCEPT_BACKOFF
+
+
+def set_nodelay(sock: socket.socket, on: bool = True) -> None:
+    """TCP_NODELAY, on by default in every tls12 socket: a TLS record is written whole, so
+    Nagle's algorithm would only hold back a small record (the last message of a flight, a
+    short request) until the peer's ACK, about 40 ms on Linux."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if on else 0)

@@ -28,6 +28,7 @@ from tls12.io.server_limits import (
     TRANSIENT_ERRNOS,
     Backoff,
     ServerLimits,
+    set_nodelay,
 )
 from tls12.log import connection_failed, handshake_completed, logger, peer_text
 from tls12.sessions import Session
@@ -306,14 +307,6 @@ def _peername(sock: socket.socket) -> Any:
         return sock.getpeername()
     except OSError:
         return None
-
-
-def set_nodelay(sock: socket.socket, on: bool = True) -> None:
-    """TCP_NODELAY: a TLS record is sent whole, so Nagle's algorithm would only hold back a
-    small record (a handshake flight's last message, a short request) waiting for an ACK."""
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if on else 0)
 
 
 def connect(
