@@ -477,3 +477,23 @@ def test_trace_with_a_ticket_puts_it_before_the_servers_change_cipher_spec() -> 
         assert names[-3:] == ["NewSessionTicket", "ChangeCipherSpec", "Finished"]
     assert names[:5] == [name for name, _, _ in FIGURE_1[:5]]
     assert server.trace.names == names
+
+
+def test_a_peer_that_keeps_renegotiating_is_ended() -> None:
+    """max_refused_renegotiations refusals, then the next attempt ends the connection with
+    unexpected_message (a refused-renegotiation flood costs us a record each time)."""
+    client, server = handshake_pair(server_config=pki().server_config(max_refused_renegotiations=2))
+    verify_data = client._state.proof.verify_data  # type: ignore[union-attr]
+    hello = ClientHello(
+        random=os.urandom(32),
+        cipher_suites=(AES128.id,),
+        extensions=ext.Extensions((ext.RenegotiationInfo(verify_data),)),
+    ).encode()
+    for _ in range(2):
+        wire = client._records.write(ContentType.handshake, hello)
+        assert server.receive_data(wire) == [RenegotiationRefused()]
+        client.receive_data(server.data_to_send())  # the no_renegotiation warning
+    wire = client._records.write(ContentType.handshake, hello)
+    with pytest.raises(errors.UnexpectedMessage, match="max_refused_renegotiations"):
+        server.receive_data(wire)
+    assert queued_alert(server, client) == AlertDescription.unexpected_message

@@ -89,6 +89,7 @@ class Flood:
         self.sock: socket.socket = self.tls._sock
         self.kind = kind
         self.sent = 0
+        self.send_error: OSError | None = None  # the server closed the connection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -108,7 +109,8 @@ class Flood:
             except BlockingIOError:
                 self._stop.wait(0.01)
                 continue
-            except OSError:
+            except OSError as exc:
+                self.send_error = exc
                 return
             self.sent += n
             pending = pending[n:]

@@ -3,7 +3,8 @@
 ``python serve_for_tests.py aio|sync PORT CERT KEY [max_connections max_handshakes]``
 serves echo on 127.0.0.1 with ``tls12.aio.start_server`` or ``tls12.TLSServer`` and prints
 ``listening on 127.0.0.1:PORT`` to stderr; failures are logged by the ``tls12`` logger at INFO.
-The handshake deadline is 4 s. ``TLS12_TEST_NOFILE=N`` in the environment lowers RLIMIT_NOFILE.
+The handshake deadline is 4 s. ``TLS12_TEST_NOFILE=N`` in the environment lowers RLIMIT_NOFILE;
+``TLS12_TEST_REFUSALS=N`` sets max_refused_renegotiations (to let a renegotiation flood run).
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def main() -> None:
     limits: dict[str, int] = {}
     if len(sys.argv) > 5:
         limits = {"max_connections": int(sys.argv[5]), "max_handshakes": int(sys.argv[6])}
-    config = ServerConfig(certificates=[CertifiedKey.from_files(cert, key)])
+    refusals = int(os.environ.get("TLS12_TEST_REFUSALS", "5"))
+    config = ServerConfig(
+        certificates=[CertifiedKey.from_files(cert, key)], max_refused_renegotiations=refusals
+    )
     if kind == "aio":
         asyncio.run(serve_aio(config, port, limits))
         return

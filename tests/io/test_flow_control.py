@@ -52,7 +52,9 @@ def server_process(tmp_path: Path, paths: dict[str, Path], kind: str) -> Iterato
     if kind == "cli":
         args = [*TLS12, "server", "--port", "0", "--quiet", "--cert", cert, "--key", key]
     else:
-        args = [sys.executable, str(HERE / "serve_for_tests.py"), kind, "0", cert, key]
+        # refusals without limit: the flood must be stopped by flow control alone
+        args = ["env", "TLS12_TEST_REFUSALS=1000000000", sys.executable,
+                str(HERE / "serve_for_tests.py"), kind, "0", cert, key]  # fmt: skip
     with Peer(f"server-{kind}", args, tmp_path) as server:
         match = server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr")
         server.port = int(match.group(1))  # type: ignore[attr-defined]
@@ -60,7 +62,6 @@ def server_process(tmp_path: Path, paths: dict[str, Path], kind: str) -> Iterato
 
 
 CASES = [
-    ("cli", "renegotiation"),
     ("aio", "renegotiation"),
     ("sync", "renegotiation"),
     ("cli", "echo"),
@@ -110,5 +111,27 @@ def test_a_flooding_client_that_never_reads_cannot_grow_the_server(
         f"{min(latencies) * 1000:.1f}..{max(latencies) * 1000:.1f} ms"
     )
     assert sent == last_sent, "the server read from the flooder again"
+    assert flooder.send_error is None, "the flooder was disconnected, not held back"
     assert growth < RSS_GROWTH_BOUND, f"RSS grew by {mib(growth)} under the flood"
     assert max(latencies) < SERVED_WITHIN
+
+
+def test_tls12_server_ends_a_renegotiation_flood(tmp_path: Path, paths: dict[str, Path]) -> None:
+    """With the default max_refused_renegotiations (5), the sixth attempt ends the
+    connection with an unexpected_message alert, and other clients are served meanwhile."""
+    with server_process(tmp_path, paths, "cli") as server:
+        port = server.port  # type: ignore[attr-defined]
+        flooder = Flood(port, "renegotiation").start()
+        try:
+            started = time.monotonic()
+            while flooder.send_error is None and time.monotonic() - started < STALL_WITHIN:
+                time.sleep(0.05)
+            latency = echo_time(port)
+        finally:
+            flooder.stop()
+    assert flooder.send_error is not None, "the server held the flooding connection open"
+    assert flooder.sent < 4 << 20  # what the kernel took before the reset arrived
+    print(
+        f"\ntls12 server ended the renegotiation flood after {flooder.sent} bytes; "
+        f"another client served in {latency * 1000:.1f} ms"
+    )

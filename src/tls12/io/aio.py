@@ -28,7 +28,9 @@ Output to a peer that does not read is bounded: while the TCP transport's write 
 its high-water mark (pause_writing), we stop reading from that peer too. Records the engine
 answers on its own (refused renegotiations, the alert of a failure) would otherwise pile up
 in the write buffer without the application ever seeing them; with reading paused the peer's
-bytes wait in the kernel's buffers, and TCP flow control stops the peer.
+bytes wait in the kernel's buffers, and TCP flow control stops the peer. And each connection
+feeds the engine at most FAIR_SHARE bytes per turn of the event loop, so one busy peer cannot
+keep the others waiting.
 
 A handshake that has not completed after ``handshake_timeout`` seconds is abandoned and the
 TCP connection dropped. An engine error is raised to the reader (``reader.read()`` raises the
@@ -68,6 +70,8 @@ __all__ = [
 ]
 
 STREAM_LIMIT = 2**16
+FAIR_SHARE = 2**15
+"""The most received bytes one connection feeds the engine per turn of the event loop."""
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
 longest a failing connection waits for its alert to be written."""
@@ -111,6 +115,8 @@ class TLSProtocol(asyncio.Protocol):
         """Why we are not reading from the peer: "output" (our write buffer is past its
         high-water mark), "app" (the application paused reading), or a reason a server adds
         (waiting for a handshake slot, an asynchronous lookup before the handshake goes on)."""
+        self._backlog: memoryview | None = None  # received, not yet fed (see _take)
+        self._backlog_due = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -129,6 +135,37 @@ class TLSProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._error is not None or not data:
             return
+        self._take(memoryview(data))
+
+    def _take(self, data: memoryview) -> None:
+        """Processes at most FAIR_SHARE bytes now; the rest waits for the event loop's next
+        turn (with reading paused), so that one peer's 256 KiB read of records the engine
+        must answer (refused renegotiations, say) cannot hold up every other connection."""
+        chunk, rest = data[:FAIR_SHARE], data[FAIR_SHARE:]
+        if rest:
+            self._backlog = rest
+            self._update_reading()
+            self._schedule_backlog()
+        self._process(bytes(chunk))
+
+    def _schedule_backlog(self) -> None:
+        if self._backlog is not None and not self._pause_reasons and not self._backlog_due:
+            self._backlog_due = True
+            self._loop.call_soon(self._feed_backlog)
+
+    def _feed_backlog(self) -> None:
+        self._backlog_due = False
+        if self._error is not None or self._lost or self._backlog is None:
+            self._backlog = None
+            return
+        if self._pause_reasons:  # set_reading_paused schedules us again once they clear
+            return
+        data, self._backlog = self._backlog, None
+        self._take(data)
+        if self._backlog is None:
+            self._update_reading()
+
+    def _process(self, data: bytes) -> None:
         try:
             events = self.connection.receive_data(data)
         except TLSError as exc:
@@ -179,11 +216,15 @@ class TLSProtocol(asyncio.Protocol):
             self._pause_reasons.add(reason)
         else:
             self._pause_reasons.discard(reason)
+        self._update_reading()
+        self._schedule_backlog()
+
+    def _update_reading(self) -> None:
         raw = self._raw
         if raw is None or self._lost or raw.is_closing():
             return
         with contextlib.suppress(RuntimeError, AttributeError):
-            if self._pause_reasons:
+            if self._pause_reasons or self._backlog is not None:
                 raw.pause_reading()
             else:
                 raw.resume_reading()
