@@ -28,9 +28,10 @@ Output to a peer that does not read is bounded: while the TCP transport's write 
 its high-water mark (pause_writing), we stop reading from that peer too. Records the engine
 answers on its own (refused renegotiations, the alert of a failure) would otherwise pile up
 in the write buffer without the application ever seeing them; with reading paused the peer's
-bytes wait in the kernel's buffers, and TCP flow control stops the peer. And each connection
-feeds the engine at most FAIR_SHARE bytes per turn of the event loop, so one busy peer cannot
-keep the others waiting.
+bytes wait in the kernel's buffers, and TCP flow control stops the peer. And the event loop
+reads at most FAIR_SHARE bytes from each connection per turn (``TLSProtocol`` is a
+``BufferedProtocol`` over one shared buffer), so one busy peer cannot keep the others waiting
+and a connection holds no read buffer of its own.
 
 A handshake that has not completed after ``handshake_timeout`` seconds is abandoned and the
 TCP connection dropped. An engine error is raised to the reader (``reader.read()`` raises the
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +73,7 @@ __all__ = [
 
 STREAM_LIMIT = 2**16
 FAIR_SHARE = 2**15
-"""The most received bytes one connection feeds the engine per turn of the event loop."""
+"""The most bytes the event loop reads from one connection per turn (see get_buffer)."""
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
 longest a failing connection waits for its alert to be written."""
@@ -81,7 +83,18 @@ ErrorCallback = Callable[[BaseException, "TLSTransport"], None]
 (its trace shows how far the handshake got), ``'peername'`` the peer's address."""
 
 
-class TLSProtocol(asyncio.Protocol):
+_local = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    """This thread's read buffer (an event loop runs in one thread)."""
+    buffer: memoryview | None = getattr(_local, "buffer", None)
+    if buffer is None:
+        buffer = _local.buffer = memoryview(bytearray(FAIR_SHARE))
+    return buffer
+
+
+class TLSProtocol(asyncio.BufferedProtocol):
     """The TCP side: bytes to and from the engine, events to ``app_protocol``."""
 
     def __init__(
@@ -115,8 +128,6 @@ class TLSProtocol(asyncio.Protocol):
         """Why we are not reading from the peer: "output" (our write buffer is past its
         high-water mark), "app" (the application paused reading), or a reason a server adds
         (waiting for a handshake slot, an asynchronous lookup before the handshake goes on)."""
-        self._backlog: memoryview | None = None  # received, not yet fed (see _take)
-        self._backlog_due = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -132,38 +143,20 @@ class TLSProtocol(asyncio.Protocol):
             return
         self._flush()
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """asyncio.BufferedProtocol: the loop reads at most FAIR_SHARE bytes per connection
+        per turn into a buffer every connection of this thread shares (it is consumed in
+        ``buffer_updated`` before any other read), so reading costs a connection nothing
+        while it waits and one busy peer cannot hold the event loop for long."""
+        return _read_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(_read_buffer()[:nbytes]))
+
     def data_received(self, data: bytes) -> None:
         if self._error is not None or not data:
             return
-        self._take(memoryview(data))
-
-    def _take(self, data: memoryview) -> None:
-        """Processes at most FAIR_SHARE bytes now; the rest waits for the event loop's next
-        turn (with reading paused), so that one peer's 256 KiB read of records the engine
-        must answer (refused renegotiations, say) cannot hold up every other connection."""
-        chunk, rest = data[:FAIR_SHARE], data[FAIR_SHARE:]
-        if rest:
-            self._backlog = rest
-            self._update_reading()
-            self._schedule_backlog()
-        self._process(bytes(chunk))
-
-    def _schedule_backlog(self) -> None:
-        if self._backlog is not None and not self._pause_reasons and not self._backlog_due:
-            self._backlog_due = True
-            self._loop.call_soon(self._feed_backlog)
-
-    def _feed_backlog(self) -> None:
-        self._backlog_due = False
-        if self._error is not None or self._lost or self._backlog is None:
-            self._backlog = None
-            return
-        if self._pause_reasons:  # set_reading_paused schedules us again once they clear
-            return
-        data, self._backlog = self._backlog, None
-        self._take(data)
-        if self._backlog is None:
-            self._update_reading()
+        self._process(data)
 
     def _process(self, data: bytes) -> None:
         try:
@@ -217,14 +210,13 @@ class TLSProtocol(asyncio.Protocol):
         else:
             self._pause_reasons.discard(reason)
         self._update_reading()
-        self._schedule_backlog()
 
     def _update_reading(self) -> None:
         raw = self._raw
         if raw is None or self._lost or raw.is_closing():
             return
         with contextlib.suppress(RuntimeError, AttributeError):
-            if self._pause_reasons or self._backlog is not None:
+            if self._pause_reasons:
                 raw.pause_reading()
             else:
                 raw.resume_reading()
