@@ -135,3 +135,40 @@ def test_tls12_server_ends_a_renegotiation_flood(tmp_path: Path, paths: dict[str
         f"\ntls12 server ended the renegotiation flood after {flooder.sent} bytes; "
         f"another client served in {latency * 1000:.1f} ms"
     )
+
+
+NEVER_READING = 20
+ESTABLISHED_BOUND = 256 << 10
+"""The documented most an established connection whose peer never reads costs the server
+(docs/SECURITY.md; measured about 165 KiB: the write buffer up to its high-water mark, the
+StreamReader up to twice its limit, and the engine's partial record)."""
+
+
+def test_cost_of_an_established_connection_whose_peer_never_reads(
+    tmp_path: Path, paths: dict[str, Path]
+) -> None:
+    with server_process(tmp_path, paths, "cli") as server:
+        pid, port = server.pid, server.port  # type: ignore[attr-defined]
+        for _ in range(20):
+            echo_time(port)
+        baseline = vm_rss(pid)
+        flooders = [Flood(port, "echo").start() for _ in range(NEVER_READING)]
+        try:
+            last, started = -1, time.monotonic()
+            while sum(f.sent for f in flooders) != last:
+                assert time.monotonic() - started < 20, "the server kept reading"
+                last = sum(f.sent for f in flooders)
+                time.sleep(QUIET)
+            held = vm_rss(pid)
+            latency = echo_time(port)
+        finally:
+            for flood in flooders:
+                flood.stop()
+    per_connection = (held - baseline) / NEVER_READING
+    print(
+        f"\n{NEVER_READING} never-reading echo clients: {mib(last)} taken in all (most of it "
+        f"in kernel socket buffers), server RSS +{mib(held - baseline)} = "
+        f"{per_connection / 1024:.1f} KiB per connection; another client served in "
+        f"{latency * 1000:.1f} ms"
+    )
+    assert per_connection < ESTABLISHED_BOUND
