@@ -54,13 +54,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from tls12.config import ClientConfig
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.errors import TLSError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
-from tls12.io.sslcompat import SSLObjectView, peercert_dict
+from tls12.io.aio_extra import TLS_NAMES, tls_extra_info
 from tls12.log import connection_failed, handshake_completed
 from tls12.sessions import Session
 
@@ -352,33 +350,8 @@ class TLSProtocol(asyncio.BufferedProtocol):
             self._raw.abort()
 
     def extra_info(self, name: str, default: Any = None) -> Any:
-        conn = self.connection
-        n = conn.negotiated
-        if name == "tls12":
-            return conn
-        if name == "negotiated":
-            return n
-        if name == "session":
-            return conn.session
-        if name == "cipher":
-            return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8) if n else default
-        if name in ("peercert", "peercert_binary", "peer_certificates"):
-            if n is None or not n.peer_certificates:
-                return default if name != "peercert" else None
-            if name == "peer_certificates":
-                return n.peer_certificates
-            if name == "peercert_binary":
-                return n.peer_certificates[0].public_bytes(Encoding.DER)
-            verified = not getattr(conn.config, "insecure_skip_verify", False)
-            return peercert_dict(n.peer_certificates[0]) if verified else {}
-        if name == "ssl_object":
-            return SSLObjectView(conn, server_hostname=getattr(conn, "server_name", None))
-        if name == "server_hostname":
-            return getattr(conn, "server_name", default)
-        if name == "compression":
-            return None
-        if name == "sslcontext":
-            return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
+        if name in TLS_NAMES:
+            return tls_extra_info(self.connection, name, default)
         if name == "peername" and self._peername is not None:
             return self._peername
         if self._raw is not None:
