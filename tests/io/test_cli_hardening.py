@@ -255,3 +255,21 @@ def test_client_hints_when_the_server_wanted_a_certificate(paths: dict[str, Path
     err = result.stderr.decode()
     assert result.returncode != 0 and "Traceback" not in err, err
     assert "hint: the server asked for a client certificate" in err and "--cert" in err, err
+
+
+def test_bad_certificate_and_key_files_are_one_line_naming_the_flag(
+    paths: dict[str, Path],
+) -> None:
+    bad = str(paths["ca"].parent / "bad.bin")
+    cases = [
+        (["server", "--port", "0", "--cert", "/nonexistent", "--key", str(paths["rsa.key"])],
+         "--cert/--key /nonexistent: No such file"),
+        (["server", "--port", "0", "--cert", bad, "--key", str(paths["rsa.key"])],
+         "could not read certificate PEM"),
+        (["server", "--port", "0", "--cert", str(paths["rsa.crt"]),
+          "--key", str(paths["ecdsa.key"])], "the private key does not match"),
+        (["client", "127.0.0.1:1", "--cert", bad], "could not read certificate PEM"),
+    ]  # fmt: skip
+    for args, expected in cases:
+        line = one_line_failure(run_cli(*args, timeout=10))
+        assert expected in line and "https://" not in line, line

@@ -20,13 +20,14 @@ from typing import Any
 
 from tls12.cli.common import (
     check_writable,
+    load_certified_key,
     parse_alpn,
     parse_host_port,
     parse_suites,
     positive_seconds,
     status,
 )
-from tls12.config import CertifiedKey, ClientConfig, keylog_to_file
+from tls12.config import ClientConfig, keylog_to_file
 from tls12.connection import ClientConnection
 from tls12.errors import ConfigError, TLSError
 from tls12.events import ApplicationData
@@ -104,7 +105,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     if args.insecure:
         kw["insecure_skip_verify"] = True
     if args.cert:
-        kw["client_certificates"] = [CertifiedKey.from_files(args.cert, args.key or args.cert)]
+        kw["client_certificates"] = [load_certified_key(args.cert, args.key or args.cert)]
     if getattr(args, "keylog", None):
         kw["keylog"] = keylog_to_file(args.keylog)
     return ClientConfig(**kw)

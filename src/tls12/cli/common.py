@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from tls12.config import CertifiedKey
 from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
 from tls12.errors import ConfigError
 
@@ -105,3 +106,18 @@ def timestamp() -> str:
     """Local time to the millisecond, as a server log line starts."""
     now = time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+
+
+def load_certified_key(cert: str, key: str, flags: str = "--cert/--key") -> CertifiedKey:
+    """The chain and key from PEM files, or one line naming the flag and the file."""
+    for path in (cert, key):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"{flags} {path}: {exc.strerror or exc}") from None
+    try:
+        return CertifiedKey.from_files(cert, key)
+    except ConfigError as exc:
+        text = str(exc).split(". See https://", 1)[0]  # cryptography's FAQ link adds nothing
+        raise ConfigError(f"{flags} {cert} / {key}: {text}") from None

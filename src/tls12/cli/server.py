@@ -18,6 +18,7 @@ from typing import Any
 from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     check_writable,
+    load_certified_key,
     parse_alpn,
     parse_suites,
     port_number,
@@ -25,7 +26,7 @@ from tls12.cli.common import (
     status,
     timestamp,
 )
-from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
+from tls12.config import ClientAuth, ServerConfig, keylog_to_file
 from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
 from tls12.events import Negotiated
@@ -110,7 +111,7 @@ def add_parser(sub: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     kw: dict[str, Any] = {
-        "certificates": [CertifiedKey.from_files(args.cert, args.key)],
+        "certificates": [load_certified_key(args.cert, args.key)],
         "alpn_protocols": parse_alpn(args.alpn),
     }
     check_writable(getattr(args, "keylog", None), "--keylog")
