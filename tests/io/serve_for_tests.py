@@ -54,7 +54,7 @@ def main() -> None:
     limits: dict[str, int] = {}
     if len(sys.argv) > 5:
         limits = {"max_connections": int(sys.argv[5]), "max_handshakes": int(sys.argv[6])}
-    refusals = int(os.environ.get("TLS12_TEST_REFUSALS", "5"))
+    refusals = int(os.environ.get("TLS12_TEST_REFUSALS", "16"))
     config = ServerConfig(
         certificates=[CertifiedKey.from_files(cert, key)], max_refused_renegotiations=refusals
     )

@@ -28,8 +28,11 @@ HERE = Path(__file__).parent
 STALL_WITHIN = 12.0
 """Seconds within which the flooder's sends must block for good (measured: 2-4 s, the time
 the server takes to read what the kernel buffers hold). Without flow control, never."""
-QUIET = 1.0
+QUIET = 2.0
 """How long the flooder must have sent nothing for the server to count as not reading."""
+SLACK_BYTES = 256 << 10
+"""What the flooder may still get in afterwards (a server thread that was only descheduled on
+a loaded machine); without flow control it is megabytes a second."""
 RSS_GROWTH_BOUND = 8 << 20
 """Most a server's RSS may grow under the flood. Measured with flow control: under 1 MiB.
 Without it the asyncio server grew by about 20 MiB a second."""
@@ -110,14 +113,14 @@ def test_a_flooding_client_that_never_reads_cannot_grow_the_server(
         f"meanwhile another client was served in "
         f"{min(latencies) * 1000:.1f}..{max(latencies) * 1000:.1f} ms"
     )
-    assert sent == last_sent, "the server read from the flooder again"
+    assert sent - last_sent < SLACK_BYTES, "the server went on reading from the flooder"
     assert flooder.send_error is None, "the flooder was disconnected, not held back"
     assert growth < RSS_GROWTH_BOUND, f"RSS grew by {mib(growth)} under the flood"
     assert max(latencies) < SERVED_WITHIN
 
 
 def test_tls12_server_ends_a_renegotiation_flood(tmp_path: Path, paths: dict[str, Path]) -> None:
-    """With the default max_refused_renegotiations (5), the sixth attempt ends the
+    """With the default max_refused_renegotiations (16), the next attempt ends the
     connection with an unexpected_message alert, and other clients are served meanwhile."""
     with server_process(tmp_path, paths, "cli") as server:
         port = server.port  # type: ignore[attr-defined]

@@ -1,7 +1,9 @@
 """The state both sides reach after the Finished messages: application data flows, and an
 attempt to renegotiate is refused with a no_renegotiation warning (RFC 5246 §7.2.2); the
-connection goes on with its current keys (up to ``max_refused_renegotiations`` times: a peer
-that keeps asking is flooding, and the next attempt ends the connection). tls12 never
+connection goes on with its current keys. A server refuses a client up to
+``max_refused_renegotiations`` times: a client that keeps asking is flooding, and the next
+attempt ends the connection (a client refuses a server's HelloRequests without limit: old
+servers send one now and then to rekey, and a client reads at its own pace). tls12 never
 renegotiates (RFC 5746 leaves that choice to each side), so nothing is ever half-done."""
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Connected(State):
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if isinstance(msg, self.renegotiation_request):
             limit = self.ctx.config.max_refused_renegotiations
-            if self.refused >= limit:
+            if not self.ctx.is_client and self.refused >= limit:
                 raise UnexpectedMessage(
                     f"renegotiation asked for again after {limit} refusals "
                     "(max_refused_renegotiations)"
