@@ -194,3 +194,29 @@ def test_the_tls12_logger_hears_every_handshake(caplog: pytest.LogCaptureFixture
     assert any("new session" in m and "TLS_ECDHE" in m for m in completed), lines
     failed = [m for level, m in lines if level == logging.INFO and "failed" in m]
     assert any("alert handshake_failure" in m for m in failed), lines
+
+
+def test_tls_server_io_timeout_frees_the_worker_of_a_peer_that_never_reads() -> None:
+    """A handler writing to a peer that never reads blocks in sendall; io_timeout ends it."""
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def blast(tls: TLSSocket) -> None:
+        try:
+            while True:
+                tls.sendall(bytes(65536))
+        finally:
+            done.set()
+
+    def on_error(exc: BaseException) -> None:
+        errors.append(exc)
+
+    with TLSServer(pki().server_config(), blast, io_timeout=0.5, on_error=on_error) as server:
+        server.start()
+        tls = handshaken(server.port, rcvbuf=4096)
+        started = time.monotonic()
+        assert done.wait(15), "the worker was still blocked"
+        took = time.monotonic() - started
+        tls._sock.close()
+    assert any(isinstance(e, TimeoutError) for e in errors), errors
+    print(f"\nTLSServer io_timeout=0.5: the worker was freed {took:.2f} s after the handshake")

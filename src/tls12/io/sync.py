@@ -358,6 +358,9 @@ class TLSServer:
     goes on (see ``tls12.io.server_limits``). Failures are logged on the ``tls12`` logger
     (INFO) and passed to ``on_error`` if given. ``nodelay`` sets TCP_NODELAY on each accepted
     socket (TLS records are whole messages; Nagle's algorithm only delays them).
+    ``io_timeout`` (seconds, default none) bounds each read and write after the handshake: a
+    peer that neither sends nor reads for that long (a ``sendall`` to a peer that never
+    reads blocks until then) frees its worker with a TimeoutError.
     """
 
     def __init__(
@@ -372,8 +375,10 @@ class TLSServer:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_handshakes: int | None = None,
         nodelay: bool = True,
+        io_timeout: float | None = None,
     ) -> None:
         self.config = config
+        self.io_timeout = io_timeout
         self.handler = handler
         self.handshake_timeout = handshake_timeout
         self.on_error = on_error
@@ -471,6 +476,7 @@ class TLSServer:
             finally:
                 self._handshake_slots.release()
             handshaken = True
+            tls.settimeout(self.io_timeout)
             with tls:
                 self.handler(tls)
         except (TLSError, OSError) as exc:  # TimeoutError is an OSError
