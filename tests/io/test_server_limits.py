@@ -220,3 +220,33 @@ def test_tls_server_io_timeout_frees_the_worker_of_a_peer_that_never_reads() -> 
         tls._sock.close()
     assert any(isinstance(e, TimeoutError) for e in errors), errors
     print(f"\nTLSServer io_timeout=0.5: the worker was freed {took:.2f} s after the handshake")
+
+
+def test_the_asyncio_server_logs_handshakes_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="tls12")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    async def main() -> None:
+        server = await start_server(handle, HOST, 0, pki().server_config())  # no callback
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await open_connection(
+            HOST, port, pki().client_config(), server_name="localhost"
+        )
+        await reader.read()
+        writer.close()
+        bad = pki().client_config(cipher_suites=["TLS_RSA_WITH_AES_128_GCM_SHA256"])
+        with pytest.raises(TLSError):
+            await open_connection(HOST, port, bad, server_name="localhost")
+        await asyncio.sleep(0.2)
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "tls12"]
+    assert any(lv == logging.DEBUG and "new session" in m for lv, m in lines), lines
+    server_failures = [
+        m for lv, m in lines if lv == logging.INFO and "sent alert handshake_failure" in m
+    ]
+    assert server_failures, lines

@@ -25,6 +25,7 @@ from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
 from tls12.io.server_limits import (
     DEFAULT_MAX_CONNECTIONS,
+    RESOURCE_ERRNOS,
     TRANSIENT_ERRNOS,
     Backoff,
     ServerLimits,
@@ -415,7 +416,8 @@ class TLSServer:
                     logger.error("TLSServer: the listening socket is gone (%s); stopping", exc)
                     return
                 delay = backoff.next()
-                logger.warning("TLSServer: accept() failed (%s); retrying in %.2f s", exc, delay)
+                what = "is out of resources" if exc.errno in RESOURCE_ERRNOS else "failed"
+                logger.warning("TLSServer: accept() %s (%s); retrying in %.2f s", what, exc, delay)
                 self._stopping.wait(delay)
                 continue
             try:
@@ -466,10 +468,12 @@ class TLSServer:
                 set_nodelay(sock)
             started = time.monotonic()
             if not self._handshake_slots.acquire(timeout=self.handshake_timeout):
-                raise TimeoutError(
+                waited = TimeoutError(
                     f"no handshake slot (max_handshakes={self.limits.handshakes}) "
                     f"within {self.handshake_timeout} s"
                 )
+                connection_failed(waited, peer)
+                raise waited
             try:
                 left = self.handshake_timeout - (time.monotonic() - started)
                 tls = wrap_server(sock, self.config, max(left, 0.001))
