@@ -17,7 +17,8 @@ import sys
 
 from tls12.aio import start_server
 from tls12.config import CertifiedKey, ServerConfig
-from tls12.io.sync import TLSServer, TLSSocket
+from tls12.io.sync import TLSSocket
+from tls12.io.sync_server import TLSServer
 
 
 async def echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

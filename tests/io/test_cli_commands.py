@@ -18,7 +18,8 @@ import pytest
 from peers import Peer, recv_exactly
 from tls_support import pki
 
-from tls12.io.sync import TLSServer, connect
+from tls12.io.sync import connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]

@@ -23,7 +23,8 @@ from peers import Peer
 from tls_support import pki
 
 from tls12.config import ClientAuth
-from tls12.io.sync import TLSServer, TLSSocket, connect
+from tls12.io.sync import TLSSocket, connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]

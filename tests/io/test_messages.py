@@ -21,7 +21,8 @@ from tls12.config import CertifiedKey, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection
 from tls12.crypto.suites import suite_name
 from tls12.errors import AlertReceived, TLSError, UnexpectedMessage, UnsupportedCertificate
-from tls12.io.sync import TLSServer, connect
+from tls12.io.sync import connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 

@@ -13,7 +13,8 @@ import pytest
 from tls_support import pki
 
 from tls12.aio import open_connection, start_server
-from tls12.io.sync import TLSServer, TLSSocket, connect
+from tls12.io.sync import TLSSocket, connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 

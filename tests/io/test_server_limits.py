@@ -25,7 +25,8 @@ from tls_support import pki
 
 from tls12.aio import open_connection, start_server
 from tls12.errors import ConfigError, TLSError
-from tls12.io.sync import TLSServer, TLSSocket, connect
+from tls12.io.sync import TLSSocket, connect
+from tls12.io.sync_server import TLSServer
 
 HERE = Path(__file__).parent
 NOFILE = 40

@@ -37,7 +37,8 @@ from tls_support import pki
 from tls12.aio import open_connection
 from tls12.connection import ClientConnection
 from tls12.errors import TLSError
-from tls12.io.sync import TLSServer, TLSSocket, connect
+from tls12.io.sync import TLSSocket, connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]
