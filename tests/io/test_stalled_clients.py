@@ -284,18 +284,29 @@ def test_asyncio_server_with_1000_stalled_clients(tmp_path: Path, paths: dict[st
     assert growth < RSS_BOUND, f"RSS grew by {mib(growth)}, more than {mib(RSS_BOUND)}"
 
 
-@LINUX_PROC
-def test_asyncio_server_with_full_handshake_buffers(tmp_path: Path, paths: dict[str, Path]) -> None:
-    """The worst a stalled client can make the engine hold: a ClientHello announced at the
-    max_handshake_message_size limit (64 KiB), all of it in four full records but its last 4
-    bytes, and those in a fifth full record (2^14 bytes, the most before keys) sent but for
-    its last byte: the handshake buffer and the record buffer both full."""
+def full_buffers_wire(record_size: int) -> bytes:
+    """A ClientHello announced at the max_handshake_message_size limit (64 KiB) and sent but
+    for its last byte. With ``record_size`` 16384, its last 4 bytes ride in a fifth full
+    record (2^14 bytes, the most before keys) that is itself one byte short: the handshake
+    and the record buffers are both full. With smaller records the data arrives out of step
+    with the server's reads, which is what made the record buffer grow before it was compacted
+    every 16 KiB (153.7 KiB per connection with 1,000-byte records, before)."""
     body = 1 << 16  # the default max_handshake_message_size: accepted, not refused
     message = b"\x01" + body.to_bytes(3, "big") + os.urandom(body)
-    message += os.urandom(5 * 16384 - len(message))
-    records = [message[i : i + 16384] for i in range(0, len(message), 16384)]
+    if record_size == 16384:
+        message += os.urandom(5 * 16384 - len(message))
+    records = [message[i : i + record_size] for i in range(0, len(message), record_size)]
     wire = b"".join(b"\x16\x03\x01" + len(r).to_bytes(2, "big") + r for r in records)
-    wire = wire[:-1]
+    return wire[:-1]
+
+
+@LINUX_PROC
+@pytest.mark.parametrize("record_size", [16384, 1000])
+def test_asyncio_server_with_full_handshake_buffers(
+    tmp_path: Path, paths: dict[str, Path], record_size: int
+) -> None:
+    """The worst a stalled client can make the engine hold (see ``full_buffers_wire``)."""
+    wire = full_buffers_wire(record_size)
     with cli_server(tmp_path, paths, DEADLINE) as server, crowd() as stalls:
         pid, port = server.pid, server.port  # type: ignore[attr-defined]
         warm_up(port)
@@ -311,7 +322,8 @@ def test_asyncio_server_with_full_handshake_buffers(tmp_path: Path, paths: dict[
 
     per_connection = (held - baseline) / FULL_BUFFER_CLIENTS
     print(
-        f"\nasyncio server, full handshake buffers: baseline {mib(baseline)}, with "
+        f"\nasyncio server, full handshake buffers ({record_size}-byte records): baseline "
+        f"{mib(baseline)}, with "
         f"{FULL_BUFFER_CLIENTS} connections {mib(held)}: {per_connection / 1024:.1f} KiB each"
     )
     assert per_connection < FULL_BUFFER_PER_CONNECTION

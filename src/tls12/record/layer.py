@@ -27,7 +27,7 @@ _MUST_NOT_BE_EMPTY = frozenset(
     int(t) for t in (ContentType.handshake, ContentType.alert, ContentType.change_cipher_spec)
 )
 # Compact the input buffer once this many consumed bytes sit in front of the unread ones.
-_COMPACT_AT = 1 << 16
+_COMPACT_AT = 1 << 14
 
 
 _SSL3_TO_TLS12 = (0x0300, 0x0301, 0x0302, 0x0303)
