@@ -38,19 +38,35 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return pki().write(tmp_path_factory.mktemp("pki"))
 
 
+LIMITED_CLI = (
+    "import resource, runpy, sys; "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, ({n}, {n})); "
+    "sys.argv = ['tls12'] + sys.argv[1:]; "
+    "runpy.run_module('tls12', run_name='__main__')"
+)
+"""``tls12 server`` itself, started with RLIMIT_NOFILE lowered."""
+
+
 @contextlib.contextmanager
 def limited_server(tmp_path: Path, paths: dict[str, Path], kind: str) -> Iterator[Peer]:
-    args = [
-        "env", f"TLS12_TEST_NOFILE={NOFILE}", sys.executable, str(HERE / "serve_for_tests.py"),
-        kind, "0", str(paths["rsa.crt"]), str(paths["rsa.key"]),
-    ]  # fmt: skip
+    cert, key = str(paths["rsa.crt"]), str(paths["rsa.key"])
+    if kind == "cli":
+        args = [
+            sys.executable, "-c", LIMITED_CLI.format(n=NOFILE), "server", "--port", "0",
+            "--cert", cert, "--key", key, "--handshake-timeout", "4",
+        ]  # fmt: skip
+    else:
+        args = [
+            "env", f"TLS12_TEST_NOFILE={NOFILE}", sys.executable,
+            str(HERE / "serve_for_tests.py"), kind, "0", cert, key,
+        ]  # fmt: skip
     with Peer(f"server-{kind}", args, tmp_path) as server:
         match = server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr")
         server.port = int(match.group(1))  # type: ignore[attr-defined]
         yield server
 
 
-@pytest.mark.parametrize("kind", ["sync", "aio"])
+@pytest.mark.parametrize("kind", ["sync", "aio", "cli"])
 def test_server_survives_running_out_of_file_descriptors(
     tmp_path: Path, paths: dict[str, Path], kind: str
 ) -> None:
@@ -71,6 +87,8 @@ def test_server_survives_running_out_of_file_descriptors(
         recovered = time.monotonic() - started
         log = server.stderr().decode()
     assert "Too many open files" in log, log[-2000:]
+    if kind == "cli":  # one line each, as every message of the command-line tools
+        assert "Traceback" not in log, log[-2000:]
     print(f"\n{kind} server with RLIMIT_NOFILE={NOFILE}: served again {recovered:.2f} s later")
 
 

@@ -237,7 +237,15 @@ class EchoServer:
         writer.write(page_for(n))
         await writer.drain()
 
+    def on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's own reports (accept() out of file descriptors, which it retries a second
+        later) as one line each, not a traceback."""
+        exc = context.get("exception")
+        detail = f": {exc}" if exc is not None else ""
+        status(f"{timestamp()} {context.get('message', 'event loop error')}{detail}")
+
     async def serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(self.on_loop_error)
         try:
             server = await start_server(
                 self.handle,
