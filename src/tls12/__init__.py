@@ -33,7 +33,8 @@ from tls12.events import (
     Negotiated,
     RenegotiationRefused,
 )
-from tls12.io.sync import TLSServer, TLSSocket, connect, wrap_client, wrap_server
+from tls12.io.sync import TLSSocket, connect, wrap_client, wrap_server
+from tls12.io.sync_server import TLSServer
 from tls12.sessions import ClientSessionCache, InMemorySessionStore, Session
 from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore

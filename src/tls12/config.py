@@ -212,6 +212,10 @@ class _Common:
     """Warning alerts accepted in a row with nothing else between (a flood is unexpected)."""
     max_empty_records: int = 32
     """Empty application data records accepted in a row."""
+    max_refused_renegotiations: int = 16
+    """Server only: renegotiating ClientHellos refused (no_renegotiation) on one connection
+    before the next one ends it: a client that keeps asking after being told no is making us
+    work for nothing."""
     max_records_per_key: int = 1 << 24
     """Records sent or received under one key before the connection is closed (there is no
     rekeying in TLS 1.2 without renegotiation); 2^24 keeps AES-GCM far inside its bounds."""
@@ -240,6 +244,7 @@ class _Common:
             "max_list_entries",
             "max_warning_alerts",
             "max_empty_records",
+            "max_refused_renegotiations",
             "max_records_per_key",
         ):
             if getattr(self, limit) < 1:

@@ -438,6 +438,8 @@ def _classify(
             f"{who} certificate ({describe(chain[0])}) {verb} {describe_name(top.issuer)}, "
             f"which is not a trusted authority{hint}"
         )
+    if "Forbidden signature algorithm" in message:
+        return UnsupportedCertificate(_forbidden_signature(chain, who))
     if "too weak" in message or "Forbidden" in message or "EKU" in message:
         return UnsupportedCertificate(f"{who} certificate chain refused: {message}")
     if "signature does not match" in message:
@@ -446,6 +448,24 @@ def _classify(
             "the trusted CA of that name"
         )
     return BadCertificate(f"{who} certificate chain refused: {message}")
+
+
+def _forbidden_signature(chain: list[x509.Certificate], who: str) -> str:
+    """Names the certificate signed with an algorithm the Web PKI policy forbids (SHA-1,
+    MD5, ...), instead of the verifier's internal description of it."""
+    allowed = ("sha256", "sha384", "sha512")
+    for cert in chain:
+        digest = cert.signature_hash_algorithm
+        if digest is None or digest.name in allowed:
+            continue
+        label = f"{who} certificate" if cert is chain[0] else f"CA certificate in the {who}'s chain"
+        name = {"sha1": "SHA-1", "md5": "MD5"}.get(digest.name, digest.name.upper())
+        return (
+            f"{label} ({describe(cert)}) is signed with {name} "
+            f"({cert.signature_algorithm_oid._name}), which is no longer accepted: "
+            "it must be reissued with SHA-256 or better"
+        )
+    return f"{who} certificate chain refused: a signature uses a forbidden algorithm"
 
 
 def _unknown_issuer(

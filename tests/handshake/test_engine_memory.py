@@ -497,3 +497,23 @@ def test_negotiated_and_session_survive_a_fatal_error_after_the_handshake(side: 
         conn.receive_data(bytes(record))
     assert conn.state_name == "Failed" and not conn.handshake_complete
     assert conn.negotiated == negotiated and conn.session == session
+
+
+def test_a_peer_that_keeps_renegotiating_is_ended() -> None:
+    """max_refused_renegotiations refusals, then the next attempt ends the connection with
+    unexpected_message (a refused-renegotiation flood costs us a record each time)."""
+    client, server = handshake_pair(server_config=pki().server_config(max_refused_renegotiations=2))
+    verify_data = client._state.proof.verify_data  # type: ignore[union-attr]
+    hello = ClientHello(
+        random=os.urandom(32),
+        cipher_suites=(AES128.id,),
+        extensions=ext.Extensions((ext.RenegotiationInfo(verify_data),)),
+    ).encode()
+    for _ in range(2):
+        wire = client._records.write(ContentType.handshake, hello)
+        assert server.receive_data(wire) == [RenegotiationRefused()]
+        client.receive_data(server.data_to_send())  # the no_renegotiation warning
+    wire = client._records.write(ContentType.handshake, hello)
+    with pytest.raises(errors.UnexpectedMessage, match="max_refused_renegotiations"):
+        server.receive_data(wire)
+    assert queued_alert(server, client) == AlertDescription.unexpected_message

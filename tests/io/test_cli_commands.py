@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from peers import Peer, recv_exactly
 from peers.openssl import run_openssl_client
 from tls_support import pki
 
-from tls12.io.sync import TLSServer, connect
+from tls12.io.sync import connect
+from tls12.io.sync_server import TLSServer
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]
@@ -33,8 +35,15 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @contextlib.contextmanager
 def cli_server(tmp_path: Path, paths: dict[str, Path], *extra: str) -> Iterator[tuple[Peer, int]]:
     args = [
-        *TLS12, "server", "--port", "0",
-        "--cert", str(paths["rsa.crt"]), "--key", str(paths["rsa.key"]), *extra,
+        *TLS12,
+        "server",
+        "--port",
+        "0",
+        "--cert",
+        str(paths["rsa.crt"]),
+        "--key",
+        str(paths["rsa.key"]),
+        *extra,
     ]
     with Peer("tls12-server", args, tmp_path) as server:
         match = server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr")
@@ -57,6 +66,7 @@ def test_server_holds_many_connections_at_once(tmp_path, paths):
     with cli_server(tmp_path, paths) as (server, port):
         config = pki().client_config()
         clients = [connect(HOST, port, config, server_name="localhost") for _ in range(20)]
+        ports = {tls.getsockname()[1] for tls in clients}
         # all twenty are open together; answer them in reverse order
         for i, tls in reversed(list(enumerate(clients))):
             message = f"message {i} ".encode() * (i + 1)
@@ -64,9 +74,16 @@ def test_server_holds_many_connections_at_once(tmp_path, paths):
             assert recv_exactly(tls, len(message)) == message
         for tls in clients:
             tls.unwrap().close()
-        wait_until(lambda: len([x for x in stderr_lines(server) if "connection from" in x]) == 20)
+        wait_until(lambda: len([x for x in stderr_lines(server) if " connected: " in x]) == 20)
         lines = stderr_lines(server)
-        assert all("TLS_ECDHE_RSA_" in x for x in lines if "connection from" in x), lines
+        connected = [x for x in lines if " connected: " in x]
+        # each line: date, time, the peer's address:port, what was agreed
+        assert {int(x.split()[2].rpartition(":")[2]) for x in connected} == ports, lines
+        assert all(
+            re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} 127\.0\.0\.1:\d+ ", x)
+            for x in connected
+        ), lines
+        assert all("TLS_ECDHE_RSA_" in x and "new session" in x for x in connected), lines
         assert not [x for x in lines if "failed" in x], lines
 
 
@@ -94,8 +111,12 @@ def test_server_www_with_keylog_and_trace_json(tmp_path, paths):
         first = [r for r in records if r["connection"] == 1]
         assert {r["peer"] for r in records} == {HOST}
         assert [r["message"] for r in first][:6] == [
-            "ClientHello", "ServerHello", "Certificate", "ServerKeyExchange",
-            "ServerHelloDone", "ClientKeyExchange",
+            "ClientHello",
+            "ServerHello",
+            "Certificate",
+            "ServerKeyExchange",
+            "ServerHelloDone",
+            "ClientKeyExchange",
         ]
         assert [r["direction"] for r in first][:2] == ["recv", "send"]
         assert [r["message"] for r in first if r["message"] != "Alert"][-1] == "Application Data"
@@ -125,12 +146,13 @@ def test_server_drops_a_silent_client_and_logs_one_line(tmp_path, paths):
         started = time.monotonic()
         with socket.create_connection((HOST, port)) as silent:
             silent.settimeout(5)
+            local_port = silent.getsockname()[1]
             assert silent.recv(10) == b""
         assert time.monotonic() - started < 3
         wait_until(lambda: any("failed" in x for x in stderr_lines(server)))
-        failures = [x for x in stderr_lines(server) if "failed" in x]
+        failures = [x.split(" ", 2)[2] for x in stderr_lines(server) if "failed" in x]
         assert failures == [
-            "connection from 127.0.0.1 failed: TimeoutError: "
+            f"127.0.0.1:{local_port} handshake failed: TimeoutError: "
             "the TLS handshake did not complete within 0.3 s"
         ]
         # and the server still serves
@@ -182,9 +204,19 @@ def test_client_quiet_keylog_and_trace_json(tmp_path, paths):
     keylog, trace = tmp_path / "client.keys", tmp_path / "client.jsonl"
     with echo_server() as port:
         out = run_cli(
-            "client", f"{HOST}:{port}", "--servername", "localhost",
-            "--cafile", str(paths["ca"]), "--quiet", "--keylog", str(keylog),
-            "--trace-json", str(trace), "--idle-timeout", "0.3",
+            "client",
+            f"{HOST}:{port}",
+            "--servername",
+            "localhost",
+            "--cafile",
+            str(paths["ca"]),
+            "--quiet",
+            "--keylog",
+            str(keylog),
+            "--trace-json",
+            str(trace),
+            "--idle-timeout",
+            "0.3",
             stdin=b"hello\nworld\n",
         )
     assert out.returncode == 0, out.stderr
@@ -215,8 +247,15 @@ def test_client_quiet_keylog_and_trace_json(tmp_path, paths):
 def test_client_reports_without_quiet(paths):
     with echo_server() as port:
         out = run_cli(
-            "client", f"{HOST}:{port}", "--servername", "localhost",
-            "--cafile", str(paths["ca"]), "--idle-timeout", "0.2", "--trace",
+            "client",
+            f"{HOST}:{port}",
+            "--servername",
+            "localhost",
+            "--cafile",
+            str(paths["ca"]),
+            "--idle-timeout",
+            "0.2",
+            "--trace",
             stdin=b"x\n",
         )
     assert out.returncode == 0, out.stderr
@@ -230,8 +269,14 @@ def test_client_error_is_one_line_and_the_trace_shows_how_far_it_got(tmp_path, p
     trace = tmp_path / "failed.jsonl"
     with echo_server() as port:
         out = run_cli(
-            "client", f"{HOST}:{port}", "--servername", "elsewhere.example",
-            "--cafile", str(paths["ca"]), "--trace-json", str(trace),
+            "client",
+            f"{HOST}:{port}",
+            "--servername",
+            "elsewhere.example",
+            "--cafile",
+            str(paths["ca"]),
+            "--trace-json",
+            str(trace),
         )
     lines = out.stderr.decode().splitlines()
     assert out.returncode == 1
@@ -265,8 +310,15 @@ def test_reconnect_numbers_each_connection_in_the_trace(tmp_path, paths):
     trace = tmp_path / "reconnect.jsonl"
     with echo_server() as port:
         out = run_cli(
-            "client", f"{HOST}:{port}", "--servername", "localhost", "--cafile", str(paths["ca"]),
-            "--reconnect", "--trace-json", str(trace),
+            "client",
+            f"{HOST}:{port}",
+            "--servername",
+            "localhost",
+            "--cafile",
+            str(paths["ca"]),
+            "--reconnect",
+            "--trace-json",
+            str(trace),
         )
     assert out.returncode == 0, out.stderr
     assert out.stdout.decode().splitlines()[0].startswith("New, TLSv1.2")

@@ -18,7 +18,7 @@ class OurServer(_OutcomeQueue):
     exception) and ``info["negotiated"]``; a failed handshake is an Outcome with the error."""
 
     def __init__(self, config: Any, handler: Callable[[Any], Any], **kw: Any) -> None:
-        from tls12.io.sync import TLSServer
+        from tls12.io.sync_server import TLSServer
 
         super().__init__()
         self._user_handler = handler

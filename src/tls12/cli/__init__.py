@@ -10,15 +10,24 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tls12._version import __version__
 from tls12.errors import ConfigError, TLSError
+from tls12.log import describe_error
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line on stderr (and exit status 2), not the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from tls12.cli import bench, ciphers, client, demo, server, ticket_keys
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tls12", description="A readable, strict TLS 1.2 client and server."
     )
     parser.add_argument("--version", action="version", version=f"tls12 {__version__}")
@@ -44,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tls12: {exc}", file=sys.stderr)
         return 1
     except TLSError as exc:
-        print(f"tls12: {type(exc).__name__}: {exc} (alert {exc.alert.name})", file=sys.stderr)
+        print(f"tls12: {describe_error(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"tls12: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, UnicodeError, OverflowError) as exc:  # bad input we did not foresee
+        print(f"tls12: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

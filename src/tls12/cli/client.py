@@ -21,16 +21,20 @@ from typing import Any
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
+    check_writable,
     exporter_report,
+    load_certified_key,
     parse_alpn,
     parse_host_port,
     parse_suites,
+    positive_seconds,
     status,
 )
-from tls12.config import CertifiedKey, ClientConfig, keylog_to_file
+from tls12.config import ClientConfig, keylog_to_file
 from tls12.connection import ClientConnection
-from tls12.errors import ConfigError
+from tls12.errors import ConfigError, TLSError
 from tls12.events import ApplicationData
+from tls12.io.server_limits import set_nodelay
 from tls12.io.sync import TLSSocket
 from tls12.sessions import Session
 from tls12.verify import describe
@@ -76,12 +80,20 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--idle-timeout",
-        type=float,
+        type=positive_seconds,
         default=3.0,
         help="after stdin ends, stop when the server is silent this long (default 3s)",
     )
     p.add_argument(
-        "--timeout", type=float, default=30.0, help="connect and handshake timeout (default 30s)"
+        "--timeout",
+        type=positive_seconds,
+        default=30.0,
+        help="deadline for the TCP connect and the whole TLS handshake together (default 30s)",
+    )
+    p.add_argument(
+        "--no-nodelay",
+        action="store_true",
+        help="leave Nagle's algorithm on (TCP_NODELAY is set by default)",
     )
     add_exporter_options(p)
     p.set_defaults(run=run)
@@ -97,7 +109,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     if args.insecure:
         kw["insecure_skip_verify"] = True
     if args.cert:
-        kw["client_certificates"] = [CertifiedKey.from_files(args.cert, args.key or args.cert)]
+        kw["client_certificates"] = [load_certified_key(args.cert, args.key or args.cert)]
     if getattr(args, "keylog", None):
         kw["keylog"] = keylog_to_file(args.keylog)
     return ClientConfig(**kw)
@@ -136,25 +148,43 @@ def _connect(
 def _open(
     args: argparse.Namespace, config: ClientConfig, session: Session | None, traces: _TraceWriter
 ) -> tuple[TLSSocket, socket.socket]:
-    """The handshaken TLSSocket and the TCP socket under it."""
+    """The handshaken TLSSocket and the TCP socket under it, within ``--timeout`` for the
+    connect and the handshake together (a server that trickles cannot hold us longer)."""
     host, port = parse_host_port(args.target)
+    deadline = time.monotonic() + args.timeout
     try:
         sock = socket.create_connection((host, port), timeout=args.timeout)
     except OSError as exc:
         raise OSError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+    set_nodelay(sock, not args.no_nodelay)
     tls = TLSSocket(sock, ClientConnection(config, args.servername or host, session))
     try:
-        tls.do_handshake()
-    except BaseException:
+        tls.do_handshake(timeout=max(deadline - time.monotonic(), 0.001))
+    except BaseException as exc:
         sock.close()
         # how far the handshake got
         if args.trace:
             status(tls.connection.trace.render(is_client=True))
         traces.write(tls)
+        hint = _failure_hint(args, tls, exc)
+        if hint:
+            status(f"tls12: hint: {hint}")
+        if isinstance(exc, TimeoutError):
+            raise OSError(
+                f"{host}:{port}: no completed handshake within --timeout {args.timeout:g} s"
+            ) from None
         raise
     if args.trace:
         status(tls.connection.trace.render(is_client=True))
     return tls, sock
+
+
+def _failure_hint(args: argparse.Namespace, tls: TLSSocket, exc: BaseException) -> str | None:
+    """What the user can do when the server asked for a certificate we did not have."""
+    asked = "CertificateRequest" in tls.connection.trace.names
+    if asked and not args.cert and isinstance(exc, TLSError):
+        return "the server asked for a client certificate; give one with --cert and --key"
+    return None
 
 
 def _load_session(path: str) -> Session:
@@ -162,6 +192,8 @@ def _load_session(path: str) -> Session:
         return Session.from_bytes(Path(path).read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read session file {path}: {exc.strerror}") from None
+    except TLSError as exc:
+        raise ConfigError(f"--sess-in {path} is not a tls12 session file: {exc}") from None
 
 
 def _save_session(path: str, session: Session | None) -> None:
@@ -191,6 +223,9 @@ def reconnect(args: argparse.Namespace, config: ClientConfig, session: Session |
 
 def run(args: argparse.Namespace) -> int:
     check_exporter_options(args)
+    check_writable(args.keylog, "--keylog")
+    check_writable(args.sess_out, "--sess-out")
+    check_writable(args.trace_json, "--trace-json")
     config = config_from_args(args)
     session = _load_session(args.sess_in) if args.sess_in else None
     if args.reconnect:

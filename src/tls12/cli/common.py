@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from typing import Any
 
+from tls12.config import CertifiedKey
 from tls12.connection import Connection
 from tls12.crypto.exporter import MAX_EXPORT_LENGTH, RESERVED_LABELS
 from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
@@ -20,9 +23,56 @@ def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
     if not sep:
         return text, default_port
     try:
-        return host, int(port)
+        number = int(port)
     except ValueError:
         raise ConfigError(f"bad port in {text!r}") from None
+    if not 0 < number <= 65535:
+        raise ConfigError(f"bad port in {text!r}: a TCP port is 1 to 65535")
+    return host, number
+
+
+def port_number(text: str) -> int:
+    """argparse ``type`` for ``--port``: 0 (any free port) to 65535, or a one-line error."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a TCP port (0 to 65535)")
+    return number
+
+
+def positive_seconds(text: str) -> float:
+    """argparse ``type`` for a timeout: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def check_writable(path: str | None, option: str) -> None:
+    """Fails now, with one line naming ``option``, if ``path`` cannot be appended to (rather
+    than on the first connection, after the tool has started)."""
+    if not path:
+        return
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 def parse_suites(text: str | None) -> list[Any] | None:
@@ -93,3 +143,24 @@ def exporter_report(connection: Connection, label: str, length: int) -> str:
 def status(message: str) -> None:
     """Progress and connection facts go to stderr, data to stdout."""
     print(message, file=sys.stderr, flush=True)
+
+
+def timestamp() -> str:
+    """Local time to the millisecond, as a server log line starts."""
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+
+
+def load_certified_key(cert: str, key: str, flags: str = "--cert/--key") -> CertifiedKey:
+    """The chain and key from PEM files, or one line naming the flag and the file."""
+    for path in (cert, key):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"{flags} {path}: {exc.strerror or exc}") from None
+    try:
+        return CertifiedKey.from_files(cert, key)
+    except ConfigError as exc:
+        text = str(exc).split(". See https://", 1)[0]  # cryptography's FAQ link adds nothing
+        raise ConfigError(f"{flags} {cert} / {key}: {text}") from None

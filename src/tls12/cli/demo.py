@@ -11,7 +11,8 @@ import argparse
 from typing import Any
 
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
-from tls12.io.sync import TLSServer, TLSSocket, connect
+from tls12.io.sync import TLSSocket, connect
+from tls12.io.sync_server import TLSServer
 from tls12.pki import make_ca
 from tls12.sessions import Session
 from tls12.verify import TrustStore, describe

@@ -92,7 +92,10 @@ def ticket_keys(args: argparse.Namespace) -> TicketKeys | None:
                 raise ConfigError(
                     f"--{name.replace('_', '-')} applies to a ring in Redis, not a key file"
                 )
-        return watch_key_file(value, start=False)
+        try:
+            return watch_key_file(value, start=False)
+        except ConfigError as exc:
+            raise ConfigError(f"--ticket-keys: {exc}") from None
     check_url(value, "--ticket-keys")
     policy = RingPolicy(
         rotate_every=args.ticket_rotate if args.ticket_rotate is not None else 3600.0,

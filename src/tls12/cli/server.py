@@ -16,19 +16,28 @@ import json
 from typing import Any
 
 from tls12.cli import fleet, workers
+from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
+    check_writable,
     exporter_report,
+    load_certified_key,
     parse_alpn,
     parse_suites,
+    port_number,
+    positive_int,
     status,
+    timestamp,
 )
-from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
+from tls12.config import ClientAuth, ServerConfig, keylog_to_file
 from tls12.connection import Connection
 from tls12.errors import ConfigError, TLSError
 from tls12.events import Negotiated
-from tls12.io.aio import TLSTransport, start_server
+from tls12.io.aio import TLSTransport
+from tls12.io.aio_server import start_server
+from tls12.io.server_limits import DEFAULT_MAX_CONNECTIONS
+from tls12.log import describe_error, peer_text
 from tls12.verify import TrustStore, describe
 
 
@@ -40,7 +49,7 @@ def add_parser(sub: Any) -> None:
         "data is echoed back, or, with --www, its HTTP request is answered with a page "
         "describing the connection. Connection facts go to stderr.",
     )
-    p.add_argument("--port", type=int, required=True, help="TCP port (0: pick a free one)")
+    p.add_argument("--port", type=port_number, required=True, help="TCP port (0: pick a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--cert", required=True, help="certificate chain, leaf first (PEM)")
     p.add_argument("--key", required=True, help="private key (PEM)")
@@ -77,23 +86,46 @@ def add_parser(sub: Any) -> None:
         help="drop a client that has not completed the handshake after S seconds "
         "(default 30; 0 means no limit)",
     )
+    p.add_argument(
+        "--max-connections",
+        type=positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"hold at most N connections at once (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    p.add_argument(
+        "--max-handshakes",
+        type=positive_int,
+        metavar="N",
+        help="at most N handshakes under way at once; the others wait (default: no limit "
+        "beyond --max-connections)",
+    )
+    p.add_argument(
+        "--no-nodelay",
+        action="store_true",
+        help="leave Nagle's algorithm on (TCP_NODELAY is set by default)",
+    )
     add_exporter_options(p)
     p.set_defaults(run=run)
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     kw: dict[str, Any] = {
-        "certificates": [CertifiedKey.from_files(args.cert, args.key)],
+        "certificates": [load_certified_key(args.cert, args.key)],
         "alpn_protocols": parse_alpn(args.alpn),
     }
+    check_writable(getattr(args, "keylog", None), "--keylog")
+    check_writable(getattr(args, "trace_json", None), "--trace-json")
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
     kw.update(fleet.config_options(args))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
-        if args.client_cafile:
-            kw["client_trust"] = TrustStore.from_pem_file(args.client_cafile)
+        if not args.client_cafile:
+            flag = "--require-client-cert" if args.require_client_cert else "--verify-client"
+            raise ConfigError(f"{flag} needs --client-cafile, the CAs client certificates chain to")
+        kw["client_trust"] = TrustStore.from_pem_file(args.client_cafile)
     if getattr(args, "keylog", None):
         kw["keylog"] = keylog_to_file(args.keylog)
     return ServerConfig(**kw)
@@ -124,11 +156,6 @@ def page_for(n: Negotiated) -> bytes:
     return head + body
 
 
-def _describe_error(exc: BaseException) -> str:
-    extra = f" (alert {exc.alert.name})" if isinstance(exc, TLSError) else ""
-    return f"{type(exc).__name__}: {exc}{extra}"
-
-
 class EchoServer:
     """The serving loop: one task per connection on one asyncio event loop."""
 
@@ -139,7 +166,7 @@ class EchoServer:
 
     def _status(self, message: str) -> None:
         if not self.args.quiet:
-            status(message)
+            status(f"{timestamp()} {message}")
 
     def _write_trace(self, conn: Connection, peer: Any) -> None:
         if not (self.args.trace_json or self.args.trace):
@@ -158,13 +185,13 @@ class EchoServer:
     def on_handshake_error(self, exc: BaseException, transport: TLSTransport) -> None:
         peer = transport.get_extra_info("peername")
         self._write_trace(transport.get_extra_info("tls12"), peer)
-        where = f" from {peer[0]}" if peer else ""
-        self._status(f"connection{where} failed: {_describe_error(exc)}")
+        self._status(f"{peer_text(peer)} handshake failed: {describe_error(exc)}")
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         n: Negotiated = writer.get_extra_info("negotiated")
-        self._status(f"connection from {peer[0] if peer else '?'}: {n.cipher_suite.name}")
+        resumed = "resumed" if n.resumed else "new session"
+        self._status(f"{peer_text(peer)} connected: {n.cipher_suite.name}, {resumed}")
         if self.args.keymatexport is not None:
             conn = writer.get_extra_info("tls12")
             status(exporter_report(conn, self.args.keymatexport, self.args.keymatexportlen))
@@ -174,7 +201,9 @@ class EchoServer:
             else:
                 await self._echo(reader, writer)
         except (TLSError, OSError) as exc:
-            self._status(f"connection failed: {_describe_error(exc)}")
+            self._status(f"{peer_text(peer)} connection failed: {describe_error(exc)}")
+        except RequestTooLarge as exc:
+            self._status(f"{peer_text(peer)} {exc}")
         finally:
             writer.close()
             with contextlib.suppress(TLSError, OSError):
@@ -194,28 +223,73 @@ class EchoServer:
     async def _www(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: Negotiated
     ) -> None:
-        request = b""
-        while b"\r\n\r\n" not in request and b"\n\n" not in request:
-            data = await reader.read(65536)
-            if not data:
+        try:
+            if not await read_request_head(reader):
                 return
-            request += data
+        except RequestTooLarge:
+            writer.write(TOO_LARGE)
+            await writer.drain()
+            raise
         writer.write(page_for(n))
         await writer.drain()
 
+    def on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's own reports (accept() out of file descriptors, which it retries a second
+        later) as one line each, not a traceback."""
+        exc = context.get("exception")
+        detail = f": {exc}" if exc is not None else ""
+        status(f"{timestamp()} {context.get('message', 'event loop error')}{detail}")
+
     async def serve(self, listen: dict[str, Any] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(self.on_loop_error)
         listen = listen or {"host": self.args.host, "port": self.args.port}
-        server = await start_server(
-            self.handle,
-            config=self.config,
-            **listen,
-            handshake_timeout=self.args.handshake_timeout or None,
-            on_handshake_error=self.on_handshake_error,
-        )
+        try:
+            server = await start_server(
+                self.handle,
+                config=self.config,
+                **listen,
+                handshake_timeout=self.args.handshake_timeout or None,
+                on_handshake_error=self.on_handshake_error,
+                max_connections=self.args.max_connections,
+                max_handshakes=self.args.max_handshakes,
+                nodelay=not self.args.no_nodelay,
+            )
+        except OSError as exc:
+            where = f"{self.args.host}:{self.args.port}"
+            raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
         port = server.sockets[0].getsockname()[1]
         status(f"tls12 server listening on {self.args.host}:{port}")
         async with server:
             await server.serve_forever()
+
+
+MAX_REQUEST_HEAD = 16 * 1024
+"""The most of an HTTP request head ``--www`` reads before answering 431 and closing."""
+TOO_LARGE = (
+    b"HTTP/1.0 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+    b"Connection: close\r\n\r\n"
+)
+
+
+class RequestTooLarge(Exception):
+    """A ``--www`` request head past MAX_REQUEST_HEAD."""
+
+
+async def read_request_head(reader: asyncio.StreamReader) -> bool:
+    """Reads up to the blank line that ends an HTTP request head (CRLF or bare LF lines):
+    True once it is in, False at EOF before it; RequestTooLarge past MAX_REQUEST_HEAD bytes.
+    Each search starts where the last one stopped, so the work is linear in the input."""
+    head = bytearray()
+    while True:
+        start = max(0, len(head) - 3)
+        data = await reader.read(MAX_REQUEST_HEAD + 1 - len(head))
+        if not data:
+            return False
+        head += data
+        if head.find(b"\r\n\r\n", start) >= 0 or head.find(b"\n\n", start) >= 0:
+            return True
+        if len(head) > MAX_REQUEST_HEAD:
+            raise RequestTooLarge(f"request head over {MAX_REQUEST_HEAD} bytes: answered 431")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -223,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
     if args.handshake_timeout < 0:
         raise ConfigError("--handshake-timeout must be 0 (no limit) or more seconds")
     config = config_from_args(args)
+    for warning in check_certificates(config):
+        status(f"tls12: warning: {warning}")
     many = workers.count(args) > 1
     if many:
         config = fleet.for_workers(args, config)

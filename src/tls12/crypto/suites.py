@@ -236,6 +236,26 @@ TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 TLS_FALLBACK_SCSV = 0x5600
 
 
+OTHER_SUITE_NAMES = {
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV: "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+    TLS_FALLBACK_SCSV: "TLS_FALLBACK_SCSV",
+    0x1301: "TLS_AES_128_GCM_SHA256",
+    0x1302: "TLS_AES_256_GCM_SHA384",
+    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
+    0x1304: "TLS_AES_128_CCM_SHA256",
+    0x1305: "TLS_AES_128_CCM_8_SHA256",
+}
+"""Values a TLS 1.2 ClientHello often lists that are not TLS 1.2 suites of ours: the
+signalling values (RFC 5746, RFC 7507) and TLS 1.3's suites (RFC 8446 B.4), named in logs."""
+
+
 def suite_name(suite_id: int) -> str:
     s = BY_ID.get(suite_id)
-    return s.name if s else f"unknown suite {suite_id:#06x}"
+    if s is not None:
+        return s.name
+    other = OTHER_SUITE_NAMES.get(suite_id)
+    if other is not None:
+        return other
+    if suite_id & 0x0F0F == 0x0A0A and suite_id >> 8 == suite_id & 0xFF:
+        return f"GREASE {suite_id:#06x}"  # RFC 8701
+    return f"unknown suite {suite_id:#06x}"

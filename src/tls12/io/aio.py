@@ -1,6 +1,7 @@
 """asyncio streams over the sans-I/O engine.
 
-``open_connection`` and ``start_server`` work like their ``asyncio`` namesakes and hand out
+``open_connection`` and ``start_server`` (in ``tls12.io.aio_server``) work like their
+``asyncio`` namesakes and hand out
 ordinary ``asyncio.StreamReader`` / ``asyncio.StreamWriter`` objects::
 
     reader, writer = await tls12.aio.open_connection("example.com", 443, config)
@@ -23,6 +24,15 @@ peer's before closing TCP. Flow control passes straight through: the application
 reading pauses the TCP transport, and the TCP transport's pause_writing/resume_writing reach
 the application's protocol, which is what makes ``StreamWriter.drain`` wait.
 
+Output to a peer that does not read is bounded: while the TCP transport's write buffer is past
+its high-water mark (pause_writing), we stop reading from that peer too. Records the engine
+answers on its own (refused renegotiations, the alert of a failure) would otherwise pile up
+in the write buffer without the application ever seeing them; with reading paused the peer's
+bytes wait in the kernel's buffers, and TCP flow control stops the peer. And the event loop
+reads at most FAIR_SHARE bytes from each connection per turn (``TLSProtocol`` is a
+``BufferedProtocol`` over one shared buffer), so one busy peer cannot keep the others waiting
+and a connection holds no read buffer of its own.
+
 A handshake that has not completed after ``handshake_timeout`` seconds is abandoned and the
 TCP connection dropped. An engine error is raised to the reader (``reader.read()`` raises the
 ``TLSError``) after the alert the engine queued has been written; the connection then closes.
@@ -40,50 +50,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
-from tls12.config import ClientConfig, ServerConfig
-from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.config import ClientConfig
+from tls12.connection import ClientConnection, ServerConnection
 from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
-from tls12.io.aio_sessions import HelloGate, prefetch_for
-from tls12.io.sslcompat import SSLObjectView, peercert_dict
+from tls12.io.aio_extra import TLS_NAMES, tls_extra_info
+from tls12.io.aio_sessions import HelloGate
+from tls12.log import connection_failed, handshake_completed
 from tls12.sessions import Session
-from tls12.sessions_async import AsyncSessionStore
 
 __all__ = [
     "SHUTDOWN_TIMEOUT",
     "TLSProtocol",
     "TLSTransport",
     "open_connection",
-    "start_server",
 ]
 
-log = logging.getLogger("tls12.aio")
-
 STREAM_LIMIT = 2**16
+FAIR_SHARE = 2**15
+"""The most bytes the event loop reads from one connection per turn (see get_buffer)."""
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
 longest a failing connection waits for its alert to be written."""
 
-ClientConnectedCallback = Callable[
-    [asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None
-]
 ErrorCallback = Callable[[BaseException, "TLSTransport"], None]
 """``on_handshake_error(exc, transport)``: ``transport.get_extra_info('tls12')`` is the engine
 (its trace shows how far the handshake got), ``'peername'`` the peer's address."""
 
 
-class TLSProtocol(asyncio.Protocol):
+_local = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    """This thread's read buffer (an event loop runs in one thread)."""
+    buffer: memoryview | None = getattr(_local, "buffer", None)
+    if buffer is None:
+        buffer = _local.buffer = memoryview(bytearray(FAIR_SHARE))
+    return buffer
+
+
+class TLSProtocol(asyncio.BufferedProtocol):
     """The TCP side: bytes to and from the engine, events to ``app_protocol``."""
 
     def __init__(
         self,
-        connection: Connection,
+        connection: ClientConnection | ServerConnection,
         app_protocol: asyncio.BaseProtocol,
         *,
         loop: asyncio.AbstractEventLoop,
@@ -112,6 +127,10 @@ class TLSProtocol(asyncio.Protocol):
         self._lost = False  # TCP connection gone
         self._error: BaseException | None = None
         self._peername: Any = None
+        self._pause_reasons: set[str] = set()
+        """Why we are not reading from the peer: "output" (our write buffer is past its
+        high-water mark), "app" (the application paused reading), or a reason a server adds
+        (waiting for a handshake slot, an asynchronous lookup before the handshake goes on)."""
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -127,6 +146,16 @@ class TLSProtocol(asyncio.Protocol):
             return
         self._flush()
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """asyncio.BufferedProtocol: the loop reads at most FAIR_SHARE bytes per connection
+        per turn into a buffer every connection of this thread shares (it is consumed in
+        ``buffer_updated`` before any other read), so reading costs a connection nothing
+        while it waits and one busy peer cannot hold the event loop for long."""
+        return _read_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(_read_buffer()[:nbytes]))
+
     def data_received(self, data: bytes) -> None:
         if self._error is not None or not data:
             return
@@ -135,6 +164,9 @@ class TLSProtocol(asyncio.Protocol):
             if held is None:
                 return
             self._gate, data = None, held
+        self._process(data)
+
+    def _process(self, data: bytes) -> None:
         try:
             events = self.connection.receive_data(data)
         except TLSError as exc:
@@ -184,12 +216,33 @@ class TLSProtocol(asyncio.Protocol):
         self._raw = None
 
     def pause_writing(self) -> None:
+        self.set_reading_paused("output", True)
         if self._app_connected and not self._app_lost:
             self._app.pause_writing()
 
     def resume_writing(self) -> None:
+        self.set_reading_paused("output", False)
         if self._app_connected and not self._app_lost:
             self._app.resume_writing()
+
+    def set_reading_paused(self, reason: str, paused: bool) -> None:
+        """Reads from the peer only while no reason to pause is left (see the module
+        docstring and ``_pause_reasons``)."""
+        if paused:
+            self._pause_reasons.add(reason)
+        else:
+            self._pause_reasons.discard(reason)
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        raw = self._raw
+        if raw is None or self._lost or raw.is_closing():
+            return
+        with contextlib.suppress(RuntimeError, AttributeError):
+            if self._pause_reasons:
+                raw.pause_reading()
+            else:
+                raw.resume_reading()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -312,8 +365,7 @@ class TLSProtocol(asyncio.Protocol):
             # Wait for the peer's close_notify (a clean close both ways), not forever.
             self._cancel_timer()
             self._timer = self._loop.call_later(self._shutdown_timeout, self._close_raw)
-            with contextlib.suppress(RuntimeError, AttributeError):
-                raw.resume_reading()
+            self.set_reading_paused("app", False)  # to hear the close_notify, unless stuck
         else:
             self._close_raw()
 
@@ -323,33 +375,8 @@ class TLSProtocol(asyncio.Protocol):
             self._raw.abort()
 
     def extra_info(self, name: str, default: Any = None) -> Any:
-        conn = self.connection
-        n = conn.negotiated
-        if name == "tls12":
-            return conn
-        if name == "negotiated":
-            return n
-        if name == "session":
-            return conn.session
-        if name == "cipher":
-            return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8) if n else default
-        if name in ("peercert", "peercert_binary", "peer_certificates"):
-            if n is None or not n.peer_certificates:
-                return default if name != "peercert" else None
-            if name == "peer_certificates":
-                return n.peer_certificates
-            if name == "peercert_binary":
-                return n.peer_certificates[0].public_bytes(Encoding.DER)
-            verified = not getattr(conn.config, "insecure_skip_verify", False)
-            return peercert_dict(n.peer_certificates[0]) if verified else {}
-        if name == "ssl_object":
-            return SSLObjectView(conn, server_hostname=getattr(conn, "server_name", None))
-        if name == "server_hostname":
-            return getattr(conn, "server_name", default)
-        if name == "compression":
-            return None
-        if name == "sslcontext":
-            return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
+        if name in TLS_NAMES:
+            return tls_extra_info(self.connection, name, default)
         if name == "peername" and self._peername is not None:
             return self._peername
         if self._raw is not None:
@@ -391,14 +418,10 @@ class TLSTransport(asyncio.Transport):
         return raw is not None and raw.is_reading()
 
     def pause_reading(self) -> None:
-        raw = self._tls._raw
-        if raw is not None and not raw.is_closing():
-            raw.pause_reading()
+        self._tls.set_reading_paused("app", True)
 
     def resume_reading(self) -> None:
-        raw = self._tls._raw
-        if raw is not None and not raw.is_closing():
-            raw.resume_reading()
+        self._tls.set_reading_paused("app", False)
 
     # -- WriteTransport ----------------------------------------------------------------
 
@@ -471,52 +494,16 @@ async def open_connection(
         )
 
     _, protocol = await loop.create_connection(factory, host, port, **kwargs)
+    peer = protocol.extra_info("peername")
     try:
         await waiter
-    except BaseException:
+    except BaseException as exc:
         protocol.app_abort()
+        if isinstance(exc, (TLSError, OSError)):
+            connection_failed(exc, peer)
         raise
+    handshake_completed(conn, peer)
     writer = asyncio.StreamWriter(protocol.transport, app, reader, loop)
     if cache is not None and conn.session is not None:
         cache.put(name, port, conn.session)
     return reader, writer
-
-
-async def start_server(
-    client_connected_cb: ClientConnectedCallback,
-    host: str | None,
-    port: int | None,
-    config: ServerConfig,
-    *,
-    handshake_timeout: float | None = 30.0,
-    limit: int = STREAM_LIMIT,
-    on_handshake_error: ErrorCallback | None = None,
-    suppress_ragged_eofs: bool = False,
-    async_session_store: AsyncSessionStore | None = None,
-    **kwargs: Any,
-) -> asyncio.Server:
-    """Serves TLS: ``client_connected_cb(reader, writer)`` runs for each connection whose
-    handshake completed (a coroutine runs as a task). A handshake that fails or takes longer
-    than ``handshake_timeout`` ends that connection only; ``on_handshake_error(exc, transport)``
-    hears about it (``suppress_ragged_eofs``: see open_connection). Session IDs are looked up
-    through ``async_session_store`` (default: the async twin of ``config.session_store`` when
-    it blocks, as ``RedisSessionStore`` does), so the event loop never waits on the network.
-    Other keyword arguments go to ``loop.create_server``."""
-    loop = asyncio.get_running_loop()
-    prefetch = prefetch_for(config, async_session_store)
-
-    def factory() -> TLSProtocol:
-        reader = asyncio.StreamReader(limit=limit, loop=loop)
-        app = asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
-        gate = prefetch.gate(config) if prefetch is not None else None
-        return TLSProtocol(
-            ServerConnection(gate.config if gate is not None else config),
-            app,
-            loop=loop,
-            handshake_timeout=handshake_timeout,
-            on_handshake_error=on_handshake_error,
-            suppress_ragged_eofs=suppress_ragged_eofs,
-            gate=gate,
-        )
-
-    return await loop.create_server(factory, host, port, **kwargs)

@@ -1,24 +1,23 @@
-"""Blocking connections over the sans-I/O engine: ``connect``, ``wrap_client``,
-``wrap_server`` and the threaded ``TLSServer``. The socket itself, ``TLSSocket``, lives in
-tls_socket.py (re-exported here).
+"""Blocking connections over the sans-I/O engine: ``connect``, ``wrap_client`` and
+``wrap_server``. The socket itself, ``TLSSocket``, lives in tls_socket.py (re-exported here);
+the threaded ``TLSServer`` in sync_server.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
-from collections.abc import Callable
+from typing import Any
 
 from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import TLSError
+from tls12.io.server_limits import set_nodelay
 from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
+from tls12.log import connection_failed, handshake_completed
 from tls12.sessions import Session
 
 __all__ = [
     "RECV_SIZE",
-    "TLSServer",
     "TLSSocket",
     "_TLSRawIO",
     "buffered_file",
@@ -53,14 +52,26 @@ def wrap_server(
 def _handshake(
     sock: socket.socket, conn: Connection, timeout: float | None, suppress_ragged_eofs: bool = False
 ) -> TLSSocket:
-    """A TLSSocket whose handshake completed; the socket is closed if it did not."""
+    """A TLSSocket whose handshake completed; the socket is closed if it did not. Either
+    outcome is logged on the ``tls12`` logger (see ``tls12.log``)."""
+    peer = _peername(sock)
     tls = TLSSocket(sock, conn, suppress_ragged_eofs=suppress_ragged_eofs)
     try:
         tls.do_handshake(timeout)
-    except BaseException:
+    except BaseException as exc:
         sock.close()
+        if isinstance(exc, (TLSError, OSError)):
+            connection_failed(exc, peer)
         raise
+    handshake_completed(conn, peer)
     return tls
+
+
+def _peername(sock: socket.socket) -> Any:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None
 
 
 def connect(
@@ -72,6 +83,7 @@ def connect(
     session: Session | None = None,
     timeout: float | None = 30.0,
     suppress_ragged_eofs: bool = False,
+    nodelay: bool = True,
 ) -> TLSSocket:
     """Opens a TCP connection and completes the handshake. ``server_name`` defaults to
     ``host`` (used for SNI when it is a DNS name, and for certificate name checks).
@@ -80,6 +92,7 @@ def connect(
     one, the config's ``session_cache`` is asked, and the new session is kept there.
     ``timeout`` bounds the TCP connect, each later socket operation, and the whole handshake.
     ``suppress_ragged_eofs``: a TCP close without close_notify reads as end of stream.
+    ``nodelay`` sets TCP_NODELAY (see ``set_nodelay``).
     """
     config = config if config is not None else ClientConfig()
     name = server_name if server_name is not None else host
@@ -87,81 +100,10 @@ def connect(
     if session is None and cache is not None:
         session = cache.get(name, port)
     sock = socket.create_connection((host, port), timeout=timeout)
+    set_nodelay(sock, nodelay)
     tls = wrap_client(
         sock, config, name, session, timeout, suppress_ragged_eofs=suppress_ragged_eofs
     )
     if cache is not None and tls.session is not None:
         cache.put(name, port, tls.session)
     return tls
-
-
-Handler = Callable[[TLSSocket], None]
-
-
-class TLSServer:
-    """A small threaded server: accepts, completes the handshake, calls ``handler`` per
-    connection in its own thread. A failed handshake ends that connection only."""
-
-    def __init__(
-        self,
-        config: ServerConfig,
-        handler: Handler,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        handshake_timeout: float = 30.0,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        self.config = config
-        self.handler = handler
-        self.handshake_timeout = handshake_timeout
-        self.on_error = on_error
-        self._listener = socket.create_server((host, port))
-        self.address = self._listener.getsockname()[:2]
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-
-    @property
-    def port(self) -> int:
-        return int(self.address[1])
-
-    def serve_forever(self) -> None:
-        while not self._stopping:
-            try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                if self._stopping:
-                    return
-                raise
-            threading.Thread(target=self._serve_one, args=(sock,), daemon=True).start()
-
-    def _serve_one(self, sock: socket.socket) -> None:
-        try:
-            tls = wrap_server(sock, self.config, self.handshake_timeout)
-            with tls:
-                self.handler(tls)
-        except (TLSError, OSError) as exc:  # TimeoutError is an OSError
-            if self.on_error is not None:
-                self.on_error(exc)
-        finally:
-            sock.close()
-
-    def start(self) -> TLSServer:
-        """Serves in a background thread; returns self."""
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stopping = True
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> TLSServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -36,6 +36,9 @@ from tls12.events import ApplicationData, ConnectionClosed, Negotiated
 from tls12.sessions import Session
 
 RECV_SIZE = 65536
+
+MAX_OUT_BEFORE_READ = 64 * 1024
+"""Committed ciphertext above which the receiving side writes (and waits) before reading."""
 SEND_CHUNK = 16384
 """Application bytes encrypted per step of ``send``: one full record, as ``SSL_write`` writes
 record by record. It bounds the ciphertext queued at once, and writing whole records keeps a
@@ -164,6 +167,11 @@ class TLSSocket:
             return False
         if self.connection.error is not None:
             raise self.connection.error
+        if len(self._out) > MAX_OUT_BEFORE_READ:
+            # What our reading made the engine answer (refused renegotiations, warnings) is
+            # piling up because the peer does not read it: read no more until it does, so a
+            # flood cannot grow our memory. A sender's own queue stays far below this.
+            self._flush_blocking()
         try:
             return self._pump_locked()
         except TLSError:

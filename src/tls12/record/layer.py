@@ -27,7 +27,26 @@ _MUST_NOT_BE_EMPTY = frozenset(
     int(t) for t in (ContentType.handshake, ContentType.alert, ContentType.change_cipher_spec)
 )
 # Compact the input buffer once this many consumed bytes sit in front of the unread ones.
-_COMPACT_AT = 1 << 16
+_COMPACT_AT = 1 << 14
+
+
+_SSL3_TO_TLS12 = (0x0300, 0x0301, 0x0302, 0x0303)
+
+_HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ",
+                 b"PATCH ", b"TRACE ")  # fmt: skip
+
+
+def _plain_text_protocol(head: bytes) -> str | None:
+    """What a peer speaking plain text instead of TLS sent, as OpenSSL names it ("http
+    request", "wrong version number"), or None. Only for the message: the record is refused
+    either way."""
+    if head.startswith(_HTTP_METHODS):
+        return "the peer sent a plain HTTP request, not TLS (http request)"
+    if head.startswith(b"HTTP/"):
+        return "the peer answered in plain HTTP, not TLS (wrong version number)"
+    if head and all(32 <= b < 127 or b in b"\r\n\t" for b in head[:5]):
+        return f"the peer sent plain text {head!r}, not TLS (wrong version number)"
+    return None
 
 
 class RecordLayer:
@@ -121,10 +140,18 @@ class RecordLayer:
     def _header_error(self, ctype: int, version: int, length: int) -> Exception | None:
         """Why a record header is refused, or None if it is acceptable."""
         if ctype not in _TYPE_BY_VALUE:
+            plain = _plain_text_protocol(bytes(self._in[self._in_pos : self._in_pos + 16]))
+            if plain is not None:
+                return UnexpectedMessage(plain)
             return UnexpectedMessage(f"record of unknown content type {ctype}")
         if version >> 8 != 3:
             return ProtocolVersionError(f"record version {version:#06x} is not TLS")
-        if self.expected_version is not None and version != self.expected_version:
+        if ctype == ContentType.alert and not self.read_encrypted and version in _SSL3_TO_TLS12:
+            # A plaintext alert (a scanner's close_notify after our ServerHello, say) with an
+            # older {3, x} version than agreed: RFC 5246 Appendix E lets a peer that has not
+            # yet seen the version use another; it says no more than the alert itself.
+            pass
+        elif self.expected_version is not None and version != self.expected_version:
             return ProtocolVersionError(
                 f"record version {version:#06x}, expected {self.expected_version:#06x}"
             )

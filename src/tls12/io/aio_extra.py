@@ -1,0 +1,56 @@
+"""What ``get_extra_info`` answers about the TLS side of an asyncio connection.
+
+The names follow asyncio's SSL transports where they exist (``'cipher'``, ``'peercert'``,
+``'ssl_object'``, ``'server_hostname'``, ``'compression'``) and add tls12's own (``'tls12'``,
+``'negotiated'``, ``'session'``, ``'peer_certificates'``). Anything else is the TCP
+transport's to answer (``TLSProtocol.extra_info``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tls12.connection import Connection
+from tls12.io.sslcompat import SSLObjectView, peercert_dict
+
+TLS_NAMES = frozenset(
+    {
+        "tls12", "negotiated", "session", "cipher", "peercert", "peercert_binary",
+        "peer_certificates", "ssl_object", "server_hostname", "compression", "sslcontext",
+    }
+)  # fmt: skip
+"""The names ``tls_extra_info`` answers; the TCP transport answers the others."""
+
+
+def tls_extra_info(conn: Connection, name: str, default: Any = None) -> Any:
+    """The value of one of TLS_NAMES (``default`` where asyncio's SSL transport would give
+    it: no suite or no peer certificate yet)."""
+    n = conn.negotiated
+    if name == "tls12":
+        return conn
+    if name == "negotiated":
+        return n
+    if name == "session":
+        return conn.session
+    if name == "cipher":
+        return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8) if n else default
+    if name in ("peercert", "peercert_binary", "peer_certificates"):
+        if n is None or not n.peer_certificates:
+            return default if name != "peercert" else None
+        if name == "peer_certificates":
+            return n.peer_certificates
+        if name == "peercert_binary":
+            return n.peer_certificates[0].public_bytes(Encoding.DER)
+        verified = not getattr(conn.config, "insecure_skip_verify", False)
+        return peercert_dict(n.peer_certificates[0]) if verified else {}
+    if name == "ssl_object":
+        return SSLObjectView(conn, server_hostname=getattr(conn, "server_name", None))
+    if name == "server_hostname":
+        return getattr(conn, "server_name", default)
+    if name == "compression":
+        return None
+    if name == "sslcontext":
+        return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
+    raise KeyError(name)
