@@ -19,7 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS
+from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
+from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
 from tls12.sessions import (
@@ -39,13 +40,17 @@ DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.x25519,
     NamedGroup.secp256r1,
     NamedGroup.secp384r1,
+    NamedGroup.secp521r1,
 )
+"""x25519 first; P-521 last, listed so that a server with a P-521 certificate is accepted
+(RFC 8422 §5.1: the client's supported_groups also names the curves it can verify)."""
 
 DEFAULT_FFDHE_GROUPS: tuple[NamedGroup, ...] = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072)
 
 DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
+    SignatureScheme.ecdsa_secp521r1_sha512,
     SignatureScheme.rsa_pss_rsae_sha256,
     SignatureScheme.rsa_pss_rsae_sha384,
     SignatureScheme.rsa_pss_rsae_sha512,
@@ -53,6 +58,23 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.rsa_pkcs1_sha384,
     SignatureScheme.rsa_pkcs1_sha512,
 )
+"""SHA-256/384/512 with ECDSA (on any curve, RFC 8422 §5.1.3), RSA-PSS and PKCS#1 v1.5."""
+
+COMPATIBLE_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    *DEFAULT_SIGNATURE_SCHEMES,
+    SignatureScheme.ecdsa_sha224,
+    SignatureScheme.rsa_pkcs1_sha224,
+    SignatureScheme.ecdsa_sha1,
+    SignatureScheme.rsa_pkcs1_sha1,
+)
+"""The default schemes, then SHA-224 and SHA-1 (last, so any better common scheme wins): what a
+client that sends no signature_algorithms can verify (RFC 5246 §7.4.1.4.1), and what old
+clients sign a CertificateVerify with. Used when the cipher suites go past the default policy."""
+
+VERIFY_PROFILES = ("auto", "webpki", "rfc5280")
+"""How peer chains are validated: "webpki" is the CA/Browser Forum profile (``cryptography``'s
+web PKI defaults); "rfc5280" is plain RFC 5280 path validation, as OpenSSL does it; "auto" uses
+webpki for the system trust store and rfc5280 for anchors the user supplies."""
 
 KeyLogCallback = Callable[[str], None]
 """Receives one NSS key log line (without newline) per connection."""
@@ -86,14 +108,29 @@ def _groups(
 ) -> tuple[NamedGroup, ...]:
     out = []
     for g in value:
-        try:
-            group = NamedGroup[g] if isinstance(g, str) else NamedGroup(g)
-        except KeyError:
-            raise ConfigError(f"unknown group {g!r}") from None
+        found = group_by_name(g) if isinstance(g, str) else NamedGroup.of(g)
+        if found is None:
+            raise ConfigError(f"unknown group {g!r}")
+        group = NamedGroup(found)
         if group not in known:
             raise ConfigError(f"group {group.name} is not a supported {what} group")
         out.append(group)
     return tuple(out)
+
+
+def _schemes(value: Sequence[SignatureScheme | int | str]) -> tuple[SignatureScheme, ...]:
+    out = []
+    for item in value:
+        found = scheme_by_name(item) if isinstance(item, str) else SignatureScheme.of(item)
+        if found is None:
+            raise ConfigError(f"unknown signature scheme {item!r}")
+        out.append(SignatureScheme(found))
+    return tuple(dict.fromkeys(out))
+
+
+def _wider_than_default(suites: Sequence[CipherSuite]) -> bool:
+    default = set(DEFAULT_SUITES)
+    return any(s not in default for s in suites)
 
 
 def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
@@ -191,7 +228,10 @@ class _Common:
     """RFC 7919 groups for DHE suites, in preference order."""
     encrypt_then_mac: bool = True
     """Offer (client) or accept (server) RFC 7366 for CBC suites."""
-    signature_schemes: Sequence[SignatureScheme | int] = DEFAULT_SIGNATURE_SCHEMES
+    signature_schemes: Sequence[SignatureScheme | int | str] | None = None
+    """Schemes we sign with and accept, in preference order (IANA or OpenSSL names). None
+    follows the suites: DEFAULT_SIGNATURE_SCHEMES, or COMPATIBLE_SIGNATURE_SCHEMES (adding
+    SHA-224 and SHA-1) when the cipher suites go past the default policy ("compatible")."""
     alpn_protocols: Sequence[str | bytes] = ()
     extended_master_secret: bool = True
     """Offer (client) or accept (server) RFC 7627; on by default."""
@@ -199,15 +239,22 @@ class _Common:
     """Refuse peers that do not support RFC 7627."""
     allow_legacy_renegotiation_peer: bool = False
     """Accept a peer that does not send renegotiation_info (RFC 5746)."""
-    max_handshake_message_size: int = 65536
-    """Largest handshake message accepted (bytes); raise it for very long certificate chains."""
+    max_handshake_message_size: int | None = None
+    """Largest handshake message accepted (bytes), of any type. None: each type's own
+    maximum (record/framing.py): the wire's limit where it has one (a ClientHello may be
+    131,396 bytes), and OpenSSL's 102,400 bytes for a Certificate or ServerKeyExchange. A value
+    caps every type (and lifts the Certificate limit, for very long chains)."""
     max_certificate_chain_length: int = 10
     """Most certificates accepted in a peer's chain."""
-    max_extensions: int = 64
-    """Most extensions accepted in a hello."""
-    max_list_entries: int = 512
+    max_extensions: int = 16383
+    """Most extensions accepted in a hello; the default is all that fit in one."""
+    max_list_entries: int = 32767
     """Most entries accepted in a hello's lists (suites, groups, schemes, ALPN) and in a
-    CertificateRequest's lists."""
+    CertificateRequest's lists; the default is all that fit (32,767 suites)."""
+    verify_profile: str = "auto"
+    """How the peer's chain is validated (VERIFY_PROFILES): "webpki" (CA/Browser Forum),
+    "rfc5280" (OpenSSL-like path validation) or "auto": webpki for the system store, rfc5280
+    for trust anchors given in the configuration (trust, cafile, client_trust)."""
     max_warning_alerts: int = 5
     """Warning alerts accepted in a row with nothing else between (a flood is unexpected)."""
     max_empty_records: int = 32
@@ -229,12 +276,22 @@ class _Common:
         set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, DHE_GROUPS, "FFDHE"))
         if not self.groups:
             raise ConfigError("no ECDHE groups configured")
-        set_(self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes))
+        schemes = self.signature_schemes
+        if schemes is None:
+            wide = _wider_than_default(self.cipher_suites)  # type: ignore[arg-type]
+            schemes = COMPATIBLE_SIGNATURE_SCHEMES if wide else DEFAULT_SIGNATURE_SCHEMES
+        set_(self, "signature_schemes", _schemes(schemes))
+        if self.verify_profile not in VERIFY_PROFILES:
+            raise ConfigError(
+                f"unknown verify_profile {self.verify_profile!r}; use one of "
+                + ", ".join(VERIFY_PROFILES)
+            )
         set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
         if not self.signature_schemes:
             raise ConfigError("no signature schemes configured")
+        if self.max_handshake_message_size is not None and self.max_handshake_message_size < 1:
+            raise ConfigError("max_handshake_message_size must be at least 1")
         for limit in (
-            "max_handshake_message_size",
             "max_certificate_chain_length",
             "max_extensions",
             "max_list_entries",

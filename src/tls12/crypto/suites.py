@@ -105,7 +105,8 @@ A_RSA, A_EC = Auth.RSA, Auth.ECDSA
 G128, G256, CHA = BulkCipher.AES_128_GCM, BulkCipher.AES_256_GCM, BulkCipher.CHACHA20_POLY1305
 C128, C256 = BulkCipher.AES_128_CBC, BulkCipher.AES_256_CBC
 
-# In preference order: forward-secret AEAD first, then DHE, then CBC, then RSA key transport.
+# In preference order: forward-secret AEAD first (ECDHE, then DHE), then forward-secret CBC,
+# then RSA key transport.
 ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", E, A_EC, G128, "SHA256"),
     _s(0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", E, A_EC, G256, "SHA384"),
@@ -124,6 +125,10 @@ ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", E, A_RSA, C256, "SHA384", "SHA384"),
     _s(0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", E, A_RSA, C128, "SHA256", "SHA1"),
     _s(0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", E, A_RSA, C256, "SHA256", "SHA1"),
+    _s(0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", D, A_RSA, C128, "SHA256", "SHA256"),
+    _s(0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", D, A_RSA, C256, "SHA256", "SHA256"),
+    _s(0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", D, A_RSA, C128, "SHA256", "SHA1"),
+    _s(0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", D, A_RSA, C256, "SHA256", "SHA1"),
     _s(0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256", R, A_RSA, G128, "SHA256"),
     _s(0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384", R, A_RSA, G256, "SHA384"),
     _s(0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256", R, A_RSA, C128, "SHA256", "SHA256"),
@@ -140,7 +145,8 @@ DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
 """The "default" policy: (EC)DHE with AEAD only: forward secrecy, no CBC."""
 
 COMPATIBLE_SUITES: tuple[CipherSuite, ...] = ALL_SUITES
-"""The "compatible" policy: adds DHE, CBC with HMAC, and RSA key transport for legacy peers.
+"""The "compatible" policy: adds CBC with HMAC (ECDHE and DHE) and RSA key transport for legacy
+peers; with it, SHA-1 and SHA-224 signatures are accepted too (config.COMPATIBLE_SIGNATURE_SCHEMES).
 RC4, 3DES, export, NULL and anonymous suites are in no policy: never offered nor accepted."""
 
 POLICIES: dict[str, tuple[CipherSuite, ...]] = {
@@ -167,6 +173,10 @@ OPENSSL_NAMES: dict[str, str] = {
     "ECDHE-RSA-AES256-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
     "ECDHE-RSA-AES128-SHA": "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
     "ECDHE-RSA-AES256-SHA": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "DHE-RSA-AES128-SHA256": "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
+    "DHE-RSA-AES256-SHA256": "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
+    "DHE-RSA-AES128-SHA": "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    "DHE-RSA-AES256-SHA": "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
     "AES128-GCM-SHA256": "TLS_RSA_WITH_AES_128_GCM_SHA256",
     "AES256-GCM-SHA384": "TLS_RSA_WITH_AES_256_GCM_SHA384",
     "AES128-SHA256": "TLS_RSA_WITH_AES_128_CBC_SHA256",

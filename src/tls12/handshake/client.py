@@ -58,6 +58,8 @@ class ServerIdentity:
 
 
 class ExpectServerCertificate(State):
+    expects = (Certificate,)
+
     def __init__(self, ctx: HandshakeContext, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -103,6 +105,8 @@ def _check_server_chain(
 
 
 class ExpectServerKeyExchange(State):
+    expects = (ServerKeyExchange,)
+
     def __init__(
         self, ctx: HandshakeContext, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
@@ -129,6 +133,8 @@ class ExpectServerKeyExchange(State):
 
 
 class ExpectServerHelloDone(State):
+    expects = (CertificateRequest, ServerHelloDone)
+
     def __init__(
         self,
         ctx: HandshakeContext,

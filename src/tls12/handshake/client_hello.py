@@ -131,6 +131,8 @@ def _is_ip_literal(name: str) -> bool:
 
 
 class ExpectServerHello(State):
+    expects = (ServerHello,)
+
     def __init__(
         self,
         ctx: HandshakeContext,

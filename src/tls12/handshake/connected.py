@@ -33,6 +33,9 @@ class Connected(State):
         self.proof = proof
         self.session = session
 
+    def accepts(self, msg_type: int) -> bool:
+        return msg_type == self.renegotiation_request.msg_type
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if isinstance(msg, self.renegotiation_request):
             self.ctx.send_warning(AlertDescription.no_renegotiation)

@@ -84,6 +84,8 @@ class ServerKeys:
 
 
 class ExpectClientHello(State):
+    expects = (ClientHello,)
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ClientHello):
             return super().handle(msg, raw)
@@ -149,6 +151,8 @@ class ExpectClientHello(State):
 
 
 class ExpectClientCertificate(State):
+    expects = (Certificate,)
+
     def __init__(
         self,
         ctx: HandshakeContext,
@@ -187,6 +191,8 @@ class ExpectClientCertificate(State):
 
 
 class ExpectClientKeyExchange(State):
+    expects = (ClientKeyExchange,)
+
     def __init__(
         self,
         ctx: HandshakeContext,
@@ -230,6 +236,8 @@ class ExpectClientKeyExchange(State):
 
 
 class ExpectCertificateVerify(State):
+    expects = (CertificateVerify,)
+
     def __init__(self, ctx: HandshakeContext, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
@@ -257,6 +265,8 @@ class ExpectChangeCipherSpec(State):
 
 
 class ExpectFinished(State):
+    expects = (Finished,)
+
     def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys

@@ -7,6 +7,7 @@ depends on the negotiated suite; ``key_exchange.py`` decodes them once the state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -264,22 +265,29 @@ class NewSessionTicket(HandshakeMessage):
         return cls(hint, ticket)
 
 
-_DECODERS = {
-    cls.msg_type: cls.decode_body
-    for cls in (
-        HelloRequest,
-        ClientHello,
-        ServerHello,
-        Certificate,
-        ServerKeyExchange,
-        CertificateRequest,
-        ServerHelloDone,
-        ClientKeyExchange,
-        CertificateVerify,
-        Finished,
-        NewSessionTicket,
-    )
+_CLASSES: tuple[type[HandshakeMessage], ...] = (
+    HelloRequest,
+    ClientHello,
+    ServerHello,
+    Certificate,
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientKeyExchange,
+    CertificateVerify,
+    Finished,
+    NewSessionTicket,
+)
+_DECODERS: dict[int, Callable[[Reader], HandshakeMessage]] = {
+    int(cls.msg_type): cls.decode_body  # type: ignore[attr-defined]
+    for cls in _CLASSES
 }
+_NAMES: dict[int, str] = {int(cls.msg_type): cls.__name__ for cls in _CLASSES}
+
+
+def message_name(msg_type: int) -> str:
+    """``ClientHello`` for 1; an unknown type as ``handshake message type N``."""
+    return _NAMES.get(msg_type) or f"handshake message type {msg_type}"
 
 
 def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:
@@ -288,4 +296,4 @@ def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:
     if decoder is None:
         raise UnexpectedMessage(f"unknown handshake message type {msg_type}")
     name = HandshakeType(msg_type).name
-    return decoder(Reader(body, name))  # type: ignore[no-any-return]
+    return decoder(Reader(body, name))
