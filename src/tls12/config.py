@@ -386,8 +386,10 @@ class ServerConfig(_Common):
         if self.client_auth is not ClientAuth.NONE and self.client_trust is None:
             raise ConfigError("client_auth needs client_trust, the anchors for client chains")
 
-    def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
-        """Chains for the name the client asked for: exact, then wildcard, then the default."""
+    def certificates_named(self, server_name: str | None) -> tuple[CertifiedKey, ...] | None:
+        """The sni_certificates chains for this name (exact, then wildcard), or None: whether
+        the name chose among our certificates, the one case in which the server "used the
+        information" and acknowledges server_name (RFC 6066 §3)."""
         sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
         if server_name:
             name = server_name.lower().rstrip(".")
@@ -396,6 +398,14 @@ class ServerConfig(_Common):
             head, _, rest = name.partition(".")
             if rest and f"*.{rest}" in sni:
                 return sni[f"*.{rest}"]
+        return None
+
+    def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
+        """Chains for the name the client asked for: exact, then wildcard, then the default."""
+        named = self.certificates_named(server_name)
+        if named is not None:
+            return named
+        sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
         if self.certificates:
             return self.certificates  # type: ignore[return-value]
         return next(iter(sni.values()))

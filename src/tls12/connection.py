@@ -247,9 +247,9 @@ class Connection:
         """Called with a handshake message's type as soon as its header is seen: a type the
         current state does not expect is unexpected_message before its body is buffered or
         decoded (RFC 5246 §7.4)."""
-        if self.is_client and msg_type == HandshakeType.hello_request:
-            if not self.handshake_complete:
-                return  # ignored mid-handshake (RFC 5246 §7.4.1.1), decided in _on_handshake
+        hello_request = msg_type == HandshakeType.hello_request
+        if self.is_client and hello_request and not self.handshake_complete:
+            return  # ignored mid-handshake (RFC 5246 §7.4.1.1), decided in _on_handshake
         state = self._require_state()
         if not state.accepts(msg_type):
             raise UnexpectedMessage(
@@ -272,7 +272,7 @@ class Connection:
             if not self.handshake_complete:
                 raise FatalAlertReceived(alert.description, during_handshake=True)
             return ConnectionClosed()
-        if alert.level == AlertLevel.fatal:
+        if not alert.is_warning:  # fatal, or a level byte that is neither 1 nor 2
             raise FatalAlertReceived(alert.description, hint=self._refusal_hint(alert))
         # A warning mid-handshake is harmless except one that says "no": user_canceled and
         # no_renegotiation cannot be followed by a completed handshake.

@@ -62,7 +62,13 @@ _MATCHING_ECDSA = {
 
 _PSS = frozenset({S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512})
 _PKCS1 = frozenset(
-    {S.rsa_pkcs1_sha1, S.rsa_pkcs1_sha224, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512}
+    {
+        S.rsa_pkcs1_sha1,
+        S.rsa_pkcs1_sha224,
+        S.rsa_pkcs1_sha256,
+        S.rsa_pkcs1_sha384,
+        S.rsa_pkcs1_sha512,
+    }
 )
 _ECDSA = frozenset({*ECDSA_SCHEMES, *LEGACY_ECDSA_SCHEMES})
 
@@ -251,7 +257,12 @@ def _names(schemes: Iterable[int]) -> str:
     return ", ".join(S.of(s).name for s in schemes) or "none"
 
 
-_OPENSSL_SIG = {"RSA": "rsa_pkcs1", "ECDSA": "ecdsa", "RSA-PSS": "rsa_pss_rsae", "PSS": "rsa_pss_rsae"}
+_OPENSSL_SIG = {
+    "RSA": "rsa_pkcs1",
+    "ECDSA": "ecdsa",
+    "RSA-PSS": "rsa_pss_rsae",
+    "PSS": "rsa_pss_rsae",
+}
 _ECDSA_BY_HASH = {
     "sha1": S.ecdsa_sha1,
     "sha224": S.ecdsa_sha224,

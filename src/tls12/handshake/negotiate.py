@@ -36,8 +36,11 @@ def choose_group(
     client_groups: Sequence[int] | None, ours: Sequence[NamedGroup]
 ) -> NamedGroup | None:
     """Our most preferred group the client listed. A client that sent no supported_groups
-    leaves the choice to us (RFC 8422 §4)."""
+    leaves the choice to us (RFC 8422 §4): such a client predates X25519, and secp256r1 is the
+    curve it has, so that one when we have it."""
     if client_groups is None:
+        if NamedGroup.secp256r1 in ours:
+            return NamedGroup.secp256r1
         return ours[0] if ours else None
     listed = set(client_groups)
     for g in ours:

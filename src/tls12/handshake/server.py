@@ -120,7 +120,7 @@ class ExpectClientHello(State):
             cipher_suite=resumption.suite.id,
             session_id=ch.session_id,
             extensions=server_hello_extensions(
-                facts, ems=session.extended_master_secret, ticket=False, etm=etm
+                facts, ems=session.extended_master_secret, ticket=False, etm=etm, resumed=True
             ),
         )
         ctx.send(

@@ -25,7 +25,7 @@ from tls12.crypto.suites import (
     KeyExchange,
     suite_name,
 )
-from tls12.errors import HandshakeFailure, IllegalParameter, ProtocolVersionError
+from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
@@ -61,6 +61,8 @@ class HelloFacts:
     server_name: str | None
     wants_ticket: bool
     """The client sent session_ticket and we issue tickets."""
+    sni_used: bool = False
+    """The name chose among our sni_certificates: only then is server_name acknowledged."""
 
     @property
     def client_random(self) -> bytes:
@@ -87,6 +89,10 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
     if config.require_extended_master_secret and not ems:
         raise HandshakeFailure("client does not support the extended master secret (RFC 7627)")
     sni = exts.get(ext.ServerName)
+    if sni is not None and not sni.listed:
+        # RFC 6066 §3: a client's server_name carries a ServerNameList<1..2^16-1>.
+        raise DecodeError("client's server_name extension is empty (it needs a ServerNameList)")
+    server_name = sni.host_name if sni else None
     alpn_ext = exts.get(ext.ApplicationLayerProtocols)
     alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn_protocols)
     return HelloFacts(
@@ -96,8 +102,9 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         client_offered_ems=offered_ems,
         secure_renegotiation=secure_renegotiation,
         alpn_protocol=alpn,
-        server_name=sni.host_name if sni else None,
+        server_name=server_name,
         wants_ticket=config.session_tickets and exts.has(ext.SessionTicket),
+        sni_used=config.certificates_named(server_name) is not None,
     )
 
 
@@ -129,6 +136,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
     picks: dict[int, tuple[CertifiedKey, SignatureScheme | None, NamedGroup | None]] = {}
+    scheme_refusals: list[str] = []
 
     def usable(suite: CipherSuite) -> bool:
         group = {KeyExchange.ECDHE: ec_group, KeyExchange.DHE: ff_group}.get(suite.kx)
@@ -146,7 +154,8 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
                 scheme = signatures.choose_scheme(
                     certified.key, client_schemes, config.signature_schemes
                 )
-            except HandshakeFailure:
+            except HandshakeFailure as exc:
+                scheme_refusals.append(str(exc))
                 continue
             picks[suite.id] = (certified, scheme, group)
             return True
@@ -156,6 +165,9 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
     )
     if suite is None:
+        if scheme_refusals:
+            # Suites were in common, but the signature scheme is what failed: say so.
+            raise HandshakeFailure(scheme_refusals[0])
         raise HandshakeFailure(_no_suite_reason(config, ch, ec_group))
     certified, scheme, group = picks[suite.id]
     etm = not suite.is_aead and config.encrypt_then_mac and exts.has(ext.EncryptThenMac)
@@ -207,15 +219,17 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
 
 
 def server_hello_extensions(
-    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False
+    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False, resumed: bool = False
 ) -> ext.Extensions:
+    """The ServerHello's extensions. server_name is acknowledged only when the name chose our
+    certificate, and never on resumption (RFC 6066 §3)."""
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:
         items.append(ext.RenegotiationInfo(b""))
     if ems:
         items.append(ext.ExtendedMasterSecret())
-    if facts.server_name is not None:
+    if facts.sni_used and not resumed:
         items.append(ext.ServerName(None))
     if ch.extensions.has(ext.ECPointFormats):
         items.append(ext.ECPointFormats((0,)))

@@ -7,13 +7,14 @@ a ClientHello can be inspected as it was sent. A type that appears twice is a de
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, TypeVar
 
-from tls12.errors import ConfigError, DecodeError
+from tls12.errors import ConfigError, DecodeError, IllegalParameter
 from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
@@ -50,11 +51,28 @@ def host_name_bytes(name: str) -> bytes:
         raise ConfigError(f"server name {name!r} cannot be sent in server_name: {exc}") from None
 
 
+_LABEL = re.compile(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def valid_host_name(name: bytes) -> bool:
+    """A DNS host name as RFC 6066 §3 means it: ASCII labels of letters, digits, hyphens (and
+    underscores, which real names carry), 1 to 63 bytes each, 253 in all; one trailing dot is
+    tolerated. Control bytes, NUL, spaces, escapes and non-ASCII bytes are not host names."""
+    if name.endswith(b"."):
+        name = name[:-1]
+    if not 1 <= len(name) <= 253:
+        return False
+    return all(_LABEL.fullmatch(label) for label in name.split(b"."))
+
+
 @dataclass(frozen=True)
 class ServerName(Extension):
-    """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement."""
+    """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement (or a client's
+    list without a host_name); ``listed`` says a ServerNameList was present at all, since a
+    ClientHello's server_name must carry one."""
 
     host_name: str | None = None
+    listed: bool = field(default=False, compare=False)
     extension_type: ClassVar[int] = ExtensionType.server_name
 
     def encode_body(self, w: Writer) -> None:
@@ -66,6 +84,8 @@ class ServerName(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> ServerName:
+        """Two names of one type, or a host_name that is not a DNS host name, is
+        illegal_parameter (RFC 6066 §3); a malformed list is decode_error."""
         if r.at_end():
             return cls(None)
         names = r.vec16(1, field="server_name_list")
@@ -73,17 +93,20 @@ class ServerName(Extension):
         seen: set[int] = set()
         while not names.at_end():
             name_type = names.u8()
-            name = names.opaque16(1, field="HostName")
+            name = bytes(names.opaque16(1, field="HostName"))
             if name_type in seen:
-                raise DecodeError("server_name lists two names of the same type")
+                raise IllegalParameter(
+                    f"server_name lists two names of type {name_type} (RFC 6066 §3)"
+                )
             seen.add(name_type)
             if name_type == NameType.host_name:
-                try:
-                    host = name.decode("ascii")
-                except UnicodeDecodeError:
-                    raise DecodeError("server_name host_name is not ASCII") from None
+                if not valid_host_name(name):
+                    raise IllegalParameter(
+                        f"server_name host_name {name[:64]!r} is not a valid DNS host name"
+                    )
+                host = name.decode("ascii")
         r.expect_end()
-        return cls(host)
+        return cls(host, listed=True)
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,7 @@ class CertificateVerify(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> CertificateVerify:
         scheme = SignatureScheme.of(r.u16())
-        signature = r.opaque16(1, field="signature")
+        signature = r.opaque16(0, field="signature")  # empty: decrypt_error, when verified
         r.expect_end()
         return cls(scheme, signature)
 
