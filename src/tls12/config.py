@@ -31,6 +31,7 @@ from tls12.sessions import (
     ServerSessionStore,
 )
 from tls12.tickets import TicketKeys
+from tls12.verify_profiles import PROFILES
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ COMPATIBLE_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
 client that sends no signature_algorithms can verify (RFC 5246 §7.4.1.4.1), and what old
 clients sign a CertificateVerify with. Used when the cipher suites go past the default policy."""
 
-VERIFY_PROFILES = ("auto", "webpki", "rfc5280")
+VERIFY_PROFILES = PROFILES
 """How peer chains are validated: "webpki" is the CA/Browser Forum profile (``cryptography``'s
 web PKI defaults); "rfc5280" is plain RFC 5280 path validation, as OpenSSL does it; "auto" uses
 webpki for the system trust store and rfc5280 for anchors the user supplies."""

@@ -42,6 +42,7 @@ from tls12.errors import (
     UnknownCA,
     UnsupportedCertificate,
 )
+from tls12.verify_profiles import RFC5280, common_name_hosts, effective, rfc5280_path
 
 _DER = Encoding.DER
 
@@ -69,8 +70,10 @@ class TrustStore:
     The list is kept because a server needs the anchors' names for CertificateRequest.
     """
 
-    def __init__(self, certs: Iterable[x509.Certificate]) -> None:
+    def __init__(self, certs: Iterable[x509.Certificate], *, system: bool = False) -> None:
         self.certs: tuple[x509.Certificate, ...] = tuple(certs)
+        self.is_system = system
+        """True for the operating system's store: verify_profile "auto" applies webpki."""
         if not self.certs:
             raise ConfigError("a trust store needs at least one CA certificate")
         try:
@@ -127,7 +130,7 @@ class TrustStore:
                         except ValueError:
                             continue
                 if certs:
-                    return cls(certs)
+                    return cls(certs, system=True)
         raise ConfigError(
             "no system CA bundle found (looked for "
             f"{paths.cafile or paths.openssl_cafile}); install the ca-certificates package "
@@ -154,6 +157,7 @@ def verify_server_chain(
     server_name: str | None,
     trust: TrustStore,
     now: datetime | None = None,
+    profile: str = "auto",
 ) -> list[x509.Certificate]:
     """Validate a server's Certificate message; return the verified path, leaf first.
 
@@ -161,16 +165,16 @@ def verify_server_chain(
     ``cryptography``'s server verifier insists on a subject, so we hand it one of the leaf's
     own subjectAltName entries, which keeps every other check (EKU serverAuth, SAN present,
     path, dates) and only makes the name match trivially true.
+
+    ``profile`` (verify_profiles.py): "webpki", "rfc5280", or "auto" (webpki for the system
+    store, rfc5280 for anchors the user gave). Under rfc5280 a leaf without subjectAltName is
+    matched by its common name, as OpenSSL and Python's ssl do.
     """
     when = _utc(now)
+    if effective(profile, trust.is_system) == RFC5280:
+        return _server_chain_rfc5280(chain_der, server_name, trust, when)
     policy = PolicyBuilder().store(trust.store).time(when)
-    # The name is our caller's input: refuse a malformed one before looking at the peer's bytes.
-    subject = None if server_name is None else _subject_for(server_name)
-    if subject is not None:
-        try:
-            policy.build_server_verifier(subject)
-        except ValueError:
-            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    subject = _checked_subject(server_name, policy)
     chain = _parse_chain(chain_der, "server")
     leaf = chain[0]
     _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
@@ -184,20 +188,56 @@ def verify_server_chain(
         raise _classify(exc, chain, trust, "server", when) from None
 
 
+def _checked_subject(
+    server_name: str | None, policy: PolicyBuilder
+) -> x509.DNSName | x509.IPAddress | None:
+    """The name is our caller's input: refuse a malformed one before looking at the peer's
+    bytes (the server verifier's own check of the name)."""
+    subject = None if server_name is None else _subject_for(server_name)
+    if subject is not None:
+        try:
+            policy.build_server_verifier(subject)
+        except ValueError:
+            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    return subject
+
+
+def _server_chain_rfc5280(
+    chain_der: Sequence[bytes], server_name: str | None, trust: TrustStore, when: datetime
+) -> list[x509.Certificate]:
+    subject = _checked_subject(server_name, PolicyBuilder().store(trust.store).time(when))
+    chain = _parse_chain(chain_der, "server")
+    leaf = chain[0]
+    _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
+    if subject is not None:
+        _check_name(leaf, subject, str(server_name), common_name_fallback=True)
+    try:
+        return rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+        raise _classify(exc, chain, trust, "server", when) from None
+
+
 def verify_client_chain(
     chain_der: Sequence[bytes],
     trust: TrustStore,
     now: datetime | None = None,
+    profile: str = "auto",
 ) -> list[x509.Certificate]:
     """Validate a client's Certificate message; return the verified path, leaf first.
 
     Unlike ``cryptography``'s default client policy we do not require a subjectAltName:
-    client certificates commonly name their holder in the subject only.
+    client certificates commonly name their holder in the subject only. ``profile`` as for
+    verify_server_chain; client_trust is always the user's, so "auto" means rfc5280.
     """
     when = _utc(now)
     chain = _parse_chain(chain_der, "client")
     leaf = chain[0]
     _check_leaf(leaf, "client", when, ExtendedKeyUsageOID.CLIENT_AUTH)
+    if effective(profile, trust.is_system) == RFC5280:
+        try:
+            return rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+        except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+            raise _classify(exc, chain, trust, "client", when) from None
     ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
         x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
     )
@@ -358,9 +398,23 @@ def _san(cert: x509.Certificate) -> list[x509.GeneralName]:
 
 
 def _check_name(
-    leaf: x509.Certificate, subject: x509.DNSName | x509.IPAddress, server_name: str
+    leaf: x509.Certificate,
+    subject: x509.DNSName | x509.IPAddress,
+    server_name: str,
+    *,
+    common_name_fallback: bool = False,
 ) -> None:
     names = _san(leaf)
+    if not names and common_name_fallback:
+        cns = common_name_hosts(leaf)
+        if isinstance(subject, x509.DNSName) and any(
+            _matches(subject, x509.DNSName(cn)) for cn in cns
+        ):
+            return
+        raise BadCertificate(
+            f"server certificate ({describe(leaf)}) has no subjectAltName and its common name "
+            f"is not {server_name}"
+        )
     if not names:
         raise BadCertificate(
             f"server certificate ({describe(leaf)}) has no subjectAltName, so it is not valid "

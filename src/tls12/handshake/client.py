@@ -91,7 +91,11 @@ def _check_server_chain(
         verified = False
     else:
         name = hello.server_name if config.check_hostname else None
-        certs = tuple(verify_server_chain(msg.certificate_list, name, config.trust_store))
+        certs = tuple(
+            verify_server_chain(
+                msg.certificate_list, name, config.trust_store, profile=config.verify_profile
+            )
+        )
         verified = True
     key = certs[0].public_key()
     want = hello.suite.auth

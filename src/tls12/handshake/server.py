@@ -178,7 +178,7 @@ class ExpectClientCertificate(State):
         trust = config.client_trust
         if trust is None:  # ServerConfig refuses client_auth without client_trust
             raise HandshakeFailure("no trust anchors are configured for client certificates")
-        chain = verify_client_chain(msg.certificate_list, trust)
+        chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
         usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
         if not usable & set(config.signature_schemes):
