@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tls12.cli import negotiation
 from tls12.cli.common import parse_alpn, parse_host_port, parse_suites, status
 from tls12.config import CertifiedKey, ClientConfig, keylog_to_file
 from tls12.connection import ClientConnection
@@ -43,6 +44,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--servername", help="name for SNI and the certificate check (default: HOST)")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to offer")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
+    negotiation.add_options(p)
     p.add_argument("--cert", help="client certificate chain (PEM), if the server asks for one")
     p.add_argument("--key", help="private key for --cert (PEM)")
     p.add_argument("--trace", action="store_true", help="print the handshake message flow")
@@ -83,6 +85,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
+    kw.update(negotiation.config_kwargs(args))
     if args.cafile:
         kw["cafile"] = args.cafile
     if args.insecure:

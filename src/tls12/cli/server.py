@@ -15,6 +15,7 @@ import itertools
 import json
 from typing import Any
 
+from tls12.cli import negotiation
 from tls12.cli.common import parse_alpn, parse_suites, status
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig, keylog_to_file
 from tls12.connection import Connection
@@ -41,6 +42,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--www", action="store_true", help="answer requests with a status page")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to accept, in preference order")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
+    negotiation.add_options(p)
     p.add_argument("--verify-client", action="store_true", help="ask for a client certificate")
     p.add_argument("--require-client-cert", action="store_true", help="insist on one")
     p.add_argument("--client-cafile", help="PEM file of CAs trusted for client certificates")
@@ -85,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
+    kw.update(negotiation.config_kwargs(args))
     if args.no_tickets:
         kw["session_tickets"] = False
     elif args.ticket_keys:
