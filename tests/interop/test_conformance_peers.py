@@ -25,9 +25,7 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def www_server(
-    tmp_path: Path, paths: dict[str, Path], stem: str, *extra: str
-) -> Iterator[int]:
+def www_server(tmp_path: Path, paths: dict[str, Path], stem: str, *extra: str) -> Iterator[int]:
     args = [
         *TLS12, "server", "--port", "0", "--www", "--ciphers", "ALL", "--alpn", "http/1.1,h2",
         "--cert", str(paths[f"{stem}.crt"]), "--key", str(paths[f"{stem}.key"]), *extra,
