@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -270,6 +270,28 @@ class _Common:
     keylog: KeyLogCallback | None = None
     """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
 
+    # The fields as validated by __post_init__, typed for the handshake code: the fields
+    # themselves keep the wide types a caller may pass.
+    @property
+    def suites(self) -> tuple[CipherSuite, ...]:
+        return cast("tuple[CipherSuite, ...]", self.cipher_suites)
+
+    @property
+    def ecdhe_groups(self) -> tuple[NamedGroup, ...]:
+        return cast("tuple[NamedGroup, ...]", self.groups)
+
+    @property
+    def dhe_groups(self) -> tuple[NamedGroup, ...]:
+        return cast("tuple[NamedGroup, ...]", self.ffdhe_groups)
+
+    @property
+    def schemes(self) -> tuple[SignatureScheme, ...]:
+        return cast("tuple[SignatureScheme, ...]", self.signature_schemes)
+
+    @property
+    def alpn(self) -> tuple[bytes, ...]:
+        return cast("tuple[bytes, ...]", self.alpn_protocols)
+
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "cipher_suites", _suites(self.cipher_suites))
@@ -334,7 +356,7 @@ class ClientConfig(_Common):
         if self.cafile is not None and self.trust is None:
             from tls12.verify import TrustStore
 
-            object.__setattr__(self, "trust", TrustStore.from_pem_file(self.cafile))
+            object.__setattr__(self, "trust", TrustStore.from_pem_file(Path(self.cafile)))
         object.__setattr__(self, "client_certificates", tuple(self.client_certificates))
 
     @cached_property

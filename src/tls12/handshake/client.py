@@ -105,6 +105,8 @@ def _check_server_chain(
         raise UnsupportedCertificate(
             "the suite needs an ECDSA certificate; the server sent another"
         )
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise UnsupportedCertificate("the server certificate's key is neither RSA nor ECDSA")
     return ServerIdentity(certs, key, verified)
 
 
@@ -126,7 +128,7 @@ class ExpectServerKeyExchange(State):
             self.hello.suite,
             msg.body,
             offered_groups=self.hello.client_hello_groups,
-            offered_schemes=config.signature_schemes,
+            offered_schemes=config.schemes,
             server_key=self.identity.public_key,
             client_random=self.hello.client_random,
             server_random=self.hello.server_random,

@@ -31,7 +31,7 @@ def _scheme_for(
         return None
     try:
         return signatures.choose_scheme(
-            candidate.key, request.signature_algorithms, config.signature_schemes
+            candidate.key, request.signature_algorithms, config.schemes
         )
     except HandshakeFailure:
         return None

@@ -181,7 +181,7 @@ class ExpectClientCertificate(State):
         chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
         usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
-        if not usable & set(config.signature_schemes):
+        if not usable & set(config.schemes):
             raise HandshakeFailure(
                 f"the client certificate's key ({signatures.key_type_name(chain[0].public_key())})"  # type: ignore[arg-type]
                 " can sign with no signature scheme this server accepts"
@@ -246,7 +246,7 @@ class ExpectCertificateVerify(State):
         if not isinstance(msg, CertificateVerify):
             return super().handle(msg, raw)
         scheme = SignatureScheme(msg.scheme)
-        if scheme not in self.ctx.config.signature_schemes:
+        if scheme not in self.ctx.config.schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
         key = self.client.certificates[0].public_key()
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
