@@ -21,6 +21,16 @@ from tls12.wire.writer import Writer
 
 T = TypeVar("T", bound="Extension")
 
+_GROUPS: dict[int, NamedGroup] = NamedGroup._value2member_map_  # type: ignore[assignment]
+SCHEME_MEMBERS: dict[int, SignatureScheme] = SignatureScheme._value2member_map_  # type: ignore[assignment]
+
+
+def known_members(members: dict[int, SignatureScheme], raw: tuple[int, ...]) -> tuple[int, ...]:
+    """Each value as its enum member when known, else the plain int: a peer's list may hold
+    32,767 values, and making a pseudo-member for each unknown one would cost far more than
+    the rest of the hello (benchmarks/max_hello.py)."""
+    return tuple(map(members.get, raw, raw))
+
 
 class Extension(ABC):
     """Base class: ``extension_type`` names the code point; subclasses encode their body.
@@ -121,7 +131,8 @@ class SupportedGroups(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> SupportedGroups:
-        groups = tuple(NamedGroup.of(g) for g in r.u16_list(2, field="named_group_list"))
+        raw = r.u16_list(2, field="named_group_list")
+        groups = tuple(map(_GROUPS.get, raw, raw))
         r.expect_end()
         return cls(groups)
 
@@ -155,10 +166,8 @@ class SignatureAlgorithms(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> SignatureAlgorithms:
-        schemes = tuple(
-            SignatureScheme.of(s)
-            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
-        )
+        raw = r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        schemes = known_members(SCHEME_MEMBERS, raw)
         r.expect_end()
         return cls(schemes)
 
@@ -249,14 +258,16 @@ class SessionTicket(Extension):
 
 @dataclass(frozen=True)
 class UnknownExtension(Extension):
-    """An extension we do not interpret: kept byte for byte, otherwise ignored."""
+    """An extension we do not interpret: kept byte for byte, otherwise ignored. ``type`` is
+    the plain code point; ``extension_type`` makes its enum pseudo-member only when asked
+    (making one costs microseconds, and a hello may carry sixteen thousand)."""
 
     type: int
     data: bytes
 
     @property
     def extension_type(self) -> int:  # type: ignore[override]
-        return self.type
+        return ExtensionType.of(self.type)
 
     def encode_body(self, w: Writer) -> None:
         w.bytes(self.data)
@@ -296,7 +307,10 @@ class Extensions:
 
     @property
     def types(self) -> tuple[int, ...]:
-        return tuple(int(e.extension_type) for e in self.items)
+        return tuple(
+            e.type if isinstance(e, UnknownExtension) else int(e.extension_type)
+            for e in self.items
+        )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -329,13 +343,13 @@ class Extensions:
         seen: set[int] = set()
         while not block.at_end():
             et = block.u16()
-            body = block.vec16(field=ExtensionType.of(et))  # type: ignore[arg-type]
+            body = block.vec16(field="extension_data")
             if et in seen:
                 raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
             seen.add(et)
             codec = KNOWN_EXTENSIONS.get(et)
             if codec is None:
-                items.append(UnknownExtension(ExtensionType.of(et), body.rest()))
+                items.append(UnknownExtension(et, body.rest()))
             else:
                 items.append(codec(body))
         return cls(tuple(items))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from tls12.errors import DecodeError, UnexpectedMessage
-from tls12.messages.extensions import Extensions
+from tls12.messages.extensions import SCHEME_MEMBERS, Extensions, known_members
 from tls12.wire.enums import ClientCertificateType, HandshakeType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
@@ -167,9 +167,8 @@ class CertificateRequest(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> CertificateRequest:
         types = tuple(ClientCertificateType(t) for t in r.u8_list(1, field="certificate_types"))
-        schemes = tuple(
-            SignatureScheme.of(s)
-            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        schemes = known_members(
+            SCHEME_MEMBERS, r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
         )
         lst = r.vec16(field="certificate_authorities")
         names = []
