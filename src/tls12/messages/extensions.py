@@ -308,8 +308,7 @@ class Extensions:
     @property
     def types(self) -> tuple[int, ...]:
         return tuple(
-            e.type if isinstance(e, UnknownExtension) else int(e.extension_type)
-            for e in self.items
+            e.type if isinstance(e, UnknownExtension) else int(e.extension_type) for e in self.items
         )
 
     def __len__(self) -> int:
