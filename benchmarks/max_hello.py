@@ -6,11 +6,10 @@
 Every hello is legal (RFC 5246 §7.4.1.2): the maximal one is 131,396 bytes, the largest any
 ClientHello can be, with 32,767 cipher suites, 255 compression methods and a full 65,535-byte
 extensions block; the others fill one list each (thousands of extensions, ~32,700 signature
-schemes). The server reads each one, chooses, signs its ServerKeyExchange and queues its
-flight; process CPU time (not wall time) is measured per hello. Linear handling shows as a
-ratio near the size ratio (about 300x for the maximal hello, whose bytes are ~300x a normal
-one's) or below it; a quadratic step would show as thousands. The numbers are printed, never
-asserted (tests never time anything).
+schemes, ~32,700 groups). The server reads each one, chooses, signs its ServerKeyExchange and
+queues its flight; process CPU time (not wall time) is measured per hello. Linear handling
+shows as a CPU ratio at or below the size ratio; a quadratic step would show as a ratio far
+above it. The numbers are printed, never asserted (tests never time anything).
 """
 
 from __future__ import annotations
@@ -95,6 +94,14 @@ def many_schemes(base: ClientHello) -> ClientHello:
     return ClientHello(base.random, base.cipher_suites, b"", ext.Extensions(tuple(items)))
 
 
+def many_groups(base: ClientHello) -> ClientHello:
+    others = [e for e in base.extensions if not isinstance(e, ext.SupportedGroups)]
+    room = 65535 - sum(4 + _body_len(e) for e in others) - 6
+    groups = (*range(0x1000, 0x1000 + room // 2 - 2), 29, 23)  # x25519, secp256r1 last
+    items = [*others, ext.SupportedGroups(tuple(groups))]
+    return ClientHello(base.random, base.cipher_suites, b"", ext.Extensions(tuple(items)))
+
+
 def cpu_per_hello(config: ServerConfig, wire: bytes, rounds: int) -> float:
     """Median process CPU seconds for a fresh server to read ``wire`` and answer it."""
     samples = []
@@ -123,6 +130,7 @@ def main() -> int:
         "maximal (131,396 B)": maximal,
         "16,000 extensions": many_extensions,
         "~32,700 sig schemes": many_schemes,
+        "~32,700 groups": many_groups,
     }
     normal_wire = _records(base.encode())
     normal = cpu_per_hello(server_config, normal_wire, args.rounds)

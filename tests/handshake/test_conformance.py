@@ -423,6 +423,17 @@ def test_a_full_signature_algorithms_extension_is_accepted() -> None:
     assert _ske(flight).scheme == S.ecdsa_secp256r1_sha256
 
 
+def test_a_full_supported_groups_extension_is_accepted() -> None:
+    base = _hello_of(pki().client_config())
+    others = _without(base, ext.SupportedGroups)
+    room = 65535 - sum(4 + _body_len(e) for e in others) - 4 - 2
+    groups = (*range(0x1000, 0x1000 + room // 2 - 1), NamedGroup.secp256r1)
+    server = ServerConnection(pki().server_config())
+    flight = _server_flight(server, _with_extensions(base, [*others, ext.SupportedGroups(groups)]))
+    raw = next(m for m in flight if m[0] == HandshakeType.server_key_exchange)
+    assert bodies.EcdheServerKeyExchange.decode(raw[4:]).group == NamedGroup.secp256r1
+
+
 def test_a_hello_past_the_wire_maximum_is_refused_before_it_is_buffered() -> None:
     server = ServerConnection(pki().server_config())
     header = bytes([HandshakeType.client_hello]) + (131397).to_bytes(3, "big")

@@ -8,6 +8,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,11 +109,20 @@ def test_sha1_certificate_verify_from_s_client(tmp_path: Path, paths) -> None:
             "-cert", str(paths["client_rsa.crt"]), "-key", str(paths["client_rsa.key"]),
             "-client_sigalgs", "RSA+SHA1", "-cipher", "ALL:@SECLEVEL=0",
         )  # fmt: skip
+        verifies = _trace_lines(trace, "CertificateVerify")
     assert "HTTP/1.0 200" in out, out
-    verifies = [
-        json.loads(line) for line in trace.read_text().splitlines() if "CertificateVerify" in line
-    ]
     assert verifies and "rsa_pkcs1_sha1" in json.dumps(verifies[0]), verifies
+
+
+def _trace_lines(path: Path, message: str, timeout: float = 10.0) -> list[dict[str, object]]:
+    """The server writes a connection's trace once the connection is closed: poll for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text() if path.exists() else ""
+        lines = [json.loads(line) for line in text.splitlines() if message in line]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(

@@ -54,11 +54,12 @@ def choose_alpn(client: Sequence[bytes] | None, ours: Sequence[bytes]) -> bytes 
     protocol the handshake fails with no_application_protocol (RFC 7301 §3.2)."""
     if not client or not ours:
         return None
+    offered = set(client)
     for p in ours:
-        if p in client:
+        if p in offered:
             return p
-    offered = ", ".join(p.decode(errors="replace") for p in client)
+    listed = ", ".join(p.decode(errors="replace") for p in client[:8])
     raise NoApplicationProtocol(
-        f"no application protocol in common: client offered {offered}, "
+        f"no application protocol in common: client offered {listed}, "
         f"server supports {', '.join(p.decode(errors='replace') for p in ours)}"
     )

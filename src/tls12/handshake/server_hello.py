@@ -9,7 +9,6 @@ scheme, encrypt-then-MAC); ``send_full_flight`` writes figure 1's server flight.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -127,6 +126,8 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     exts = ch.extensions
     groups_ext = exts.get(ext.SupportedGroups)
     client_groups = groups_ext.groups if groups_ext else None
+    # One set for the per-suite, per-certificate curve checks below (the list may hold 32,767).
+    client_group_set = frozenset(client_groups) if client_groups is not None else None
     ec_group = negotiate.choose_group(
         [g for g in client_groups if not is_ffdhe(g)] if client_groups is not None else None,
         config.ecdhe_groups,
@@ -145,7 +146,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         for certified in candidates:
             if not certificate_fits(suite, certified.key):
                 continue
-            if not _curve_acceptable(certified, client_groups):
+            if not _curve_acceptable(certified, client_group_set):
                 continue
             if suite.kx is KeyExchange.RSA:
                 picks[suite.id] = (certified, None, None)
@@ -183,7 +184,7 @@ _CURVE_GROUPS = {
 }
 
 
-def _curve_acceptable(certified: CertifiedKey, client_groups: Sequence[int] | None) -> bool:
+def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | None) -> bool:
     """RFC 8422 §5.1: an ECDSA certificate must be on a curve the client listed (a client that
     sent no supported_groups accepts any)."""
     key = certified.key
