@@ -152,9 +152,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(
-                    certified.key, client_schemes, config.schemes
-                )
+                scheme = signatures.choose_scheme(certified.key, client_schemes, config.schemes)
             except HandshakeFailure as exc:
                 scheme_refusals.append(str(exc))
                 continue
