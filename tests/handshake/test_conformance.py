@@ -34,6 +34,7 @@ from tls12.events import ConnectionClosed
 from tls12.messages import extensions as ext
 from tls12.messages import key_exchange as bodies
 from tls12.messages.handshake import (
+    CertificateRequest,
     ClientHello,
     ServerHello,
     ServerKeyExchange,
@@ -635,3 +636,30 @@ def _sealed_alert(s: object, body: bytes) -> bytes:
     out = bytearray()
     server._records.write_into(out, ContentType.alert, body)
     return bytes(out)
+
+
+def test_a_certificate_request_with_32767_schemes_is_accepted() -> None:
+    """supported_signature_algorithms<2..2^16-2> in a CertificateRequest holds 32,767 entries
+    (no extension wraps it there): the client answers with its certificate."""
+    p = pki()
+    s = stage(
+        "after_client_hello",
+        p.client_config(client_certificates=[p.certified(p.client_ecdsa)]),
+        p.server_config(client_auth=ClientAuth.REQUIRED, client_trust=p.trust),
+    )
+    schemes = (*range(0x0900, 0x0900 + 32766), S.ecdsa_secp256r1_sha256)
+    request = CertificateRequest((64,), schemes, ()).encode()
+    assert len(request) == 4 + 1 + 1 + 2 + 65534 + 2
+    messages = [m for _, payload in split_records(s.to_client) for m in split_handshake(payload)]
+    bent = b"".join(request if m[0] == HandshakeType.certificate_request else m for m in messages)
+    s.client.receive_data(_records(bent))
+    answer = [
+        m[0]
+        for _, payload in split_records(s.client.data_to_send())[:1]
+        for m in split_handshake(payload)
+    ]
+    assert answer[:3] == [
+        HandshakeType.certificate,
+        HandshakeType.client_key_exchange,
+        HandshakeType.certificate_verify,
+    ]
