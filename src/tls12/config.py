@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS
+from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
+from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
 from tls12.sessions import (
@@ -30,6 +31,7 @@ from tls12.sessions import (
     ServerSessionStore,
 )
 from tls12.tickets import TicketKeys
+from tls12.verify_profiles import PROFILES
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
 if TYPE_CHECKING:
@@ -39,13 +41,17 @@ DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.x25519,
     NamedGroup.secp256r1,
     NamedGroup.secp384r1,
+    NamedGroup.secp521r1,
 )
+"""x25519 first; P-521 last, listed so that a server with a P-521 certificate is accepted
+(RFC 8422 §5.1: the client's supported_groups also names the curves it can verify)."""
 
 DEFAULT_FFDHE_GROUPS: tuple[NamedGroup, ...] = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072)
 
 DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
+    SignatureScheme.ecdsa_secp521r1_sha512,
     SignatureScheme.rsa_pss_rsae_sha256,
     SignatureScheme.rsa_pss_rsae_sha384,
     SignatureScheme.rsa_pss_rsae_sha512,
@@ -53,6 +59,23 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.rsa_pkcs1_sha384,
     SignatureScheme.rsa_pkcs1_sha512,
 )
+"""SHA-256/384/512 with ECDSA (on any curve, RFC 8422 §5.1.3), RSA-PSS and PKCS#1 v1.5."""
+
+COMPATIBLE_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    *DEFAULT_SIGNATURE_SCHEMES,
+    SignatureScheme.ecdsa_sha224,
+    SignatureScheme.rsa_pkcs1_sha224,
+    SignatureScheme.ecdsa_sha1,
+    SignatureScheme.rsa_pkcs1_sha1,
+)
+"""The default schemes, then SHA-224 and SHA-1 (last, so any better common scheme wins): what a
+client that sends no signature_algorithms can verify (RFC 5246 §7.4.1.4.1), and what old
+clients sign a CertificateVerify with. Used when the cipher suites go past the default policy."""
+
+VERIFY_PROFILES = PROFILES
+"""How peer chains are validated: "webpki" is the CA/Browser Forum profile (``cryptography``'s
+web PKI defaults); "rfc5280" is plain RFC 5280 path validation, as OpenSSL does it; "auto" uses
+webpki for the system trust store and rfc5280 for anchors the user supplies."""
 
 KeyLogCallback = Callable[[str], None]
 """Receives one NSS key log line (without newline) per connection."""
@@ -86,14 +109,29 @@ def _groups(
 ) -> tuple[NamedGroup, ...]:
     out = []
     for g in value:
-        try:
-            group = NamedGroup[g] if isinstance(g, str) else NamedGroup(g)
-        except KeyError:
-            raise ConfigError(f"unknown group {g!r}") from None
+        found = group_by_name(g) if isinstance(g, str) else NamedGroup.of(g)
+        if found is None:
+            raise ConfigError(f"unknown group {g!r}")
+        group = NamedGroup(found)
         if group not in known:
             raise ConfigError(f"group {group.name} is not a supported {what} group")
         out.append(group)
     return tuple(out)
+
+
+def _schemes(value: Sequence[SignatureScheme | int | str]) -> tuple[SignatureScheme, ...]:
+    out = []
+    for item in value:
+        found = scheme_by_name(item) if isinstance(item, str) else SignatureScheme.of(item)
+        if found is None:
+            raise ConfigError(f"unknown signature scheme {item!r}")
+        out.append(SignatureScheme(found))
+    return tuple(dict.fromkeys(out))
+
+
+def _wider_than_default(suites: Sequence[CipherSuite]) -> bool:
+    default = set(DEFAULT_SUITES)
+    return any(s not in default for s in suites)
 
 
 def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
@@ -191,7 +229,10 @@ class _Common:
     """RFC 7919 groups for DHE suites, in preference order."""
     encrypt_then_mac: bool = True
     """Offer (client) or accept (server) RFC 7366 for CBC suites."""
-    signature_schemes: Sequence[SignatureScheme | int] = DEFAULT_SIGNATURE_SCHEMES
+    signature_schemes: Sequence[SignatureScheme | int | str] | None = None
+    """Schemes we sign with and accept, in preference order (IANA or OpenSSL names). None
+    follows the suites: DEFAULT_SIGNATURE_SCHEMES, or COMPATIBLE_SIGNATURE_SCHEMES (adding
+    SHA-224 and SHA-1) when the cipher suites go past the default policy ("compatible")."""
     alpn_protocols: Sequence[str | bytes] = ()
     extended_master_secret: bool = True
     """Offer (client) or accept (server) RFC 7627; on by default."""
@@ -199,15 +240,22 @@ class _Common:
     """Refuse peers that do not support RFC 7627."""
     allow_legacy_renegotiation_peer: bool = False
     """Accept a peer that does not send renegotiation_info (RFC 5746)."""
-    max_handshake_message_size: int = 65536
-    """Largest handshake message accepted (bytes); raise it for very long certificate chains."""
+    max_handshake_message_size: int | None = None
+    """Largest handshake message accepted (bytes), of any type. None: each type's own
+    maximum (record/framing.py): the wire's limit where it has one (a ClientHello may be
+    131,396 bytes), and OpenSSL's 102,400 bytes for a Certificate or ServerKeyExchange. A value
+    caps every type (and lifts the Certificate limit, for very long chains)."""
     max_certificate_chain_length: int = 10
     """Most certificates accepted in a peer's chain."""
-    max_extensions: int = 64
-    """Most extensions accepted in a hello."""
-    max_list_entries: int = 512
+    max_extensions: int = 16383
+    """Most extensions accepted in a hello; the default is all that fit in one."""
+    max_list_entries: int = 32767
     """Most entries accepted in a hello's lists (suites, groups, schemes, ALPN) and in a
-    CertificateRequest's lists."""
+    CertificateRequest's lists; the default is all that fit (32,767 suites)."""
+    verify_profile: str = "auto"
+    """How the peer's chain is validated (VERIFY_PROFILES): "webpki" (CA/Browser Forum),
+    "rfc5280" (OpenSSL-like path validation) or "auto": webpki for the system store, rfc5280
+    for trust anchors given in the configuration (trust, cafile, client_trust)."""
     max_warning_alerts: int = 5
     """Warning alerts accepted in a row with nothing else between (a flood is unexpected)."""
     max_empty_records: int = 32
@@ -226,6 +274,28 @@ class _Common:
     keylog: KeyLogCallback | None = None
     """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
 
+    # The fields as validated by __post_init__, typed for the handshake code: the fields
+    # themselves keep the wide types a caller may pass.
+    @property
+    def suites(self) -> tuple[CipherSuite, ...]:
+        return cast("tuple[CipherSuite, ...]", self.cipher_suites)
+
+    @property
+    def ecdhe_groups(self) -> tuple[NamedGroup, ...]:
+        return cast("tuple[NamedGroup, ...]", self.groups)
+
+    @property
+    def dhe_groups(self) -> tuple[NamedGroup, ...]:
+        return cast("tuple[NamedGroup, ...]", self.ffdhe_groups)
+
+    @property
+    def schemes(self) -> tuple[SignatureScheme, ...]:
+        return cast("tuple[SignatureScheme, ...]", self.signature_schemes)
+
+    @property
+    def alpn(self) -> tuple[bytes, ...]:
+        return cast("tuple[bytes, ...]", self.alpn_protocols)
+
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "cipher_suites", _suites(self.cipher_suites))
@@ -233,12 +303,22 @@ class _Common:
         set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, DHE_GROUPS, "FFDHE"))
         if not self.groups:
             raise ConfigError("no ECDHE groups configured")
-        set_(self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes))
+        schemes = self.signature_schemes
+        if schemes is None:
+            wide = _wider_than_default(self.cipher_suites)  # type: ignore[arg-type]
+            schemes = COMPATIBLE_SIGNATURE_SCHEMES if wide else DEFAULT_SIGNATURE_SCHEMES
+        set_(self, "signature_schemes", _schemes(schemes))
+        if self.verify_profile not in VERIFY_PROFILES:
+            raise ConfigError(
+                f"unknown verify_profile {self.verify_profile!r}; use one of "
+                + ", ".join(VERIFY_PROFILES)
+            )
         set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
         if not self.signature_schemes:
             raise ConfigError("no signature schemes configured")
+        if self.max_handshake_message_size is not None and self.max_handshake_message_size < 1:
+            raise ConfigError("max_handshake_message_size must be at least 1")
         for limit in (
-            "max_handshake_message_size",
             "max_certificate_chain_length",
             "max_extensions",
             "max_list_entries",
@@ -339,12 +419,10 @@ class ServerConfig(_Common):
         if self.client_auth is not ClientAuth.NONE and self.client_trust is None:
             raise ConfigError("client_auth needs client_trust, the anchors for client chains")
 
-    def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
-        """Chains for the name the client asked for: exact, then wildcard, then the default."""
-        if self.server_name_callback is not None:
-            chosen = self.server_name_callback(server_name)
-            if chosen:
-                return tuple(chosen)
+    def certificates_named(self, server_name: str | None) -> tuple[CertifiedKey, ...] | None:
+        """The sni_certificates chains for this name (exact, then wildcard), or None: whether
+        the name chose among our certificates, the one case in which the server "used the
+        information" and acknowledges server_name (RFC 6066 §3)."""
         sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
         if server_name:
             name = server_name.lower().rstrip(".")
@@ -353,6 +431,19 @@ class ServerConfig(_Common):
             head, _, rest = name.partition(".")
             if rest and f"*.{rest}" in sni:
                 return sni[f"*.{rest}"]
+        return None
+
+    def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
+        """Chains for the name the client asked for: what ``server_name_callback`` returns,
+        then exact, then wildcard, then the default."""
+        if self.server_name_callback is not None:
+            chosen = self.server_name_callback(server_name)
+            if chosen:
+                return tuple(chosen)
+        named = self.certificates_named(server_name)
+        if named is not None:
+            return named
+        sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
         if self.certificates:
             return self.certificates  # type: ignore[return-value]
         return next(iter(sni.values()))

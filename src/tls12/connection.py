@@ -37,7 +37,7 @@ from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.state import Failed, State
 from tls12.messages.alert import Alert, check_change_cipher_spec
-from tls12.messages.handshake import decode_handshake
+from tls12.messages.handshake import decode_handshake, message_name
 from tls12.record.framing import HandshakeBuffer
 from tls12.record.layer import RecordLayer
 from tls12.sessions import Session
@@ -63,7 +63,7 @@ class Connection(abc.ABC):
     def __init__(self, config: ClientConfig | ServerConfig) -> None:
         self.config = config
         self._records = RecordLayer()
-        self._handshake = HandshakeBuffer(config.max_handshake_message_size)
+        self._handshake = HandshakeBuffer(config.max_handshake_message_size, self._admit)
         self._out = bytearray()
         self._ctx = HandshakeContext(self.is_client, config, self._records, self._out)
         self._state: State | None = None
@@ -278,6 +278,19 @@ class Connection(abc.ABC):
             self._state = self._require_state().handle(msg, raw)
             self._after_state_change()
 
+    def _admit(self, msg_type: int) -> None:
+        """Called with a handshake message's type as soon as its header is seen: a type the
+        current state does not expect is unexpected_message before its body is buffered or
+        decoded (RFC 5246 §7.4)."""
+        hello_request = msg_type == HandshakeType.hello_request
+        if self.is_client and hello_request and not self.handshake_complete:
+            return  # ignored mid-handshake (RFC 5246 §7.4.1.1), decided in _on_handshake
+        state = self._require_state()
+        if not state.accepts(msg_type):
+            raise UnexpectedMessage(
+                f"{message_name(msg_type)} is not expected in state {state.name}"
+            )
+
     def _on_change_cipher_spec(self, payload: bytes) -> None:
         check_change_cipher_spec(payload)
         if not self._handshake.at_boundary:
@@ -297,7 +310,7 @@ class Connection(abc.ABC):
             if not self.handshake_complete:
                 raise FatalAlertReceived(alert.description, during_handshake=True)
             return ConnectionClosed()
-        if alert.level == AlertLevel.fatal:
+        if not alert.is_warning:  # fatal, or a level byte that is neither 1 nor 2
             raise FatalAlertReceived(alert.description, hint=self._refusal_hint(alert))
         # A warning mid-handshake is harmless except one that says "no": user_canceled and
         # no_renegotiation cannot be followed by a completed handshake.

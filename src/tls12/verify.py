@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import ssl
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
     PolicyBuilder,
-    Store,
     VerificationError,
 )
 
@@ -42,6 +37,8 @@ from tls12.errors import (
     UnknownCA,
     UnsupportedCertificate,
 )
+from tls12.trust import TrustStore as TrustStore  # re-exported: the public home of TrustStore
+from tls12.verify_profiles import RFC5280, common_name_hosts, effective, rfc5280_path
 
 _DER = Encoding.DER
 
@@ -57,97 +54,6 @@ _SHORT_NAMES = (
     (NameOID.COUNTRY_NAME, "C"),
 )
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
-
-
-# --- trust anchors ------------------------------------------------------------------------
-
-
-class TrustStore:
-    """The certificates we trust a priori, and the ``cryptography`` Store built from them.
-
-    The list is kept because a server needs the anchors' names for CertificateRequest.
-    """
-
-    def __init__(self, certs: Iterable[x509.Certificate]) -> None:
-        self.certs: tuple[x509.Certificate, ...] = tuple(certs)
-        if not self.certs:
-            raise ConfigError("a trust store needs at least one CA certificate")
-        try:
-            self.store = Store(list(self.certs))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"could not build a trust store: {exc}") from None
-        self._anchor_subjects = {c.subject for c in self.certs}
-        self.revocation_check: Callable[[Sequence[x509.Certificate]], None] | None = None
-        """Run on every verified path (the ssl-compatible context's CRL checks)."""
-        self._anchor_ders = {c.public_bytes(_DER) for c in self.certs}
-
-    @classmethod
-    def from_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
-        return cls(certs)
-
-    @classmethod
-    def from_pem(cls, data: bytes, *, source: str = "PEM data") -> TrustStore:
-        """Trust every certificate in a PEM bundle; a block that does not parse is an error."""
-        try:
-            certs = x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
-            raise ConfigError(f"could not parse the CA certificates in {source}: {exc}") from None
-        return cls(certs)
-
-    @classmethod
-    def from_pem_file(cls, path: str | Path) -> TrustStore:
-        """Trust every certificate in a PEM file (a CA bundle or a single CA)."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(
-                f"could not read CA certificates from {path}: {exc.strerror}"
-            ) from None
-        if not _PEM_BLOCK.search(data):
-            raise ConfigError(f"no PEM certificate found in {path}")
-        return cls.from_pem(data, source=str(path))
-
-    @classmethod
-    def system(cls) -> TrustStore:
-        """The operating system's CA bundle, found where OpenSSL (and Python's ssl) looks.
-
-        A bundle may hold a certificate that ``cryptography`` refuses to parse; that one root
-        is skipped rather than making the whole system store unusable.
-        """
-        paths = ssl.get_default_verify_paths()
-        for candidate in (paths.cafile, paths.openssl_cafile):
-            if candidate and Path(candidate).is_file():
-                data = Path(candidate).read_bytes()
-                certs = []
-                for block in _PEM_BLOCK.findall(data):
-                    # Old roots with quirks (a negative serial) warn; they are the OS's choice.
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-                        try:
-                            certs.append(x509.load_pem_x509_certificate(block))
-                        except ValueError:
-                            continue
-                if certs:
-                    return cls(certs)
-        raise ConfigError(
-            "no system CA bundle found (looked for "
-            f"{paths.cafile or paths.openssl_cafile}); install the ca-certificates package "
-            "or give the CA file explicitly"
-        )
-
-    @property
-    def subjects_der(self) -> list[bytes]:
-        """DER subject names of the anchors: CertificateRequest's certificate_authorities."""
-        return [c.subject.public_bytes() for c in self.certs]
-
-    def __len__(self) -> int:
-        return len(self.certs)
-
-    def _is_anchor(self, cert: x509.Certificate) -> bool:
-        return cert.public_bytes(_DER) in self._anchor_ders or cert.issuer in self._anchor_subjects
-
-
 # --- public checks ------------------------------------------------------------------------
 
 
@@ -156,6 +62,7 @@ def verify_server_chain(
     server_name: str | None,
     trust: TrustStore,
     now: datetime | None = None,
+    profile: str = "auto",
 ) -> list[x509.Certificate]:
     """Validate a server's Certificate message; return the verified path, leaf first.
 
@@ -163,16 +70,17 @@ def verify_server_chain(
     ``cryptography``'s server verifier insists on a subject, so we hand it one of the leaf's
     own subjectAltName entries, which keeps every other check (EKU serverAuth, SAN present,
     path, dates) and only makes the name match trivially true.
+
+    ``profile`` (verify_profiles.py): "webpki", "rfc5280", or "auto" (webpki for the system
+    store, rfc5280 for anchors the user gave). Under rfc5280 a leaf without subjectAltName is
+    matched by its common name, as OpenSSL and Python's ssl do.
     """
     when = _utc(now)
+    if effective(profile, trust.is_system) == RFC5280:
+        path = _server_chain_rfc5280(chain_der, server_name, trust, when)
+        return _revocation_checked(trust, path)
     policy = PolicyBuilder().store(trust.store).time(when)
-    # The name is our caller's input: refuse a malformed one before looking at the peer's bytes.
-    subject = None if server_name is None else _subject_for(server_name)
-    if subject is not None:
-        try:
-            policy.build_server_verifier(subject)
-        except ValueError:
-            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    subject = _checked_subject(server_name, policy)
     chain = _parse_chain(chain_der, "server")
     leaf = chain[0]
     _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
@@ -184,25 +92,68 @@ def verify_server_chain(
         path = policy.build_server_verifier(subject).verify(leaf, chain[1:])
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "server", when) from None
+    return _revocation_checked(trust, path)
+
+
+def _revocation_checked(trust: TrustStore, path: list[x509.Certificate]) -> list[x509.Certificate]:
+    """Every verified path, whatever the profile, goes through the store's revocation check
+    (the ssl-compatible context's CRLs) before it is trusted."""
     if trust.revocation_check is not None:
         trust.revocation_check(path)
     return path
+
+
+def _checked_subject(
+    server_name: str | None, policy: PolicyBuilder
+) -> x509.DNSName | x509.IPAddress | None:
+    """The name is our caller's input: refuse a malformed one before looking at the peer's
+    bytes (the server verifier's own check of the name)."""
+    subject = None if server_name is None else _subject_for(server_name)
+    if subject is not None:
+        try:
+            policy.build_server_verifier(subject)
+        except ValueError:
+            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    return subject
+
+
+def _server_chain_rfc5280(
+    chain_der: Sequence[bytes], server_name: str | None, trust: TrustStore, when: datetime
+) -> list[x509.Certificate]:
+    subject = _checked_subject(server_name, PolicyBuilder().store(trust.store).time(when))
+    chain = _parse_chain(chain_der, "server")
+    leaf = chain[0]
+    _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
+    if subject is not None:
+        _check_name(leaf, subject, str(server_name), common_name_fallback=True)
+    try:
+        return rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+        raise _classify(exc, chain, trust, "server", when) from None
 
 
 def verify_client_chain(
     chain_der: Sequence[bytes],
     trust: TrustStore,
     now: datetime | None = None,
+    profile: str = "auto",
 ) -> list[x509.Certificate]:
     """Validate a client's Certificate message; return the verified path, leaf first.
 
     Unlike ``cryptography``'s default client policy we do not require a subjectAltName:
-    client certificates commonly name their holder in the subject only.
+    client certificates commonly name their holder in the subject only. ``profile`` as for
+    verify_server_chain; client_trust is always the user's, so "auto" means rfc5280.
     """
     when = _utc(now)
     chain = _parse_chain(chain_der, "client")
     leaf = chain[0]
     _check_leaf(leaf, "client", when, ExtendedKeyUsageOID.CLIENT_AUTH)
+    if effective(profile, trust.is_system) == RFC5280:
+        try:
+            path = rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+        except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+            raise _classify(exc, chain, trust, "client", when) from None
+        return _revocation_checked(trust, path)
     ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
         x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
     )
@@ -217,9 +168,7 @@ def verify_client_chain(
         path = verifier.verify(leaf, chain[1:]).chain
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "client", when) from None
-    if trust.revocation_check is not None:
-        trust.revocation_check(path)
-    return path
+    return _revocation_checked(trust, path)
 
 
 def describe(cert: x509.Certificate) -> str:
@@ -366,9 +315,23 @@ def _san(cert: x509.Certificate) -> list[x509.GeneralName]:
 
 
 def _check_name(
-    leaf: x509.Certificate, subject: x509.DNSName | x509.IPAddress, server_name: str
+    leaf: x509.Certificate,
+    subject: x509.DNSName | x509.IPAddress,
+    server_name: str,
+    *,
+    common_name_fallback: bool = False,
 ) -> None:
     names = _san(leaf)
+    if not names and common_name_fallback:
+        cns = common_name_hosts(leaf)
+        if isinstance(subject, x509.DNSName) and any(
+            _matches(subject, x509.DNSName(cn)) for cn in cns
+        ):
+            return
+        raise BadCertificate(
+            f"server certificate ({describe(leaf)}) has no subjectAltName and its common name "
+            f"is not {server_name}"
+        )
     if not names:
         raise BadCertificate(
             f"server certificate ({describe(leaf)}) has no subjectAltName, so it is not valid "

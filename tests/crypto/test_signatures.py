@@ -47,24 +47,28 @@ EXPECTED_ORDER = {
         S.rsa_pkcs1_sha256,
         S.rsa_pkcs1_sha384,
         S.rsa_pkcs1_sha512,
+        S.rsa_pkcs1_sha224,
         S.rsa_pkcs1_sha1,
     ],
     "p256": [
         S.ecdsa_secp256r1_sha256,
         S.ecdsa_secp384r1_sha384,
         S.ecdsa_secp521r1_sha512,
+        S.ecdsa_sha224,
         S.ecdsa_sha1,
     ],
     "p384": [
         S.ecdsa_secp384r1_sha384,
         S.ecdsa_secp256r1_sha256,
         S.ecdsa_secp521r1_sha512,
+        S.ecdsa_sha224,
         S.ecdsa_sha1,
     ],
     "p521": [
         S.ecdsa_secp521r1_sha512,
         S.ecdsa_secp256r1_sha256,
         S.ecdsa_secp384r1_sha384,
+        S.ecdsa_sha224,
         S.ecdsa_sha1,
     ],
     "ed25519": [S.ed25519],
@@ -180,7 +184,7 @@ def test_legacy_default_without_signature_algorithms(keys) -> None:
 
 
 def test_no_scheme_in_common(keys) -> None:
-    with pytest.raises(HandshakeFailure, match="no signature scheme in common") as info:
+    with pytest.raises(HandshakeFailure, match="offered no signature scheme we accept") as info:
         choose_scheme(keys["p256"], [S.rsa_pkcs1_sha256, S.rsa_pss_rsae_sha256])
     message = str(info.value)
     assert "ecdsa_secp256r1_sha256" in message and "rsa_pkcs1_sha256" in message

@@ -65,13 +65,18 @@ def test_dhe_server_key_exchange_truncations(ske: DheServerKeyExchange) -> None:
         DheServerKeyExchange.decode(body + b"\x00")
 
 
+def test_dhe_server_key_exchange_keeps_an_empty_signature() -> None:
+    """signature<0..2^16-1>: well-formed; the handshake refuses it with decrypt_error."""
+    body = b"\x00\x01\x17" + b"\x00\x01\x02" + b"\x00\x01\x05" + b"\x08\x04\x00\x00"
+    assert DheServerKeyExchange.decode(body).signed.signature == b""
+
+
 def test_dhe_server_key_exchange_refuses_empty_fields() -> None:
     sig = b"\x08\x04\x00\x01s"
     for body in (
         b"\x00\x00" + b"\x00\x01\x02" + b"\x00\x01\x05" + sig,  # empty dh_p
         b"\x00\x01\x17" + b"\x00\x00" + b"\x00\x01\x05" + sig,  # empty dh_g
         b"\x00\x01\x17" + b"\x00\x01\x02" + b"\x00\x00" + sig,  # empty dh_Ys
-        b"\x00\x01\x17" + b"\x00\x01\x02" + b"\x00\x01\x05" + b"\x08\x04\x00\x00",  # no signature
         b"\x00\x01\x17" + b"\x00\x01\x02" + b"\x00\x01\x05",  # no DigitallySigned at all
     ):
         with pytest.raises(DecodeError):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tls12.config import ClientConfig
 from tls12.connection import ClientConnection
-from tls12.errors import ConfigError, DecodeError, UnexpectedMessage
+from tls12.errors import ConfigError, DecodeError, IllegalParameter, UnexpectedMessage
 from tls12.messages import extensions as ext
 from tls12.messages import handshake
 from tls12.messages.alert import Alert, check_change_cipher_spec
@@ -54,7 +54,7 @@ u32 = st.integers(0, 0xFFFFFFFF)
 random32 = st.binary(min_size=32, max_size=32)
 session_ids = st.binary(max_size=32)
 nonempty = st.binary(min_size=1, max_size=80)
-host_names = st.text(st.characters(min_codepoint=0, max_codepoint=127), min_size=1, max_size=60)
+host_names = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z0-9_]{1,20}){0,3}\Z")
 
 server_name = st.builds(ext.ServerName, st.none() | host_names)
 supported_groups = st.builds(ext.SupportedGroups, st.lists(u16, min_size=1, max_size=12).map(tuple))
@@ -188,9 +188,12 @@ def test_alert_round_trip(level: AlertLevel, description: int) -> None:
 
 
 @given(level=u8.filter(lambda v: v not in (1, 2)), description=u8)
-def test_alert_with_unknown_level_is_decode_error(level: int, description: int) -> None:
-    with pytest.raises(DecodeError):
-        Alert.decode(bytes((level, description)))
+def test_alert_with_unknown_level_is_kept_and_is_no_warning(level: int, description: int) -> None:
+    """A level byte other than 1 or 2 decodes (the engine closes on its close_notify and takes
+    anything else as fatal, like OpenSSL and tlslite-ng)."""
+    alert = Alert.decode(bytes((level, description)))
+    assert int(alert.level) == level and int(alert.description) == description
+    assert not alert.is_warning
 
 
 @pytest.mark.parametrize("raw", [b"", b"\x02", b"\x02\x28\x00"])
@@ -359,8 +362,6 @@ def test_unknown_extensions_are_kept_byte_exact_and_in_order() -> None:
         (ExtensionType.server_name, b"\x00\x00"),  # empty server_name_list
         (ExtensionType.server_name, b"\x00\x05\x00\x00\x01a"),  # list length too long
         (ExtensionType.server_name, b"\x00\x03\x00\x00\x00"),  # empty HostName
-        (ExtensionType.server_name, b"\x00\x04\x00\x00\x01\xff"),  # not ASCII
-        (ExtensionType.server_name, b"\x00\x08\x00\x00\x01a\x00\x00\x01b"),  # two host_names
         (ExtensionType.server_name, b"\x00\x04\x00\x00\x01ax"),  # trailing byte
         (ExtensionType.supported_groups, b"\x00\x00"),
         (ExtensionType.supported_groups, b"\x00\x03\x00\x1d\x00"),
@@ -387,6 +388,32 @@ def test_malformed_extension_bodies(ext_type: int, data: bytes) -> None:
     w.opaque16(data)
     with pytest.raises(DecodeError):
         decode_handshake(HandshakeType.client_hello, _hello_with_raw_extensions(w.getvalue()))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x04\x00\x00\x01\xff",  # not ASCII
+        b"\x00\x04\x00\x00\x01\x00",  # NUL
+        b"\x00\x07\x00\x00\x04a\x1b[m",  # an escape sequence
+        b"\x00\x08\x00\x00\x05a\x07.bc",  # a control byte
+        b"\x00\x08\x00\x00\x05a b.c",  # a space
+        b"\x00\x07\x00\x00\x04a..b",  # an empty label
+        b"\x00\x08\x00\x00\x01a\x00\x00\x01b",  # two host_names
+    ],
+)
+def test_server_name_that_is_no_host_name_is_illegal_parameter(data: bytes) -> None:
+    """RFC 6066 §3: a list that parses but names no valid host is illegal_parameter."""
+    w = Writer()
+    w.u16(ExtensionType.server_name)
+    w.opaque16(data)
+    with pytest.raises(IllegalParameter):
+        decode_handshake(HandshakeType.client_hello, _hello_with_raw_extensions(w.getvalue()))
+
+
+@pytest.mark.parametrize("name", [b"example.com", b"a", b"_srv.example.com", b"x-1.example."])
+def test_valid_host_names(name: bytes) -> None:
+    assert ext.valid_host_name(name)
 
 
 def test_server_name_acknowledgement_is_empty() -> None:
@@ -426,7 +453,6 @@ def test_server_name_without_an_ascii_form_is_refused_on_encode(name: str) -> No
         (HandshakeType.certificate, b"\x00\x00\x03\x00\x00\x00"),  # empty ASN.1Cert
         (HandshakeType.certificate, b"\x00\x00\x04\x00\x00\x01"),  # list too long
         (HandshakeType.certificate, b"\x00\x00\x00\x00"),  # trailing byte
-        (HandshakeType.certificate_verify, b"\x04\x03\x00\x00"),  # empty signature
         (HandshakeType.certificate_verify, b"\x04\x03\x00\x02\x01"),
         (HandshakeType.certificate_request, b"\x00\x00\x02\x04\x03\x00\x00"),  # no types
         (HandshakeType.certificate_request, b"\x01\x40\x00\x00\x00\x00"),  # no schemes
@@ -440,6 +466,13 @@ def test_server_name_without_an_ascii_form_is_refused_on_encode(name: str) -> No
 def test_malformed_message_bodies(msg_type: int, body: bytes) -> None:
     with pytest.raises(DecodeError):
         decode_handshake(msg_type, body)
+
+
+def test_an_empty_signature_is_well_formed() -> None:
+    """opaque signature<0..2^16-1> (RFC 5246 §4.7): decoding accepts it; verifying refuses it
+    with decrypt_error (tests/handshake/test_conformance.py)."""
+    msg = decode_handshake(HandshakeType.certificate_verify, b"\x04\x03\x00\x00")
+    assert isinstance(msg, CertificateVerify) and msg.signature == b""
 
 
 @pytest.mark.parametrize("msg_type", [3, 5, 17, 21, 24, 254, 255])
@@ -540,12 +573,14 @@ def test_every_bent_length_of_a_real_client_hello_is_decode_error() -> None:
 def test_random_damage_to_a_real_client_hello_only_raises_decode_error(
     data: st.DataObject,
 ) -> None:
+    """Damage is decode_error, or illegal_parameter where it leaves a well-formed server_name
+    whose host_name is no host name (RFC 6066 §3)."""
     body = bytearray(_REAL_HELLO)
     for _ in range(data.draw(st.integers(1, 4))):
         i = data.draw(st.integers(0, len(body) - 1))
         body[i] = data.draw(u8)
     cut = data.draw(st.integers(0, len(body)))
-    with contextlib.suppress(DecodeError):
+    with contextlib.suppress(DecodeError, IllegalParameter):
         decode_handshake(HandshakeType.client_hello, bytes(body[:cut]))
 
 
@@ -555,9 +590,15 @@ _REAL_HELLO = _real_client_hello()
 @pytest.mark.parametrize("msg_type", [int(t) for t in HandshakeType])
 @given(body=st.binary(max_size=120))
 def test_random_bodies_only_raise_decode_error(msg_type: int, body: bytes) -> None:
+    """decode_error, or illegal_parameter for a hello whose well-formed server_name carries a
+    host_name that is no host name (RFC 6066 §3)."""
+    hello = msg_type in (HandshakeType.client_hello, HandshakeType.server_hello)
     try:
         msg = decode_handshake(msg_type, body)
     except DecodeError:
+        return
+    except IllegalParameter:
+        assert hello
         return
     assert msg.encode()[4:] == body or msg_type in (
         HandshakeType.client_hello,

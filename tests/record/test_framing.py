@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tls12.errors import DecodeError
+from tls12.errors import DecodeError, UnexpectedMessage
 from tls12.record.framing import HandshakeBuffer
 
 
@@ -91,7 +91,40 @@ def test_limit_itself_is_allowed() -> None:
     assert buf.next_message() == (1, bytes(10), _msg(1, bytes(10)))
 
 
-def test_default_limit() -> None:
+def test_default_limit_for_a_certificate_is_openssls_max_cert_list() -> None:
     buf = HandshakeBuffer()
-    with pytest.raises(DecodeError):
-        buf.feed(b"\x0b" + (65537).to_bytes(3, "big"))
+    buf.feed(b"\x0b" + (102400).to_bytes(3, "big"))  # accepted: 100 KiB
+    buf = HandshakeBuffer()
+    with pytest.raises(DecodeError, match="102401.*102400"):
+        buf.feed(b"\x0b" + (102401).to_bytes(3, "big"))
+
+
+def test_default_limit_for_a_client_hello_is_the_wire_maximum() -> None:
+    """2+32+(1+32)+(2+65534)+(1+255)+(2+65535) = 131,396 bytes: every legal ClientHello."""
+    buf = HandshakeBuffer()
+    buf.feed(b"\x01" + (131396).to_bytes(3, "big"))
+    buf = HandshakeBuffer()
+    with pytest.raises(DecodeError, match="131397"):
+        buf.feed(b"\x01" + (131397).to_bytes(3, "big"))
+
+
+def test_a_configured_limit_replaces_every_type_limit() -> None:
+    buf = HandshakeBuffer(max_message_size=200000)
+    buf.feed(b"\x0b" + (200000).to_bytes(3, "big"))  # a long chain, allowed by the operator
+    buf = HandshakeBuffer(max_message_size=1000)
+    with pytest.raises(DecodeError, match="max_handshake_message_size"):
+        buf.feed(b"\x01" + (1001).to_bytes(3, "big"))
+
+
+def test_admit_sees_the_type_before_the_length_is_judged() -> None:
+    """The state's refusal of an unexpected type comes first, before any size limit or body."""
+    seen: list[int] = []
+
+    def admit(msg_type: int) -> None:
+        seen.append(msg_type)
+        raise UnexpectedMessage("no")
+
+    buf = HandshakeBuffer(admit=admit)
+    with pytest.raises(UnexpectedMessage):
+        buf.feed(b"\x0e" + (0xFFFFFF).to_bytes(3, "big"))
+    assert seen == [14]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tls12.cli import negotiation
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -55,6 +56,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--servername", help="name for SNI and the certificate check (default: HOST)")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to offer")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
+    negotiation.add_options(p)
     p.add_argument("--cert", help="client certificate chain (PEM), if the server asks for one")
     p.add_argument("--key", help="private key for --cert (PEM)")
     p.add_argument("--trace", action="store_true", help="print the handshake message flow")
@@ -104,6 +106,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
+    kw.update(negotiation.config_kwargs(args))
     if args.cafile:
         kw["cafile"] = args.cafile
     if args.insecure:

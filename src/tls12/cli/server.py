@@ -15,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from tls12.cli import fleet, workers
+from tls12.cli import fleet, negotiation, workers
 from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     add_exporter_options,
@@ -56,6 +56,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--www", action="store_true", help="answer requests with a status page")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to accept, in preference order")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
+    negotiation.add_options(p)
     p.add_argument("--verify-client", action="store_true", help="ask for a client certificate")
     p.add_argument("--require-client-cert", action="store_true", help="insist on one")
     p.add_argument("--client-cafile", help="PEM file of CAs trusted for client certificates")
@@ -120,6 +121,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     if suites:
         kw["cipher_suites"] = suites
     kw.update(fleet.config_options(args))
+    kw.update(negotiation.config_kwargs(args))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if not args.client_cafile:

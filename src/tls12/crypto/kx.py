@@ -52,14 +52,17 @@ class EcdheKeyShare:
         self.group = NamedGroup(group)
         self._private: x25519.X25519PrivateKey | x448.X448PrivateKey | ec.EllipticCurvePrivateKey
         if group == NamedGroup.x25519:
-            self._private = x25519.X25519PrivateKey.generate()
-            self.public = self._private.public_key().public_bytes_raw()
+            x25519_key = x25519.X25519PrivateKey.generate()
+            self._private = x25519_key
+            self.public = x25519_key.public_key().public_bytes_raw()
         elif group == NamedGroup.x448:
-            self._private = x448.X448PrivateKey.generate()
-            self.public = self._private.public_key().public_bytes_raw()
+            x448_key = x448.X448PrivateKey.generate()
+            self._private = x448_key
+            self.public = x448_key.public_key().public_bytes_raw()
         elif group in _CURVES:
-            self._private = ec.generate_private_key(_CURVES[group]())
-            self.public = self._private.public_key().public_bytes(
+            ec_key = ec.generate_private_key(_CURVES[group]())
+            self._private = ec_key
+            self.public = ec_key.public_key().public_bytes(
                 serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
             )
         else:
@@ -73,13 +76,11 @@ class EcdheKeyShare:
             if isinstance(private, x25519.X25519PrivateKey):
                 if len(peer_public) != 32:
                     raise ValueError("X25519 public key must be 32 bytes")
-                peer = x25519.X25519PublicKey.from_public_bytes(peer_public)
-                shared = private.exchange(peer)
+                shared = private.exchange(x25519.X25519PublicKey.from_public_bytes(peer_public))
             elif isinstance(private, x448.X448PrivateKey):
                 if len(peer_public) != 56:
                     raise ValueError("X448 public key must be 56 bytes")
-                peer448 = x448.X448PublicKey.from_public_bytes(peer_public)
-                shared = private.exchange(peer448)
+                shared = private.exchange(x448.X448PublicKey.from_public_bytes(peer_public))
             else:
                 if peer_public[:1] != b"\x04":
                     raise ValueError("only uncompressed points are accepted")
@@ -91,6 +92,24 @@ class EcdheKeyShare:
         if not any(shared):
             raise IllegalParameter(f"peer's {name} key share gives an all-zero secret")
         return shared
+
+
+_GROUP_ALIASES: dict[str, NamedGroup] = {
+    "p-256": NamedGroup.secp256r1,
+    "prime256v1": NamedGroup.secp256r1,
+    "p-384": NamedGroup.secp384r1,
+    "p-521": NamedGroup.secp521r1,
+}
+
+
+def group_by_name(name: str) -> NamedGroup | None:
+    """A group by its IANA name (``secp256r1``, ``x25519``, ``ffdhe2048``) or OpenSSL's
+    (``P-256``, ``prime256v1``, ``X25519``), case-insensitively; None when unknown."""
+    key = name.strip().lower()
+    if key in _GROUP_ALIASES:
+        return _GROUP_ALIASES[key]
+    member = NamedGroup.__members__.get(key)
+    return member
 
 
 # -- finite-field Diffie-Hellman (DHE) ------------------------------------------------------------

@@ -42,11 +42,17 @@ RSA_SCHEMES = (
     S.rsa_pkcs1_sha256,
     S.rsa_pkcs1_sha384,
     S.rsa_pkcs1_sha512,
+    S.rsa_pkcs1_sha224,
     S.rsa_pkcs1_sha1,
 )
-"""PSS first (it has a security proof, and TLS 1.3 peers prefer it), SHA-1 last (legacy)."""
+"""PSS first (it has a security proof, and TLS 1.3 peers prefer it), SHA-224 and SHA-1 last
+(legacy: only the compatible policy allows them)."""
 
 ECDSA_SCHEMES = (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ecdsa_secp521r1_sha512)
+"""In TLS 1.2 these are (sha256|sha384|sha512, ecdsa) for a key on any curve (RFC 5246
+§7.4.1.4.1, RFC 8422 §5.1.3): the curve in their TLS 1.3 names binds nothing here."""
+
+LEGACY_ECDSA_SCHEMES = (S.ecdsa_sha224, S.ecdsa_sha1)
 
 _MATCHING_ECDSA = {
     "secp256r1": S.ecdsa_secp256r1_sha256,
@@ -55,12 +61,22 @@ _MATCHING_ECDSA = {
 }
 
 _PSS = frozenset({S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512})
-_PKCS1 = frozenset({S.rsa_pkcs1_sha1, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512})
-_ECDSA = frozenset({*ECDSA_SCHEMES, S.ecdsa_sha1})
+_PKCS1 = frozenset(
+    {
+        S.rsa_pkcs1_sha1,
+        S.rsa_pkcs1_sha224,
+        S.rsa_pkcs1_sha256,
+        S.rsa_pkcs1_sha384,
+        S.rsa_pkcs1_sha512,
+    }
+)
+_ECDSA = frozenset({*ECDSA_SCHEMES, *LEGACY_ECDSA_SCHEMES})
 
 _HASHES: dict[S, type[hashes.HashAlgorithm]] = {
     S.rsa_pkcs1_sha1: hashes.SHA1,
     S.ecdsa_sha1: hashes.SHA1,
+    S.rsa_pkcs1_sha224: hashes.SHA224,
+    S.ecdsa_sha224: hashes.SHA224,
     S.rsa_pkcs1_sha256: hashes.SHA256,
     S.ecdsa_secp256r1_sha256: hashes.SHA256,
     S.rsa_pss_rsae_sha256: hashes.SHA256,
@@ -71,6 +87,9 @@ _HASHES: dict[S, type[hashes.HashAlgorithm]] = {
     S.ecdsa_secp521r1_sha512: hashes.SHA512,
     S.rsa_pss_rsae_sha512: hashes.SHA512,
 }
+
+_LEGACY = frozenset({S.rsa_pkcs1_sha1, S.ecdsa_sha1, S.rsa_pkcs1_sha224, S.ecdsa_sha224})
+"""SHA-1 and SHA-224 schemes: allowed only under the compatible policy."""
 
 _LEGACY_DEFAULT = {"RSA": S.rsa_pkcs1_sha1, "ECDSA": S.ecdsa_sha1}
 """RFC 5246 §7.4.1.4.1: with no signature_algorithms from the client, assume SHA-1."""
@@ -114,7 +133,7 @@ def schemes_for_key(key: AnyKey) -> list[S]:
         if matching is None:
             raise _unsupported(key, f"ECDSA keys on curve {key.curve.name} are not supported")
         others = [s for s in ECDSA_SCHEMES if s != matching]
-        return [matching, *others, S.ecdsa_sha1]
+        return [matching, *others, *LEGACY_ECDSA_SCHEMES]
     if _family(key) == "Ed25519":
         return [S.ed25519]
     return [S.ed448]
@@ -144,17 +163,23 @@ def choose_scheme(
         if legacy not in ours:
             raise HandshakeFailure(
                 "the peer sent no signature_algorithms, which means it accepts only "
-                f"{legacy.name}, and our policy does not allow it (we can sign with "
-                f"{_names(ours)})"
+                f"{legacy.name} (RFC 5246 §7.4.1.4.1), and our signature schemes do not "
+                f"include it (we can sign with {_names(ours)}); cipher_suites='compatible' "
+                f"(CLI: --ciphers ALL) or {legacy.name} in signature_schemes would allow it"
             )
         return legacy
     accepted = {int(s) for s in peer_schemes}
     for scheme in ours:
         if scheme in accepted:
             return scheme
+    theirs = list(dict.fromkeys(S.of(s) for s in peer_schemes))
+    hint = ""
+    if any(s in _LEGACY for s in theirs) and not any(s in _LEGACY for s in ours):
+        hint = "; cipher_suites='compatible' (CLI: --ciphers ALL) would allow SHA-1 and SHA-224"
+    shown = _names(theirs[:12]) + (f" and {len(theirs) - 12} more" if len(theirs) > 12 else "")
     raise HandshakeFailure(
-        f"no signature scheme in common: we can sign with {_names(ours)} "
-        f"({key_type_name(key)} key), peer accepts {_names(S(s) for s in peer_schemes)}"
+        f"the peer offered no signature scheme we accept: we can sign with {_names(ours)} "
+        f"({key_type_name(key)} key), peer accepts {shown}{hint}"
     )
 
 
@@ -177,20 +202,22 @@ def sign(private_key: PrivateKey, scheme: int, data: bytes) -> bytes:
             f"cannot sign with {known.name} using a {key_type_name(private_key)} key"
         )
     algorithm = hash_for(known)
-    if known in _PSS:
-        return private_key.sign(data, _pss(algorithm), algorithm)
-    if known in _PKCS1:
-        return private_key.sign(data, padding.PKCS1v15(), algorithm)
-    if known in _ECDSA:
+    if isinstance(private_key, rsa.RSAPrivateKey) and algorithm is not None:
+        pad = _pss(algorithm) if known in _PSS else padding.PKCS1v15()
+        return private_key.sign(data, pad, algorithm)
+    if isinstance(private_key, ec.EllipticCurvePrivateKey) and algorithm is not None:
         return private_key.sign(data, ec.ECDSA(algorithm))
-    return private_key.sign(data)
+    if isinstance(private_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        return private_key.sign(data)
+    raise InternalError(f"cannot sign with {known.name} using a {key_type_name(private_key)} key")
 
 
 def verify(public_key: PublicKey, scheme: int, signature: bytes, data: bytes) -> None:
     """Check a peer's signature; DecryptError if it does not verify.
 
     IllegalParameter if the scheme cannot be made by this kind of key (an ECDSA scheme on an
-    RSA certificate): the peer chose something its own certificate cannot produce.
+    RSA certificate): the peer chose something its own certificate cannot produce. An empty
+    signature is well-formed (``opaque signature<0..2^16-1>``) and simply does not verify.
     """
     known = _known(scheme)
     if known not in schemes_for_key(public_key):
@@ -199,17 +226,21 @@ def verify(public_key: PublicKey, scheme: int, signature: bytes, data: bytes) ->
         )
     algorithm = hash_for(known)
     try:
-        if known in _PSS:
-            public_key.verify(signature, data, _pss(algorithm), algorithm)
-        elif known in _PKCS1:
-            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
-        elif known in _ECDSA:
+        if not signature:
+            raise InvalidSignature("empty signature")
+        if isinstance(public_key, rsa.RSAPublicKey) and algorithm is not None:
+            pad = _pss(algorithm) if known in _PSS else padding.PKCS1v15()
+            public_key.verify(signature, data, pad, algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey) and algorithm is not None:
             public_key.verify(signature, data, ec.ECDSA(algorithm))
-        else:
+        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(signature, data)
+        else:
+            raise InvalidSignature(known.name)
     except (InvalidSignature, ValueError, UnsupportedAlgorithm):
         raise DecryptError(
             f"{known.name} signature did not verify with the peer's {key_type_name(public_key)} key"
+            + (" (the signature is empty)" if not signature else "")
         ) from None
 
 
@@ -223,4 +254,39 @@ def _known(scheme: int) -> S:
 
 
 def _names(schemes: Iterable[int]) -> str:
-    return ", ".join(S(s).name for s in schemes) or "none"
+    return ", ".join(S.of(s).name for s in schemes) or "none"
+
+
+_OPENSSL_SIG = {
+    "RSA": "rsa_pkcs1",
+    "ECDSA": "ecdsa",
+    "RSA-PSS": "rsa_pss_rsae",
+    "PSS": "rsa_pss_rsae",
+}
+_ECDSA_BY_HASH = {
+    "sha1": S.ecdsa_sha1,
+    "sha224": S.ecdsa_sha224,
+    "sha256": S.ecdsa_secp256r1_sha256,
+    "sha384": S.ecdsa_secp384r1_sha384,
+    "sha512": S.ecdsa_secp521r1_sha512,
+}
+
+
+def scheme_by_name(name: str) -> S | None:
+    """A scheme by IANA name (``rsa_pss_rsae_sha256``, ``ecdsa_secp256r1_sha256``) or by
+    OpenSSL's ``-sigalgs`` form (``RSA+SHA256``, ``ECDSA+SHA384``, ``RSA-PSS+SHA256``),
+    case-insensitively; None when unknown."""
+    text = name.strip()
+    member = S.__members__.get(text.lower())
+    if member is not None:
+        return member
+    sig, plus, digest = text.partition("+")
+    if not plus:
+        return None
+    family = _OPENSSL_SIG.get(sig.upper())
+    digest = digest.lower()
+    if family == "ecdsa":
+        return _ECDSA_BY_HASH.get(digest)
+    if family is None:
+        return None
+    return S.__members__.get(f"{family}_{digest}")

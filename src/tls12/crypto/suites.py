@@ -126,7 +126,8 @@ C128, C256 = BulkCipher.AES_128_CBC, BulkCipher.AES_256_CBC
 M128, M256 = BulkCipher.AES_128_CCM, BulkCipher.AES_256_CCM
 M128_8, M256_8 = BulkCipher.AES_128_CCM_8, BulkCipher.AES_256_CCM_8
 
-# In preference order: forward-secret AEAD first, then DHE, then CBC, then RSA key transport.
+# In preference order: forward-secret AEAD first (ECDHE, then DHE), then forward-secret CBC,
+# then RSA key transport.
 ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", E, A_EC, G128, "SHA256"),
     _s(0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", E, A_EC, G256, "SHA384"),
@@ -137,6 +138,12 @@ ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", D, A_RSA, G128, "SHA256"),
     _s(0x009F, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", D, A_RSA, G256, "SHA384"),
     _s(0xCCAA, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", D, A_RSA, CHA, "SHA256"),
+    # AES-CCM (RFC 7251 for ECDHE_ECDSA, RFC 6655 for DHE_RSA and RSA), all with the SHA-256
+    # PRF: forward-secret AEAD, after GCM and ChaCha20-Poly1305 (compatible policy only).
+    _s(0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", E, A_EC, M128, "SHA256"),
+    _s(0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM", E, A_EC, M256, "SHA256"),
+    _s(0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM", D, A_RSA, M128, "SHA256"),
+    _s(0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM", D, A_RSA, M256, "SHA256"),
     _s(0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", E, A_EC, C128, "SHA256", "SHA256"),
     _s(0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", E, A_EC, C256, "SHA384", "SHA384"),
     _s(0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", E, A_EC, C128, "SHA256", "SHA1"),
@@ -145,17 +152,16 @@ ALL_SUITES: tuple[CipherSuite, ...] = (
     _s(0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", E, A_RSA, C256, "SHA384", "SHA384"),
     _s(0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", E, A_RSA, C128, "SHA256", "SHA1"),
     _s(0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", E, A_RSA, C256, "SHA256", "SHA1"),
+    _s(0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", D, A_RSA, C128, "SHA256", "SHA256"),
+    _s(0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", D, A_RSA, C256, "SHA256", "SHA256"),
+    _s(0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", D, A_RSA, C128, "SHA256", "SHA1"),
+    _s(0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", D, A_RSA, C256, "SHA256", "SHA1"),
     _s(0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256", R, A_RSA, G128, "SHA256"),
     _s(0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384", R, A_RSA, G256, "SHA384"),
     _s(0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256", R, A_RSA, C128, "SHA256", "SHA256"),
     _s(0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA", R, A_RSA, C128, "SHA256", "SHA1"),
     _s(0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA", R, A_RSA, C256, "SHA256", "SHA1"),
-    # AES-CCM (RFC 7251 for ECDHE_ECDSA, RFC 6655 for DHE_RSA and RSA), all with the SHA-256
-    # PRF; the _CCM_8 ones (8-byte tags) only when named.
-    _s(0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", E, A_EC, M128, "SHA256"),
-    _s(0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM", E, A_EC, M256, "SHA256"),
-    _s(0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM", D, A_RSA, M128, "SHA256"),
-    _s(0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM", D, A_RSA, M256, "SHA256"),
+    # AES-CCM with RSA key transport, then the _CCM_8 suites (8-byte tags), used only when named.
     _s(0xC09C, "TLS_RSA_WITH_AES_128_CCM", R, A_RSA, M128, "SHA256"),
     _s(0xC09D, "TLS_RSA_WITH_AES_256_CCM", R, A_RSA, M256, "SHA256"),
     _s(0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", E, A_EC, M128_8, "SHA256"),
@@ -179,9 +185,10 @@ DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
 COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(
     s for s in ALL_SUITES if not s.cipher.short_tag
 )
-"""The "compatible" policy: adds CBC with HMAC, AES-CCM and RSA key transport for legacy
-peers and devices. The _CCM_8 suites are in no policy (name them to use them); RC4, 3DES,
-export, NULL and anonymous suites are never offered nor accepted."""
+"""The "compatible" policy: adds CBC with HMAC (ECDHE and DHE), AES-CCM and RSA key transport
+for legacy peers and devices; with it, SHA-1 and SHA-224 signatures are accepted too
+(config.COMPATIBLE_SIGNATURE_SCHEMES). The _CCM_8 suites are in no policy (name them to use
+them); RC4, 3DES, export, NULL and anonymous suites are never offered nor accepted."""
 
 POLICIES: dict[str, tuple[CipherSuite, ...]] = {
     "default": DEFAULT_SUITES,
@@ -207,6 +214,10 @@ OPENSSL_NAMES: dict[str, str] = {
     "ECDHE-RSA-AES256-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
     "ECDHE-RSA-AES128-SHA": "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
     "ECDHE-RSA-AES256-SHA": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "DHE-RSA-AES128-SHA256": "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
+    "DHE-RSA-AES256-SHA256": "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
+    "DHE-RSA-AES128-SHA": "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    "DHE-RSA-AES256-SHA": "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
     "AES128-GCM-SHA256": "TLS_RSA_WITH_AES_128_GCM_SHA256",
     "AES256-GCM-SHA384": "TLS_RSA_WITH_AES_256_GCM_SHA384",
     "AES128-SHA256": "TLS_RSA_WITH_AES_128_CBC_SHA256",

@@ -58,6 +58,8 @@ class ServerIdentity:
 
 
 class ExpectServerCertificate(State):
+    expects = (Certificate,)
+
     def __init__(self, ctx: HandshakeContext, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -89,7 +91,11 @@ def _check_server_chain(
         verified = False
     else:
         name = hello.server_name if config.check_hostname else None
-        certs = tuple(verify_server_chain(msg.certificate_list, name, config.trust_store))
+        certs = tuple(
+            verify_server_chain(
+                msg.certificate_list, name, config.trust_store, profile=config.verify_profile
+            )
+        )
         verified = True
     key = certs[0].public_key()
     want = hello.suite.auth
@@ -99,10 +105,14 @@ def _check_server_chain(
         raise UnsupportedCertificate(
             "the suite needs an ECDSA certificate; the server sent another"
         )
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise UnsupportedCertificate("the server certificate's key is neither RSA nor ECDSA")
     return ServerIdentity(certs, key, verified)
 
 
 class ExpectServerKeyExchange(State):
+    expects = (ServerKeyExchange,)
+
     def __init__(
         self, ctx: HandshakeContext, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
@@ -118,7 +128,7 @@ class ExpectServerKeyExchange(State):
             self.hello.suite,
             msg.body,
             offered_groups=self.hello.client_hello_groups,
-            offered_schemes=config.signature_schemes,
+            offered_schemes=config.schemes,
             server_key=self.identity.public_key,
             client_random=self.hello.client_random,
             server_random=self.hello.server_random,
@@ -129,6 +139,8 @@ class ExpectServerKeyExchange(State):
 
 
 class ExpectServerHelloDone(State):
+    expects = (CertificateRequest, ServerHelloDone)
+
     def __init__(
         self,
         ctx: HandshakeContext,

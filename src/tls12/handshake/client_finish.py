@@ -53,6 +53,8 @@ def after_keys(ctx: HandshakeContext, keys: ClientKeys) -> State:
 
 
 class ExpectNewSessionTicket(State):
+    expects = (NewSessionTicket,)
+
     def __init__(self, ctx: HandshakeContext, keys: ClientKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
@@ -77,6 +79,8 @@ class ExpectChangeCipherSpec(State):
 
 
 class ExpectFinished(State):
+    expects = (Finished,)
+
     def __init__(
         self, ctx: HandshakeContext, keys: ClientKeys, ticket: NewSessionTicket | None
     ) -> None:

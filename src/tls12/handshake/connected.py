@@ -38,6 +38,9 @@ class Connected(State):
         self.session = session
         self.refused = 0
 
+    def accepts(self, msg_type: int) -> bool:
+        return msg_type == self.renegotiation_request.msg_type
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if isinstance(msg, self.renegotiation_request):
             limit = self.ctx.config.max_refused_renegotiations

@@ -38,7 +38,7 @@ def choose_ffdhe(
 ) -> NamedGroup | None:
     """RFC 7919 §4: a client that lists no FFDHE group leaves the choice to us; one that lists
     some but none we have rules DHE out."""
-    listed = [g for g in (client_groups or ()) if is_ffdhe(g)]
+    listed = {g for g in (client_groups or ()) if is_ffdhe(g)}
     if not listed:
         return ours[0] if ours else None
     for g in ours:

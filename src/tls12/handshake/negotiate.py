@@ -36,8 +36,11 @@ def choose_group(
     client_groups: Sequence[int] | None, ours: Sequence[NamedGroup]
 ) -> NamedGroup | None:
     """Our most preferred group the client listed. A client that sent no supported_groups
-    leaves the choice to us (RFC 8422 §4)."""
+    leaves the choice to us (RFC 8422 §4): such a client predates X25519, and secp256r1 is the
+    curve it has, so that one when we have it."""
     if client_groups is None:
+        if NamedGroup.secp256r1 in ours:
+            return NamedGroup.secp256r1
         return ours[0] if ours else None
     listed = set(client_groups)
     for g in ours:
@@ -51,11 +54,12 @@ def choose_alpn(client: Sequence[bytes] | None, ours: Sequence[bytes]) -> bytes 
     protocol the handshake fails with no_application_protocol (RFC 7301 §3.2)."""
     if not client or not ours:
         return None
+    offered = set(client)
     for p in ours:
-        if p in client:
+        if p in offered:
             return p
-    offered = ", ".join(p.decode(errors="replace") for p in client)
+    listed = ", ".join(p.decode(errors="replace") for p in client[:8])
     raise NoApplicationProtocol(
-        f"no application protocol in common: client offered {offered}, "
+        f"no application protocol in common: client offered {listed}, "
         f"server supports {', '.join(p.decode(errors='replace') for p in ours)}"
     )

@@ -84,6 +84,8 @@ class ServerKeys:
 
 
 class ExpectClientHello(State):
+    expects = (ClientHello,)
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ClientHello):
             return super().handle(msg, raw)
@@ -118,7 +120,7 @@ class ExpectClientHello(State):
             cipher_suite=resumption.suite.id,
             session_id=ch.session_id,
             extensions=server_hello_extensions(
-                facts, ems=session.extended_master_secret, ticket=False, etm=etm
+                facts, ems=session.extended_master_secret, ticket=False, etm=etm, resumed=True
             ),
         )
         ctx.send(
@@ -150,6 +152,8 @@ class ExpectClientHello(State):
 
 
 class ExpectClientCertificate(State):
+    expects = (Certificate,)
+
     def __init__(
         self,
         ctx: HandshakeContext,
@@ -175,10 +179,10 @@ class ExpectClientCertificate(State):
         trust = config.client_trust
         if trust is None:  # ServerConfig refuses client_auth without client_trust
             raise HandshakeFailure("no trust anchors are configured for client certificates")
-        chain = verify_client_chain(msg.certificate_list, trust)
+        chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
         usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
-        if not usable & set(config.signature_schemes):
+        if not usable & set(config.schemes):
             raise HandshakeFailure(
                 f"the client certificate's key ({signatures.key_type_name(chain[0].public_key())})"  # type: ignore[arg-type]
                 " can sign with no signature scheme this server accepts"
@@ -188,6 +192,8 @@ class ExpectClientCertificate(State):
 
 
 class ExpectClientKeyExchange(State):
+    expects = (ClientKeyExchange,)
+
     def __init__(
         self,
         ctx: HandshakeContext,
@@ -231,6 +237,8 @@ class ExpectClientKeyExchange(State):
 
 
 class ExpectCertificateVerify(State):
+    expects = (CertificateVerify,)
+
     def __init__(self, ctx: HandshakeContext, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
@@ -239,7 +247,7 @@ class ExpectCertificateVerify(State):
         if not isinstance(msg, CertificateVerify):
             return super().handle(msg, raw)
         scheme = SignatureScheme(msg.scheme)
-        if scheme not in self.ctx.config.signature_schemes:
+        if scheme not in self.ctx.config.schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
         key = self.client.certificates[0].public_key()
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
@@ -258,6 +266,8 @@ class ExpectChangeCipherSpec(State):
 
 
 class ExpectFinished(State):
+    expects = (Finished,)
+
     def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys

@@ -9,7 +9,6 @@ scheme, encrypt-then-MAC); ``send_full_flight`` writes figure 1's server flight.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,7 +24,7 @@ from tls12.crypto.suites import (
     KeyExchange,
     suite_name,
 )
-from tls12.errors import HandshakeFailure, IllegalParameter, ProtocolVersionError
+from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
@@ -61,6 +60,8 @@ class HelloFacts:
     server_name: str | None
     wants_ticket: bool
     """The client sent session_ticket and we issue tickets."""
+    sni_used: bool = False
+    """The name chose among our sni_certificates: only then is server_name acknowledged."""
 
     @property
     def client_random(self) -> bytes:
@@ -87,8 +88,12 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
     if config.require_extended_master_secret and not ems:
         raise HandshakeFailure("client does not support the extended master secret (RFC 7627)")
     sni = exts.get(ext.ServerName)
+    if sni is not None and not sni.listed:
+        # RFC 6066 §3: a client's server_name carries a ServerNameList<1..2^16-1>.
+        raise DecodeError("client's server_name extension is empty (it needs a ServerNameList)")
+    server_name = sni.host_name if sni else None
     alpn_ext = exts.get(ext.ApplicationLayerProtocols)
-    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn_protocols)
+    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn)
     return HelloFacts(
         client_hello=ch,
         server_random=os.urandom(32),
@@ -96,8 +101,9 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         client_offered_ems=offered_ems,
         secure_renegotiation=secure_renegotiation,
         alpn_protocol=alpn,
-        server_name=sni.host_name if sni else None,
+        server_name=server_name,
         wants_ticket=config.session_tickets and exts.has(ext.SessionTicket),
+        sni_used=config.certificates_named(server_name) is not None,
     )
 
 
@@ -120,15 +126,18 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     exts = ch.extensions
     groups_ext = exts.get(ext.SupportedGroups)
     client_groups = groups_ext.groups if groups_ext else None
+    # One set for the per-suite, per-certificate curve checks below (the list may hold 32,767).
+    client_group_set = frozenset(client_groups) if client_groups is not None else None
     ec_group = negotiate.choose_group(
         [g for g in client_groups if not is_ffdhe(g)] if client_groups is not None else None,
-        config.groups,
+        config.ecdhe_groups,
     )
-    ff_group = choose_ffdhe(client_groups, config.ffdhe_groups)
+    ff_group = choose_ffdhe(client_groups, config.dhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
     picks: dict[int, tuple[CertifiedKey, SignatureScheme | None, NamedGroup | None]] = {}
+    scheme_refusals: list[str] = []
 
     def usable(suite: CipherSuite) -> bool:
         group = {KeyExchange.ECDHE: ec_group, KeyExchange.DHE: ff_group}.get(suite.kx)
@@ -137,25 +146,27 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         for certified in candidates:
             if not certificate_fits(suite, certified.key):
                 continue
-            if not _curve_acceptable(certified, client_groups):
+            if not _curve_acceptable(certified, client_group_set):
                 continue
             if suite.kx is KeyExchange.RSA:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(
-                    certified.key, client_schemes, config.signature_schemes
-                )
-            except HandshakeFailure:
+                scheme = signatures.choose_scheme(certified.key, client_schemes, config.schemes)
+            except HandshakeFailure as exc:
+                scheme_refusals.append(str(exc))
                 continue
             picks[suite.id] = (certified, scheme, group)
             return True
         return False
 
     suite = negotiate.choose_suite(
-        ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
+        ch.cipher_suites, config.suites, config.prefer_client_order, usable
     )
     if suite is None:
+        if scheme_refusals:
+            # Suites were in common, but the signature scheme is what failed: say so.
+            raise HandshakeFailure(scheme_refusals[0])
         raise HandshakeFailure(_no_suite_reason(config, ch, ec_group))
     certified, scheme, group = picks[suite.id]
     etm = not suite.is_aead and config.encrypt_then_mac and exts.has(ext.EncryptThenMac)
@@ -171,7 +182,7 @@ _CURVE_GROUPS = {
 }
 
 
-def _curve_acceptable(certified: CertifiedKey, client_groups: Sequence[int] | None) -> bool:
+def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | None) -> bool:
     """RFC 8422 §5.1: an ECDSA certificate must be on a curve the client listed (a client that
     sent no supported_groups accepts any)."""
     key = certified.key
@@ -183,7 +194,7 @@ def _curve_acceptable(certified: CertifiedKey, client_groups: Sequence[int] | No
 def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
     """Says why, and names the option that would have allowed the client's suites."""
     offered = [BY_ID[s] for s in ch.cipher_suites if s in BY_ID]
-    ours = set(config.cipher_suites)
+    ours = set(config.suites)
     names = ", ".join(suite_name(s) for s in ch.cipher_suites[:8])
     if offered and not any(s in ours for s in offered):
         # Name the option only when it would help: our suites are within the default policy
@@ -196,7 +207,7 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
             )
         return (
             f"no cipher suite in common: the client offered {names}; this server has "
-            + ", ".join(s.name for s in config.cipher_suites[:6])
+            + ", ".join(s.name for s in config.suites[:6])
         )
     if ec_group is None and any(s.kx is KeyExchange.ECDHE for s in offered):
         return f"no ECDHE group in common with the client (client offered {names})"
@@ -207,15 +218,17 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
 
 
 def server_hello_extensions(
-    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False
+    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False, resumed: bool = False
 ) -> ext.Extensions:
+    """The ServerHello's extensions. server_name is acknowledged only when the name chose our
+    certificate, and never on resumption (RFC 6066 §3)."""
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:
         items.append(ext.RenegotiationInfo(b""))
     if ems:
         items.append(ext.ExtendedMasterSecret())
-    if facts.server_name is not None:
+    if facts.sni_used and not resumed:
         items.append(ext.ServerName(None))
     if ch.extensions.has(ext.ECPointFormats):
         items.append(ext.ECPointFormats((0,)))
@@ -274,7 +287,7 @@ def send_full_flight(
         names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
         request = CertificateRequest(
             certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.signature_schemes),
+            signature_algorithms=tuple(config.schemes),
             certificate_authorities=names,
         )
         ctx.send(request, authorities=len(names))

@@ -6,6 +6,8 @@ only the inputs they accept, so a message in the wrong state fails by constructi
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tls12.errors import UnexpectedMessage
 from tls12.handshake.context import HandshakeContext
 from tls12.messages.handshake import HandshakeMessage
@@ -17,8 +19,17 @@ class State:
     connected = False
     """True only for the states in which application data may flow."""
 
+    expects: ClassVar[tuple[type[HandshakeMessage], ...]] = ()
+    """The handshake messages this state handles. The engine asks ``accepts`` with the type
+    from the message header, so any other type is unexpected_message before its body is
+    decoded (RFC 5246 §7.4): a ClientHello body sent as server_hello_done is refused for its
+    type, not for its bytes."""
+
     def __init__(self, ctx: HandshakeContext) -> None:
         self.ctx = ctx
+
+    def accepts(self, msg_type: int) -> bool:
+        return any(cls.msg_type == msg_type for cls in self.expects)
 
     @property
     def name(self) -> str:

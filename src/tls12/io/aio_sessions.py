@@ -27,6 +27,7 @@ from tls12.config import ServerConfig
 from tls12.errors import DecodeError
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello
+from tls12.record.framing import default_limit
 from tls12.sessions import Session
 from tls12.sessions_async import AsyncSessionStore
 from tls12.wire.enums import ContentType, HandshakeType
@@ -169,7 +170,9 @@ class HelloGate:
         self.config = copy.copy(config)
         object.__setattr__(self.config, "session_store", self.view)
         self._store = store
-        self._max = config.max_handshake_message_size
+        configured = config.max_handshake_message_size
+        # the ClientHello's own limit unless the operator set one for every type (framing.py)
+        self._max = configured if configured is not None else default_limit(1)
         self._buffer = b""
         self._task: asyncio.Task[None] | None = None
         self._release: Release | None = None

@@ -19,15 +19,21 @@ class Alert:
     def encode(self) -> bytes:
         return bytes((self.level, self.description))
 
+    @property
+    def is_warning(self) -> bool:
+        """Only a level of exactly warning(1) is a warning: a level byte that is neither 1
+        nor 2 is taken as fatal (except for close_notify, which closes whatever its level,
+        as OpenSSL and tlslite-ng do and real clients rely on)."""
+        return self.level == AlertLevel.warning
+
     @classmethod
     def decode(cls, data: bytes) -> Alert:
+        """Two bytes, level and description; any level value is kept (see ``is_warning``)."""
         r = Reader(data, "alert")
-        level = AlertLevel(r.u8())
-        description = AlertDescription(r.u8())
+        level = AlertLevel.of(r.u8())
+        description = AlertDescription.of(r.u8())
         r.expect_end()
-        if level not in (AlertLevel.warning, AlertLevel.fatal):
-            raise DecodeError(f"alert level {int(level)} is neither warning nor fatal")
-        return cls(level, description)
+        return cls(level, description)  # type: ignore[arg-type]
 
 
 def check_change_cipher_spec(data: bytes) -> None:

@@ -7,18 +7,29 @@ a ClientHello can be inspected as it was sent. A type that appears twice is a de
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, TypeVar
 
-from tls12.errors import ConfigError, DecodeError
+from tls12.errors import ConfigError, DecodeError, IllegalParameter
 from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
 T = TypeVar("T", bound="Extension")
+
+_GROUPS: dict[int, NamedGroup] = NamedGroup._value2member_map_  # type: ignore[assignment]
+SCHEME_MEMBERS: dict[int, SignatureScheme] = SignatureScheme._value2member_map_  # type: ignore[assignment]
+
+
+def known_members(members: dict[int, SignatureScheme], raw: tuple[int, ...]) -> tuple[int, ...]:
+    """Each value as its enum member when known, else the plain int: a peer's list may hold
+    32,767 values, and making a pseudo-member for each unknown one would cost far more than
+    the rest of the hello (benchmarks/max_hello.py)."""
+    return tuple(map(members.get, raw, raw))
 
 
 class Extension(ABC):
@@ -50,11 +61,28 @@ def host_name_bytes(name: str) -> bytes:
         raise ConfigError(f"server name {name!r} cannot be sent in server_name: {exc}") from None
 
 
+_LABEL = re.compile(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def valid_host_name(name: bytes) -> bool:
+    """A DNS host name as RFC 6066 §3 means it: ASCII labels of letters, digits, hyphens (and
+    underscores, which real names carry), 1 to 63 bytes each, 253 in all; one trailing dot is
+    tolerated. Control bytes, NUL, spaces, escapes and non-ASCII bytes are not host names."""
+    if name.endswith(b"."):
+        name = name[:-1]
+    if not 1 <= len(name) <= 253:
+        return False
+    return all(_LABEL.fullmatch(label) for label in name.split(b"."))
+
+
 @dataclass(frozen=True)
 class ServerName(Extension):
-    """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement."""
+    """RFC 6066 §3. ``host_name`` None is the server's empty acknowledgement (or a client's
+    list without a host_name); ``listed`` says a ServerNameList was present at all, since a
+    ClientHello's server_name must carry one."""
 
     host_name: str | None = None
+    listed: bool = field(default=False, compare=False)
     extension_type: ClassVar[int] = ExtensionType.server_name
 
     def encode_body(self, w: Writer) -> None:
@@ -66,6 +94,8 @@ class ServerName(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> ServerName:
+        """Two names of one type, or a host_name that is not a DNS host name, is
+        illegal_parameter (RFC 6066 §3); a malformed list is decode_error."""
         if r.at_end():
             return cls(None)
         names = r.vec16(1, field="server_name_list")
@@ -73,17 +103,20 @@ class ServerName(Extension):
         seen: set[int] = set()
         while not names.at_end():
             name_type = names.u8()
-            name = names.opaque16(1, field="HostName")
+            name = bytes(names.opaque16(1, field="HostName"))
             if name_type in seen:
-                raise DecodeError("server_name lists two names of the same type")
+                raise IllegalParameter(
+                    f"server_name lists two names of type {name_type} (RFC 6066 §3)"
+                )
             seen.add(name_type)
             if name_type == NameType.host_name:
-                try:
-                    host = name.decode("ascii")
-                except UnicodeDecodeError:
-                    raise DecodeError("server_name host_name is not ASCII") from None
+                if not valid_host_name(name):
+                    raise IllegalParameter(
+                        f"server_name host_name {name[:64]!r} is not a valid DNS host name"
+                    )
+                host = name.decode("ascii")
         r.expect_end()
-        return cls(host)
+        return cls(host, listed=True)
 
 
 @dataclass(frozen=True)
@@ -98,7 +131,8 @@ class SupportedGroups(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> SupportedGroups:
-        groups = tuple(NamedGroup.of(g) for g in r.u16_list(2, field="named_group_list"))
+        raw = r.u16_list(2, field="named_group_list")
+        groups = tuple(map(_GROUPS.get, raw, raw))
         r.expect_end()
         return cls(groups)
 
@@ -132,10 +166,8 @@ class SignatureAlgorithms(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader) -> SignatureAlgorithms:
-        schemes = tuple(
-            SignatureScheme.of(s)
-            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
-        )
+        raw = r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        schemes = known_members(SCHEME_MEMBERS, raw)
         r.expect_end()
         return cls(schemes)
 
@@ -226,14 +258,16 @@ class SessionTicket(Extension):
 
 @dataclass(frozen=True)
 class UnknownExtension(Extension):
-    """An extension we do not interpret: kept byte for byte, otherwise ignored."""
+    """An extension we do not interpret: kept byte for byte, otherwise ignored. ``type`` is
+    the plain code point; ``extension_type`` makes its enum pseudo-member only when asked
+    (making one costs microseconds, and a hello may carry sixteen thousand)."""
 
     type: int
     data: bytes
 
     @property
     def extension_type(self) -> int:  # type: ignore[override]
-        return self.type
+        return ExtensionType.of(self.type)
 
     def encode_body(self, w: Writer) -> None:
         w.bytes(self.data)
@@ -273,7 +307,9 @@ class Extensions:
 
     @property
     def types(self) -> tuple[int, ...]:
-        return tuple(int(e.extension_type) for e in self.items)
+        return tuple(
+            e.type if isinstance(e, UnknownExtension) else int(e.extension_type) for e in self.items
+        )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -306,13 +342,13 @@ class Extensions:
         seen: set[int] = set()
         while not block.at_end():
             et = block.u16()
-            body = block.vec16(field=ExtensionType.of(et))  # type: ignore[arg-type]
+            body = block.vec16(field="extension_data")
             if et in seen:
                 raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
             seen.add(et)
             codec = KNOWN_EXTENSIONS.get(et)
             if codec is None:
-                items.append(UnknownExtension(ExtensionType.of(et), body.rest()))
+                items.append(UnknownExtension(et, body.rest()))
             else:
                 items.append(codec(body))
         return cls(tuple(items))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from tls12.errors import DecodeError, UnexpectedMessage
-from tls12.messages.extensions import Extensions
+from tls12.messages.extensions import SCHEME_MEMBERS, Extensions, known_members
 from tls12.wire.enums import ClientCertificateType, HandshakeType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
@@ -167,9 +167,8 @@ class CertificateRequest(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> CertificateRequest:
         types = tuple(ClientCertificateType(t) for t in r.u8_list(1, field="certificate_types"))
-        schemes = tuple(
-            SignatureScheme.of(s)
-            for s in r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
+        schemes = known_members(
+            SCHEME_MEMBERS, r.u16_list(2, 0xFFFE, field="supported_signature_algorithms")
         )
         lst = r.vec16(field="certificate_authorities")
         names = []
@@ -222,7 +221,7 @@ class CertificateVerify(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> CertificateVerify:
         scheme = SignatureScheme.of(r.u16())
-        signature = r.opaque16(1, field="signature")
+        signature = r.opaque16(0, field="signature")  # empty: decrypt_error, when verified
         r.expect_end()
         return cls(scheme, signature)
 
@@ -265,22 +264,29 @@ class NewSessionTicket(HandshakeMessage):
         return cls(hint, ticket)
 
 
+_CLASSES: tuple[type[HandshakeMessage], ...] = (
+    HelloRequest,
+    ClientHello,
+    ServerHello,
+    Certificate,
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientKeyExchange,
+    CertificateVerify,
+    Finished,
+    NewSessionTicket,
+)
 _DECODERS: dict[int, Callable[[Reader], HandshakeMessage]] = {
-    cls.msg_type: cls.decode_body
-    for cls in (
-        HelloRequest,
-        ClientHello,
-        ServerHello,
-        Certificate,
-        ServerKeyExchange,
-        CertificateRequest,
-        ServerHelloDone,
-        ClientKeyExchange,
-        CertificateVerify,
-        Finished,
-        NewSessionTicket,
-    )
+    int(cls.msg_type): cls.decode_body  # type: ignore[attr-defined]
+    for cls in _CLASSES
 }
+_NAMES: dict[int, str] = {int(cls.msg_type): cls.__name__ for cls in _CLASSES}
+
+
+def message_name(msg_type: int) -> str:
+    """``ClientHello`` for 1; an unknown type as ``handshake message type N``."""
+    return _NAMES.get(msg_type) or f"handshake message type {msg_type}"
 
 
 def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:

@@ -27,7 +27,9 @@ class DigitallySigned:
     @classmethod
     def decode(cls, r: Reader) -> DigitallySigned:
         scheme = SignatureScheme.of(r.u16())
-        return cls(scheme, r.opaque16(1, field="signature"))
+        # opaque signature<0..2^16-1> (RFC 5246 §4.7): an empty one is well-formed, and fails
+        # verification (decrypt_error), not decoding.
+        return cls(scheme, r.opaque16(0, field="signature"))
 
 
 @dataclass(frozen=True)

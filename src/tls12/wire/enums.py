@@ -117,6 +117,8 @@ class NamedGroup(WireEnum):
 class SignatureScheme(WireEnum):
     rsa_pkcs1_sha1 = 0x0201
     ecdsa_sha1 = 0x0203
+    rsa_pkcs1_sha224 = 0x0301  # TLS 1.2 only: (sha224, rsa) of RFC 5246 §7.4.1.4.1
+    ecdsa_sha224 = 0x0303  # TLS 1.2 only: (sha224, ecdsa)
     rsa_pkcs1_sha256 = 0x0401
     rsa_pkcs1_sha384 = 0x0501
     rsa_pkcs1_sha512 = 0x0601
