@@ -88,6 +88,27 @@ def test_urllib3_client_against_openssl_s_server(certs: Path, tmp_path: Path) ->
     assert status == "200" and int(size) > 0, out
 
 
+def test_httpx_client_sync_and_async_against_openssl_s_server(certs: Path, tmp_path: Path) -> None:
+    with s_server_www(certs, tmp_path) as server:
+        out = run_example(
+            "httpx_client.py", f"https://localhost:{server.port}/",
+            "--cafile", str(certs / "ca.pem"), cwd=tmp_path,
+        )
+    lines = [line.split() for line in out.strip().splitlines()]
+    assert [(mode, status) for mode, status, *_ in lines] == [("sync", "200"), ("async", "200")]
+    assert all(int(size) > 0 for _, _, size, _ in lines), out
+
+
+def test_aiohttp_client_against_openssl_s_server(certs: Path, tmp_path: Path) -> None:
+    with s_server_www(certs, tmp_path) as server:
+        out = run_example(
+            "aiohttp_client.py", f"https://localhost:{server.port}/",
+            "--cafile", str(certs / "ca.pem"), cwd=tmp_path,
+        )
+    status, size, _ = out.split()
+    assert status == "200" and int(size) > 0, out
+
+
 def server_args(certs: Path) -> list[str]:
     return ["--cert", str(certs / "server.crt"), "--key", str(certs / "server.key")]
 
