@@ -27,6 +27,7 @@ from tls12.io.ssl_shapes import (
     channel_binding,
     handshake_failure_logged,
     handshake_logged,
+    offering_session,
     ssl_error,
     want_read,
 )
@@ -79,13 +80,13 @@ class TLS12SSLObject(SSLObjectView):
 
     @session.setter
     def session(self, value: Session | None) -> None:
-        if self.server_side:
-            raise ValueError("Cannot set session for server-side SSLObject")
-        if self._started:
-            raise ValueError("Cannot set session after handshake")
-        conn = self.connection
-        if isinstance(conn, ClientConnection):
-            self.connection = ClientConnection(conn.config, conn.server_name, value)  # type: ignore[arg-type]
+        self.connection = offering_session(
+            self.connection,
+            value,
+            server_side=self.server_side,
+            started=self._started,
+            what="SSLObject",
+        )
 
     def pending(self) -> int:
         return len(self._plain)

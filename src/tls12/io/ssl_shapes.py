@@ -15,7 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from tls12.connection import Connection
+from tls12.config import ClientConfig
+from tls12.connection import ClientConnection, Connection
 from tls12.crypto import suites
 from tls12.crypto.suites import BY_ID, BY_NAME, CipherSuite
 from tls12.errors import (
@@ -254,6 +255,20 @@ def want_write() -> ssl.SSLWantWriteError:
 
 
 CHANNEL_BINDING_TYPES = ["tls-unique"]
+
+
+def offering_session(
+    connection: Connection, session: Session | None, *, server_side: bool, started: bool, what: str
+) -> Connection:
+    """``ssl``'s ``session`` setter on an SSLSocket or SSLObject: a client that has not started
+    its handshake gets a fresh engine offering ``session``; anything else is ssl's ValueError."""
+    if server_side:
+        raise ValueError(f"Cannot set session for server-side {what}")
+    if started:
+        raise ValueError("Cannot set session after handshake")
+    if isinstance(connection, ClientConnection) and isinstance(connection.config, ClientConfig):
+        return ClientConnection(connection.config, connection.server_name, session)
+    return connection
 
 
 def channel_binding(connection: Connection, cb_type: str) -> bytes | None:

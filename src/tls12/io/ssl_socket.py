@@ -10,7 +10,6 @@ import socket
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from tls12.connection import ClientConnection
 from tls12.errors import TLSError, TruncationError
 from tls12.io.ssl_shapes import (
     SSLObjectView,
@@ -18,6 +17,7 @@ from tls12.io.ssl_shapes import (
     channel_binding,
     handshake_failure_logged,
     handshake_logged,
+    offering_session,
     ssl_error,
     want_read,
     want_write,
@@ -265,13 +265,13 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
 
     @session.setter
     def session(self, value: Session | None) -> None:
-        if self.server_side:
-            raise ValueError("Cannot set session for server-side SSLSocket")
-        if self._handshake_started:
-            raise ValueError("Cannot set session after handshake")
-        conn = self.connection
-        if isinstance(conn, ClientConnection):
-            self.connection = ClientConnection(conn.config, conn.server_name, value)  # type: ignore[arg-type]
+        self.connection = offering_session(
+            self.connection,
+            value,
+            server_side=self.server_side,
+            started=self._handshake_started,
+            what="SSLSocket",
+        )
 
     # -- socket plumbing -----------------------------------------------------------------
 
