@@ -227,8 +227,11 @@ def test_tls_server_io_timeout_frees_the_worker_of_a_peer_that_never_reads() -> 
         finally:
             done.set()
 
+    reported = threading.Event()
+
     def on_error(exc: BaseException) -> None:
         errors.append(exc)
+        reported.set()
 
     with TLSServer(pki().server_config(), blast, io_timeout=0.5, on_error=on_error) as server:
         server.start()
@@ -236,6 +239,8 @@ def test_tls_server_io_timeout_frees_the_worker_of_a_peer_that_never_reads() -> 
         started = time.monotonic()
         assert done.wait(15), "the worker was still blocked"
         took = time.monotonic() - started
+        # the handler's exception reaches on_error just after its finally block ran
+        assert reported.wait(5), "the worker's error was not reported"
         tls._sock.close()
     assert any(isinstance(e, TimeoutError) for e in errors), errors
     print(f"\nTLSServer io_timeout=0.5: the worker was freed {took:.2f} s after the handshake")
