@@ -73,7 +73,8 @@ def run_until_signal(serve: Serve, listen: dict[str, Any]) -> int:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:  # asyncio.run always runs main() as a task; this says so to mypy
+            raise RuntimeError("run_until_signal's coroutine must run as a task")
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
         with contextlib.suppress(asyncio.CancelledError):

@@ -114,7 +114,8 @@ class SessionWriter:
 
     async def _drain(self) -> None:
         queue = self._queue
-        assert queue is not None
+        if queue is None:  # started before the queue was made: nothing to drain
+            return
         while True:
             batch = [await queue.get()]
             while len(batch) < BATCH and not queue.empty():
