@@ -323,3 +323,21 @@ def test_system_store_loads_when_present() -> None:
 
 def test_describe(ca: CertificateAuthority) -> None:
     assert describe(ca.cert) == "CN=tls12 test CA, O=tls12 test PKI"
+
+
+@pytest.mark.parametrize("tag", [0x0D, 0x0E, 0x1F])
+@pytest.mark.parametrize("profile", ["webpki", "rfc5280"])
+def test_a_name_string_of_unknown_type_is_bad_certificate(
+    trust: TrustStore, server_der, tag: int, profile: str
+) -> None:
+    """A name attribute whose ASN.1 string tag is no string type (RELATIVE-OID 0x0D, ...):
+    cryptography 45 raises KeyError for it when the name is read, later versions ValueError;
+    either way it is a bad certificate, not an internal error (found by the mutation tests
+    under the minimum cryptography)."""
+    leaf = bytearray(server_der[0])
+    cn = bytes.fromhex("0603550403")  # the commonName OID, then the string's tag byte
+    at = leaf.index(cn) + len(cn)  # the first is the issuer's
+    leaf[at] = tag
+    with pytest.raises(BadCertificate) as info:
+        verify_server_chain([bytes(leaf), *server_der[1:]], "localhost", trust, profile=profile)
+    assert info.value.alert == AlertDescription.bad_certificate
