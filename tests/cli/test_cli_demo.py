@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,9 @@ def test_demo_shows_figure_1_figure_2_and_fallback():
     assert handshake_flights(fallback) == want
     assert "session              new" in fallback
     assert out.rstrip().endswith("result: OK")
+    # each connection exports keying material (RFC 5705); different connections, other values
+    keys = re.findall(r"exported key +([0-9a-f]{32}) \(RFC 5705", out)
+    assert len(keys) == 3 and len(set(keys)) == 3, out
 
 
 def test_demo_message_order_matches_figure_1():

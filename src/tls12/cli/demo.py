@@ -43,6 +43,10 @@ def _echo(tls: TLSSocket) -> None:
         tls.sendall(b"echo: " + data)
 
 
+EXPORTER_LABEL = "EXPERIMENTAL-tls12-demo"
+"""What the demo exports from each connection (RFC 5705): both ends derive the same value."""
+
+
 def _exchange(
     title: str, port: int, config: ClientConfig, session: Session | None
 ) -> tuple[TLSSocket, bool]:
@@ -65,6 +69,8 @@ def _exchange(
     print(f"  ALPN                 {n.alpn_protocol}")
     print(f"  extended master      {'yes' if n.extended_master_secret else 'no'}")
     print(f"  secure renegotiation {'yes' if n.secure_renegotiation else 'no'}")
+    exported = tls.connection.export_keying_material(EXPORTER_LABEL, 16).hex()
+    print(f"  exported key         {exported} (RFC 5705, label {EXPORTER_LABEL})")
     print(f"  sent {message!r}, received {reply!r}\n")
     return tls, reply == b"echo: " + message
 
