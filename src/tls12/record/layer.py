@@ -225,14 +225,10 @@ class RecordLayer:
     def write(self, content_type: ContentType, data: bytes | bytearray | memoryview) -> bytes:
         """Wire bytes for ``data``: records of at most ``max_fragment`` plaintext bytes each,
         protected with the current write epoch. Empty application data yields b""."""
-        ctype = int(content_type)
         n = len(data)
-        self._check_outgoing(ctype, n)
+        self._check_outgoing(int(content_type), n)
         if n == 0:
             return b""
-        if n <= self.max_fragment:
-            fragment = self._write.encrypt(self._next_write_seq(), ctype, data)
-            return _HEADER.pack(ctype, self.write_version, len(fragment)) + fragment
         out = bytearray()
         self.write_into(out, content_type, data)
         return bytes(out)
@@ -242,6 +238,7 @@ class RecordLayer:
     ) -> None:
         """Like ``write`` but appends to ``out``: the fast path for bulk data.
 
+        Each record is sealed straight into ``out`` (``RecordProtection.seal_into``).
         Appending to a long-lived outgoing buffer avoids allocating a fresh large bytes per
         write, which glibc serves with fresh pages (page faults) once it passes the mmap
         threshold; that alone can cost more than the AES-GCM work.
@@ -249,12 +246,13 @@ class RecordLayer:
         ctype = int(content_type)
         n = len(data)
         self._check_outgoing(ctype, n)
-        protect = self._write.encrypt
+        seal = self._write.seal_into
         version = self.write_version
         step = self.max_fragment
-        pack = _HEADER.pack
+        if n <= step:
+            if n:
+                seal(out, self._next_write_seq(), ctype, version, data)
+            return
         with memoryview(data) as view:
             for off in range(0, n, step):
-                fragment = protect(self._next_write_seq(), ctype, view[off : off + step])
-                out += pack(ctype, version, len(fragment))
-                out += fragment
+                seal(out, self._next_write_seq(), ctype, version, view[off : off + step])
