@@ -164,8 +164,9 @@ class Connection(abc.ABC):
                 return events
             raise err from exc
 
-    def send(self, data: bytes) -> None:
-        """Queues application data (fragmented at 2^14 bytes per record)."""
+    def send(self, data: bytes | bytearray | memoryview) -> None:
+        """Queues application data (fragmented at 2^14 bytes per record), encrypted before
+        this returns: ``data`` may be a view of a buffer the caller reuses."""
         self._check_usable()
         if self._close_sent:
             raise ConnectionClosedError("cannot send after close()")
