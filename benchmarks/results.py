@@ -41,10 +41,29 @@ class Row:
             return None
         return value - self.floor
 
+    @property
+    def baseline_overhead(self) -> float | None:
+        """Engine rows: OpenSSL's (``ssl``'s) cost beyond the same bare cryptography, the
+        protocol work done in C: the limit tls12's overhead is measured against."""
+        value = self.values.get(BASELINE)
+        if value is None or self.floor is None:
+            return None
+        return value - self.floor
+
+    def overhead_ratio(self) -> float | None:
+        """tls12's protocol overhead over OpenSSL's (how far the Python protocol work is from
+        the C one; 1.0x would be parity above the crypto both share)."""
+        ours, theirs = self.overhead, self.baseline_overhead
+        if ours is None or theirs is None or theirs <= 0:
+            return None
+        return ours / theirs
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["ratio_tls12_ssl"] = self.ratio()
         d["overhead"] = self.overhead
+        d["baseline_overhead"] = self.baseline_overhead
+        d["overhead_ratio"] = self.overhead_ratio()
         return d
 
 

@@ -206,7 +206,7 @@ def engine_row(
     elif workload.kind == "full":
         parts = floor.handshake_floor(workload.suite, material, measure)
     else:
-        parts = {}
+        parts = floor.resume_floor(measure)
     if parts:
         row.floor = parts.pop("total") * 1000
         row.floor_parts = {k: v * 1000 for k, v in parts.items()}

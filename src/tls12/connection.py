@@ -164,8 +164,9 @@ class Connection(abc.ABC):
                 return events
             raise err from exc
 
-    def send(self, data: bytes) -> None:
-        """Queues application data (fragmented at 2^14 bytes per record)."""
+    def send(self, data: bytes | bytearray | memoryview) -> None:
+        """Queues application data (fragmented at 2^14 bytes per record), encrypted before
+        this returns: ``data`` may be a view of a buffer the caller reuses."""
         self._check_usable()
         if self._close_sent:
             raise ConnectionClosedError("cannot send after close()")
@@ -204,16 +205,26 @@ class Connection(abc.ABC):
             raise self._error
 
     def _process(self, events: list[Event]) -> None:
+        records = self._records
         while True:
-            record = self._records.read_record()
+            record = records.read_record()
             if record is None:
                 break
             content_type, payload = record
-            if self._records.read_seq > self.config.max_records_per_key:
+            if records.read_seq > self.config.max_records_per_key:
                 raise KeyUsageLimit(
                     "the peer sent more records under one key than max_records_per_key "
                     f"({self.config.max_records_per_key})"
                 )
+            if content_type is ContentType.application_data and payload:
+                # The bulk path, the same checks as below without the general dispatch: a
+                # non-empty data record ends both flood counts and queues no handshake events.
+                self._warnings_in_row = self._empty_in_row = 0
+                if not self.handshake_complete or not self._handshake.at_boundary:
+                    raise UnexpectedMessage("application data received before the handshake")
+                self._ctx.trace.add_application_data("recv", len(payload))
+                events.append(ApplicationData(payload))
+                continue
             self._count_floods(content_type, payload)
             if content_type == ContentType.handshake:
                 self._on_handshake(payload)

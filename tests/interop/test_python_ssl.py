@@ -344,3 +344,36 @@ def test_our_server_with_default_ssl_client(files) -> None:
             ssl_unwrap_quietly(tls)
         outcome = server.next_outcome()
     assert_same_bytes(outcome.result(), UP, "bytes our server received")
+
+
+def test_our_client_reads_in_every_size_with_recv_and_recv_into(files, our_client) -> None:
+    """The ssl server sends 1 MiB and close_notify; we read it with recv and recv_into in
+    sizes that cut records anywhere (smaller than a record, a whole one, across several),
+    and ``pending()`` always counts what is decrypted but unread."""
+    ctx = python_server_context(server_certs(files))
+    sizes = [1, 7, 100, 16384, 16385, 65536, 20000, 3]
+    with PythonTLSServer(ctx, py_send_handler(DOWN)) as server:
+        tls = our_client(server.port)
+        got = bytearray()
+        buf = bytearray(70000)
+        i = 0
+        while True:
+            n = sizes[i % len(sizes)]
+            before = tls.pending()
+            if i % 2:
+                k = tls.recv_into(buf, n)
+                chunk = bytes(buf[:k])
+            else:
+                chunk = tls.recv(n)
+            i += 1
+            if not chunk:
+                break
+            assert len(chunk) <= n
+            if before:  # nothing is read from the socket: all from what is pending
+                assert len(chunk) == min(n, before)
+                assert tls.pending() == before - len(chunk)
+            got += chunk
+        assert tls.pending() == 0
+        assert_same_bytes(bytes(got), DOWN, "bytes read with recv and recv_into")
+        tls.close()
+        assert server.result() == MiB

@@ -7,6 +7,8 @@ import struct
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tls12.crypto.suites import BY_NAME, CipherSuite
 from tls12.errors import (
@@ -302,3 +304,65 @@ def test_bad_max_fragment() -> None:
         RecordLayer(max_fragment=2**14 + 1)
     with pytest.raises(InternalError):
         RecordLayer(max_fragment=0)
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_records_read_from_fed_input_of_every_kind_with_a_partial_tail(kind: type) -> None:
+    """A fed ``bytes`` is read in place; a bytearray or memoryview is copied (the caller may
+    reuse it). Either way a partial record left at the end is kept, only it is held, and the
+    rest of it completes the record."""
+    tx, rx, _, _ = _encrypted_pair()
+    payloads = [os.urandom(n) for n in (16384, 300, 16384)]
+    wire = b"".join(tx.write(APP, p) for p in payloads)
+    cut = len(wire) - 1000  # inside the third record
+    head = bytearray(wire[:cut])
+    rx.feed(kind(head) if kind is not memoryview else memoryview(head))
+    if kind is not bytes:
+        head[:] = bytes(len(head))  # the caller reuses its buffer: nothing we read changes
+    assert _read_all(rx) == [(APP, payloads[0]), (APP, payloads[1])]
+    third_record = 5 + 8 + 16384 + 16  # header, explicit nonce, data, tag
+    assert rx.buffered_bytes == third_record - 1000
+    rx.feed(kind(wire[cut:]) if kind is not memoryview else memoryview(wire[cut:]))
+    assert _read_all(rx) == [(APP, payloads[2])]
+    assert rx.buffered_bytes == 0
+
+
+def test_bytes_fed_after_a_partial_record_join_it() -> None:
+    tx, rx, _, _ = _encrypted_pair()
+    wire = tx.write(APP, b"a" * 5000) + tx.write(APP, b"b" * 10)
+    rx.feed(wire[:3])  # not even a header
+    assert rx.read_record() is None
+    rx.feed(wire[3:4000])
+    assert rx.read_record() is None
+    rx.feed(wire[4000:])
+    assert _read_all(rx) == [(APP, b"a" * 5000), (APP, b"b" * 10)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 16384), min_size=1, max_size=5),
+    cuts=st.lists(st.integers(1, 40000), min_size=1, max_size=8),
+    kinds=st.lists(st.sampled_from([bytes, bytearray]), min_size=1, max_size=8),
+)
+def test_any_split_of_the_wire_gives_the_same_records(
+    sizes: list[int], cuts: list[int], kinds: list[type]
+) -> None:
+    """Records that straddle feeds (a partial record completed from a fed bytes read in
+    place, headers cut anywhere, bytes and bytearrays mixed) come out whole and in order,
+    and nothing is left buffered."""
+    tx, rx, _, _ = _encrypted_pair()
+    payloads = [os.urandom(n) for n in sizes if n]
+    wire = b"".join(tx.write(APP, p) for p in payloads)
+    got: list[tuple[ContentType, bytes]] = []
+    pos = i = 0
+    while pos < len(wire):  # the cuts, then the rest in one piece
+        n = cuts[i] if i < len(cuts) else len(wire)
+        kind = kinds[i % len(kinds)]
+        rx.feed(kind(wire[pos : pos + n]))
+        pos += n
+        i += 1
+        got += _read_all(rx)
+        returned = sum(5 + 8 + len(data) + 16 for _, data in got)
+        assert rx.buffered_bytes == min(pos, len(wire)) - returned
+    assert got == [(APP, p) for p in payloads]
+    assert rx.buffered_bytes == 0

@@ -175,3 +175,32 @@ def test_wrong_key_sizes_are_internal_errors() -> None:
     aes256 = next(s for s in ALL_SUITES if s.cipher is BulkCipher.AES_256_GCM)
     with pytest.raises(InternalError):
         protection_for(aes256, bytes(16), bytes(4), b"")
+
+
+@pytest.mark.parametrize("suite", ALL_SUITES, ids=str)
+@pytest.mark.parametrize("size", [0, 1, 100, 16384])
+def test_seal_into_appends_the_record_encrypt_gives(suite: CipherSuite, size: int) -> None:
+    """``seal_into`` (in place where ``cryptography`` allows it) appends exactly the header
+    and the fragment ``encrypt`` makes, after whatever ``out`` already holds; the peer opens it.
+    CBC fragments differ per call (a random IV), so for those only the round trip counts."""
+    key = os.urandom(suite.key_len)
+    iv = os.urandom(suite.fixed_iv_len)
+    mac_key = os.urandom(suite.mac_key_len)
+    tx = protection_for(suite, key, iv, mac_key)
+    rx = protection_for(suite, key, iv, mac_key)
+    data = os.urandom(size)
+    out = bytearray(b"already queued")
+    with memoryview(data) as view:
+        tx.seal_into(out, 5, APP, 0x0303, view)
+    assert out[:14] == b"already queued"
+    ctype, version, length = struct.unpack(">BHH", out[14:19])
+    assert (ctype, version, length) == (APP, 0x0303, len(out) - 19)
+    fragment = bytes(out[19:])
+    assert rx.decrypt(5, APP, fragment) == data
+    if suite.is_aead:
+        assert fragment == tx.encrypt(5, APP, data)
+    # the generic path (the only one on cryptography 45) appends the same record
+    plain = bytearray()
+    RecordProtection.seal_into(tx, plain, 6, APP, 0x0303, data)
+    assert rx.decrypt(6, APP, bytes(plain[5:])) == data
+    assert plain[:5] == struct.pack(">BHH", APP, 0x0303, len(plain) - 5)

@@ -17,6 +17,9 @@ work happens in the engine; this file only moves bytes, and never loses or repea
   runs (microseconds), never across socket I/O; a writer lock serialises socket writes and
   the receiving side never waits for it (it writes what it can without blocking and leaves
   the rest to the writer), so a peer that echoes cannot deadlock the two threads.
+- Received application data is kept as the engine's own ``bytes`` objects, one per record,
+  in a queue: ``recv`` hands a whole record back without copying it, and ``recv_into`` copies
+  each byte once, straight into the caller's buffer.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import io
 import socket
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from cryptography import x509
@@ -60,7 +64,11 @@ class TLSSocket:
         self._sock = sock
         self.connection = conn
         self.suppress_ragged_eofs = suppress_ragged_eofs
-        self._incoming = bytearray()
+        # Decrypted application data not yet read: records' bytes, the first one read from
+        # ``_head`` on; ``_pending_bytes`` counts what is unread.
+        self._incoming: deque[bytes] = deque()
+        self._head = 0
+        self._pending_bytes = 0
         self._eof = False
         self._closed = False
         self._started = False
@@ -146,7 +154,12 @@ class TLSSocket:
         """Writes ``_out`` until empty (caller holds the write lock)."""
         while True:
             with self._engine_lock:
-                chunk = bytes(self._out[:RECV_SIZE])
+                out = self._out
+                if len(out) <= RECV_SIZE:
+                    chunk = bytes(out)  # one copy; the socket may take less, see below
+                else:
+                    with memoryview(out) as view:
+                        chunk = bytes(view[:RECV_SIZE])
             if not chunk:
                 return
             n = self._sock.send(chunk, flags)
@@ -197,7 +210,8 @@ class TLSSocket:
                     self._commit()
                 for event in events:
                     if isinstance(event, ApplicationData):
-                        self._incoming += event.data
+                        self._incoming.append(event.data)
+                        self._pending_bytes += len(event.data)
                     elif isinstance(event, ConnectionClosed):
                         self._eof = True
                 if not data:
@@ -274,7 +288,7 @@ class TLSSocket:
             chunk = view[sent : sent + SEND_CHUNK]
             with self._engine_lock:
                 try:
-                    self.connection.send(bytes(chunk))
+                    self.connection.send(chunk)  # encrypted at once: no copy needed
                 finally:
                     self._commit()
                 end = self._queued
@@ -317,19 +331,55 @@ class TLSSocket:
             if not self._pump():
                 return b""
         with self._engine_lock:
-            chunk = bytes(self._incoming[:bufsize])
-            del self._incoming[:bufsize]
-        return chunk
+            incoming = self._incoming
+            if not incoming:  # another thread read it first
+                return b""
+            first = incoming[0]
+            if (
+                self._head == 0
+                and len(first) <= bufsize
+                and (len(first) == bufsize or len(incoming) == 1)
+            ):
+                incoming.popleft()  # the common case: one whole record, no copy
+                self._pending_bytes -= len(first)
+                return first
+            chunk = bytearray(min(bufsize, self._pending_bytes))
+            self._take_into(memoryview(chunk))
+        return bytes(chunk)
 
     def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
-        view = memoryview(buffer).cast("B")
-        n = nbytes or len(view)
-        data = self.recv(n)
-        view[: len(data)] = data
-        return len(data)
+        with memoryview(buffer) as raw, raw.cast("B") as view:
+            n = min(nbytes or len(view), len(view))
+            if n == 0:
+                return 0
+            while not self._incoming:
+                if not self._pump():
+                    return 0
+            with self._engine_lock, view[:n] as target:
+                return self._take_into(target)
+
+    def _take_into(self, target: memoryview) -> int:
+        """Moves up to ``len(target)`` unread bytes into ``target``, each copied once
+        (caller holds the engine lock)."""
+        incoming = self._incoming
+        done = 0
+        while done < len(target) and incoming:
+            first = incoming[0]
+            head = self._head
+            k = min(len(first) - head, len(target) - done)
+            with memoryview(first) as src:
+                target[done : done + k] = src[head : head + k]
+            done += k
+            if head + k == len(first):
+                incoming.popleft()
+                self._head = 0
+            else:
+                self._head = head + k
+        self._pending_bytes -= done
+        return done
 
     def pending(self) -> int:
-        return len(self._incoming)
+        return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
         return buffered_file(_TLSRawIO(self, mode), mode, buffering, **kwargs)

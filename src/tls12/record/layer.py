@@ -68,8 +68,14 @@ class RecordLayer:
         self.max_fragment = max_fragment
         self.write_version = write_version
         self.expected_version = expected_version
-        self._in = bytearray()
+        # The unread input: a ``bytes`` the caller fed, read in place, or our own bytearray
+        # once a partial record has to be kept across calls (see ``feed``).
+        self._in: bytes | bytearray = bytearray()
         self._in_pos = 0
+        # A fed ``bytes`` whose head completed the partial record in ``_in``: read in place
+        # from ``_next_pos`` once that record is consumed (see ``feed``).
+        self._next: bytes | None = None
+        self._next_pos = 0
         self._read: RecordProtection = NullProtection()
         self._write: RecordProtection = NullProtection()
         self._pending_read: RecordProtection | None = None
@@ -123,19 +129,73 @@ class RecordLayer:
     @property
     def buffered_bytes(self) -> int:
         """Received bytes not yet returned as records (a partial record at EOF is truncation)."""
-        return len(self._in) - self._in_pos
+        queued = 0 if self._next is None else len(self._next) - self._next_pos
+        return len(self._in) - self._in_pos + queued
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Buffer bytes from the transport."""
-        if self._in_pos and self._in_pos == len(self._in):
-            self._in.clear()
+        """Buffer bytes from the transport.
+
+        A fed ``bytes`` (immutable, so it cannot change under us) is read in place: no copy of
+        a 64 KiB socket read into a buffer of our own. When a partial record is pending, only
+        the bytes that complete it are copied behind it, and the rest of ``data`` is read in
+        place after that record. A bytearray or memoryview is copied (the caller may reuse
+        it). Whatever is left unread when ``read_record`` returns None (a partial record) is
+        moved into our own buffer, so a fed ``bytes`` is never held past the records it holds.
+        """
+        buf = self._in
+        if self._in_pos == len(buf) and self._next is None:  # nothing unread
             self._in_pos = 0
-        self._in += data
+            if type(data) is bytes:
+                self._in = data
+            elif isinstance(buf, bytearray):
+                buf.clear()
+                buf += data
+            else:
+                self._in = bytearray(data)
+            return
+        own = self._own_input()
+        if type(data) is bytes:
+            need = self._missing(own, data)
+            if 0 < need < len(data):
+                with memoryview(data) as view:
+                    own += view[:need]
+                self._next = data
+                self._next_pos = need
+                return
+        own += data
+
+    def _missing(self, own: bytearray, data: bytes) -> int:
+        """How many bytes of ``data`` complete the first record in ``own`` (0: unknown)."""
+        unread = len(own) - self._in_pos
+        if unread >= _HEADER_LEN:
+            length: int = _HEADER.unpack_from(own, self._in_pos)[2]
+        else:
+            header = bytes(own[self._in_pos :]) + data[: _HEADER_LEN - unread]
+            if len(header) < _HEADER_LEN:
+                return 0
+            length = int(_HEADER.unpack(header)[2])
+        return _HEADER_LEN + length - unread
+
+    def _own_input(self) -> bytearray:
+        """All unread input in our own bytearray: the unread tail of a fed bytes copied, and a
+        queued ``_next`` appended."""
+        buf = self._in
+        if not isinstance(buf, bytearray):
+            with memoryview(buf) as view:
+                buf = bytearray(view[self._in_pos :])
+            self._in = buf
+            self._in_pos = 0
+        if self._next is not None:
+            with memoryview(self._next) as view:
+                buf += view[self._next_pos :]
+            self._next = None
+        return buf
 
     def discard_input(self) -> None:
         """Drops everything buffered (after the peer's close_notify nothing more is read)."""
-        self._in.clear()
+        self._in = bytearray()
         self._in_pos = 0
+        self._next = None
 
     def _header_error(self, ctype: int, version: int, length: int) -> Exception | None:
         """Why a record header is refused, or None if it is acceptable."""
@@ -168,7 +228,7 @@ class RecordLayer:
         buf = self._in
         pos = self._in_pos
         if len(buf) - pos < _HEADER_LEN:
-            return None
+            return self._incomplete()
         ctype, version, length = _HEADER.unpack_from(buf, pos)
         error = self._header_error(ctype, version, length)
         if error is not None:
@@ -176,7 +236,7 @@ class RecordLayer:
         start = pos + _HEADER_LEN
         end = start + length
         if end > len(buf):
-            return None
+            return self._incomplete()
         seq = self._read_seq
         if seq > MAX_SEQ:
             raise InternalError("read sequence number exhausted; the connection must end")
@@ -196,11 +256,31 @@ class RecordLayer:
             raise UnexpectedMessage(f"empty {_TYPE_BY_VALUE[ctype].name} record")
         return _TYPE_BY_VALUE[ctype], plaintext
 
+    def _incomplete(self) -> tuple[ContentType, bytes] | None:
+        """No whole record at the front of ``_in``. With a queued ``_next`` (``feed`` copies
+        exactly what completes the record, so this is only a safety net) everything is joined
+        and read again; otherwise only the unread bytes are kept, in our own buffer."""
+        if self._next is not None:
+            self._own_input()
+            return self.read_record()
+        if isinstance(self._in, bytes):
+            if self._in_pos == len(self._in):
+                self._in = bytearray()
+                self._in_pos = 0
+            else:
+                self._own_input()
+        return None
+
     def _consume(self, end: int) -> None:
         buf = self._in
-        if end == len(buf):
-            buf.clear()
-            self._in_pos = 0
+        if isinstance(buf, bytes):  # a fed bytes, read in place: nothing to move
+            self._in_pos = end
+        elif end == len(buf):
+            if self._next is not None:  # the completed record is read: on to the fed bytes
+                self._in, self._in_pos, self._next = self._next, self._next_pos, None
+            else:
+                buf.clear()
+                self._in_pos = 0
         elif end >= _COMPACT_AT and end * 2 >= len(buf):
             del buf[:end]
             self._in_pos = 0
@@ -225,14 +305,10 @@ class RecordLayer:
     def write(self, content_type: ContentType, data: bytes | bytearray | memoryview) -> bytes:
         """Wire bytes for ``data``: records of at most ``max_fragment`` plaintext bytes each,
         protected with the current write epoch. Empty application data yields b""."""
-        ctype = int(content_type)
         n = len(data)
-        self._check_outgoing(ctype, n)
+        self._check_outgoing(int(content_type), n)
         if n == 0:
             return b""
-        if n <= self.max_fragment:
-            fragment = self._write.encrypt(self._next_write_seq(), ctype, data)
-            return _HEADER.pack(ctype, self.write_version, len(fragment)) + fragment
         out = bytearray()
         self.write_into(out, content_type, data)
         return bytes(out)
@@ -242,6 +318,7 @@ class RecordLayer:
     ) -> None:
         """Like ``write`` but appends to ``out``: the fast path for bulk data.
 
+        Each record is sealed straight into ``out`` (``RecordProtection.seal_into``).
         Appending to a long-lived outgoing buffer avoids allocating a fresh large bytes per
         write, which glibc serves with fresh pages (page faults) once it passes the mmap
         threshold; that alone can cost more than the AES-GCM work.
@@ -249,12 +326,13 @@ class RecordLayer:
         ctype = int(content_type)
         n = len(data)
         self._check_outgoing(ctype, n)
-        protect = self._write.encrypt
+        seal = self._write.seal_into
         version = self.write_version
         step = self.max_fragment
-        pack = _HEADER.pack
+        if n <= step:
+            if n:
+                seal(out, self._next_write_seq(), ctype, version, data)
+            return
         with memoryview(data) as view:
             for off in range(0, n, step):
-                fragment = protect(self._next_write_seq(), ctype, view[off : off + step])
-                out += pack(ctype, version, len(fragment))
-                out += fragment
+                seal(out, self._next_write_seq(), ctype, version, view[off : off + step])

@@ -10,6 +10,13 @@ ChaCha20-Poly1305 derives it from the sequence number. AEAD objects from ``crypt
 built once per epoch, in ``__init__``, because building
 one per record costs more than sealing a small record. The CBC suites go further and keep one
 running cipher context per epoch (see ``CbcHmacProtection``).
+
+**Sealing in place.** ``seal_into`` appends a whole record (header and fragment) to the
+connection's long-lived output buffer. Where ``cryptography`` has the in-place AEAD calls
+(``encrypt_into``: the installed 50 has them, the declared floor 45.0.1 lacks them; detected
+once, at import), the AEAD writes its output straight into that buffer: no ciphertext
+``bytes`` per record, no ``explicit_nonce + ciphertext`` concatenation, no second append.
+Without them the record is sealed with ``encrypt`` and appended, as before.
 """
 
 from __future__ import annotations
@@ -35,6 +42,17 @@ Buffer = bytes | bytearray | memoryview
 _AAD = struct.Struct(">QBHH")
 _TAG_LEN = 16
 _EXPLICIT_NONCE_LEN = 8  # RFC 5288 and RFC 6655
+# The record header (type, version, length) as RFC 5246 §6.2.1 writes it; with the explicit
+# nonce of RFC 5288 after it, for the records that carry one.
+_HEADER = struct.Struct(">BHH")
+_HEADER_NONCE = struct.Struct(">BHHQ")
+_HEADER_LEN = _HEADER.size
+# Whether this ``cryptography`` has the in-place AEAD calls (50 has them, the floor 45.0.1 not).
+_AEAD_INTO = all(hasattr(cls, "encrypt_into") for cls in (AESGCM, AESCCM, ChaCha20Poly1305))
+# Read-only zeros that grow the output buffer by one record before the AEAD overwrites them
+# (one record's fragment is at most 2^14 + 2048 bytes, RFC 5246 §6.2.3); shared and never
+# written, so safe across threads.
+_RECORD_SPACE = memoryview(bytes(_HEADER_LEN + (1 << 14) + 2048))
 
 
 def _bad_mac() -> BadRecordMac:
@@ -57,6 +75,14 @@ class RecordProtection(ABC):
     @abstractmethod
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         """Return the plaintext of record number ``seq``, or raise BadRecordMac."""
+
+    def seal_into(
+        self, out: bytearray, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> None:
+        """Append record number ``seq`` to ``out``: header and protected fragment."""
+        fragment = self.encrypt(seq, content_type, plaintext)
+        out += _HEADER.pack(content_type, version, len(fragment))
+        out += fragment
 
 
 class NullProtection(RecordProtection):
@@ -99,13 +125,30 @@ class ExplicitNonceAead(RecordProtection):
         aad = _AAD.pack(seq, content_type, TLS12_VERSION, len(plaintext))
         return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
 
+    if _AEAD_INTO:
+
+        def seal_into(
+            self, out: bytearray, seq: int, content_type: int, version: int, plaintext: Buffer
+        ) -> None:
+            n = len(plaintext)
+            size = n + self.max_overhead
+            start = len(out)
+            out += _RECORD_SPACE[: _HEADER_LEN + size]
+            _HEADER_NONCE.pack_into(out, start, content_type, version, size, seq)
+            nonce = self._salt + seq.to_bytes(8, "big")
+            aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+            with memoryview(out) as view:
+                self._aead.encrypt_into(
+                    nonce, plaintext, aad, view[start + _HEADER_LEN + _EXPLICIT_NONCE_LEN :]
+                )
+
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - self.max_overhead
         if n < 0:
             raise _bad_mac()
         # No memoryview of our own here: one kept alive by a traceback would pin the record
         # layer's input buffer and stop it from growing.
-        nonce = self._salt + bytes(fragment[:_EXPLICIT_NONCE_LEN])
+        nonce = self._salt + fragment[:_EXPLICIT_NONCE_LEN]
         aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
         try:
             return self._aead.decrypt(nonce, fragment[_EXPLICIT_NONCE_LEN:], aad)
@@ -156,6 +199,21 @@ class ChaChaPolyProtection(RecordProtection):
     def encrypt(self, seq: int, content_type: int, plaintext: Buffer) -> bytes:
         aad = _AAD.pack(seq, content_type, TLS12_VERSION, len(plaintext))
         return self._aead.encrypt(self._nonce(seq), plaintext, aad)
+
+    if _AEAD_INTO:
+
+        def seal_into(
+            self, out: bytearray, seq: int, content_type: int, version: int, plaintext: Buffer
+        ) -> None:
+            n = len(plaintext)
+            start = len(out)
+            out += _RECORD_SPACE[: _HEADER_LEN + n + _TAG_LEN]
+            _HEADER.pack_into(out, start, content_type, version, n + _TAG_LEN)
+            aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+            with memoryview(out) as view:
+                self._aead.encrypt_into(
+                    self._nonce(seq), plaintext, aad, view[start + _HEADER_LEN :]
+                )
 
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - _TAG_LEN
