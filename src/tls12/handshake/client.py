@@ -54,7 +54,7 @@ class ServerIdentity:
     caller explicitly turned checking off)."""
 
     certificates: tuple[x509.Certificate, ...]
-    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC
     verified: bool
 
 
