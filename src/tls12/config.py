@@ -202,7 +202,14 @@ class CertifiedKey:
             raise ConfigError("the private key does not match the certificate")
         if rsa_pss.is_rsa_pss_certificate(leaf) and isinstance(self.key, rsa.RSAPrivateKey):
             inner = self.key.inner if isinstance(self.key, rsa_pss.PssPrivateKey) else self.key
-            wrapped = rsa_pss.PssPrivateKey(inner, rsa_pss.restriction(leaf))
+            allowed = rsa_pss.restriction(leaf)
+            if not allowed.schemes:
+                raise ConfigError(
+                    f"the RSA-PSS certificate's key parameters ({allowed.detail}) allow no TLS "
+                    "signature scheme: rsa_pss_pss_* needs SHA-256/384/512 with a minimum salt "
+                    "no longer than the hash"
+                )
+            wrapped = rsa_pss.PssPrivateKey(inner, allowed)
             object.__setattr__(self, "key", wrapped)
 
     @cached_property
