@@ -5,6 +5,12 @@ RSA-PSS ones from ``openssl genpkey -algorithm RSA-PSS``, issued by the same CA.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -137,3 +143,70 @@ def test_our_client_certificate_to_s_server(kind: str, files, tmp_path) -> None:
     out = server.stdout()
     assert received_by_s_server(out) == b"client " + kind.encode() + b"\n"
     assert b"CN = client.example" in out or b"CN=client.example" in out, server.diagnostics()
+
+
+# --- the command line: tls12 server --cert / tls12 client --cert ----------------------------
+
+
+@contextlib.contextmanager
+def cli_server(crt: Path, key: Path) -> Iterator[int]:
+    """``tls12 server --www`` on a port the OS picked, stopped on exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    args = [sys.executable, "-m", "tls12", "server", "--port", str(port),
+            "--cert", str(crt), "--key", str(key), "--www"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
+                break
+            assert time.monotonic() < deadline, "tls12 server did not listen"
+            time.sleep(0.02)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.mark.parametrize("kind", ["ed448", "rsa_pss"])
+def test_cli_server_certificate_to_s_client(kind: str, files, tmp_path) -> None:
+    """``tls12 server --cert`` with an Ed448 / RSA-PSS certificate, s_client verifying it."""
+    scheme, _ = KINDS[kind]
+    with cli_server(files[f"{kind}.crt"], files[f"{kind}.key"]) as port:
+        options = ["-servername", "localhost", "-CAfile", str(files["ca"]),
+                   "-verify_return_error", "-ign_eof"]  # fmt: skip
+        run = run_openssl_client(tmp_path, port, options, stdin_data=b"GET / HTTP/1.0\r\n\r\n")
+    assert run.returncode == 0, run.diagnostics()
+    assert "Verify return code: 0 (ok)" in run.output
+    assert f"Peer signature type: {_openssl_sig_type(scheme)}" in run.output, run.output
+
+
+def _openssl_sig_type(scheme: S) -> str:
+    return {"ed448": "ed448", "ed25519": "ed25519"}.get(scheme.name, "RSA-PSS")
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "rsa_pss"])
+def test_cli_client_certificate_to_s_server(kind: str, files, tmp_path) -> None:
+    """``tls12 client --cert`` with an Ed25519 / RSA-PSS client certificate, s_server -Verify."""
+    options = ["-cert", str(files["ed448.crt"]), "-key", str(files["ed448.key"]),
+               "-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error",
+               "-naccept", "1"]  # fmt: skip
+    with openssl_server(tmp_path, options) as server:
+        args = [
+            sys.executable, "-m", "tls12", "client", f"127.0.0.1:{server.port}",
+            "--servername", "localhost", "--cafile", str(files["ca"]), "--idle-timeout", "1",
+            "--cert", str(files[f"client_{kind}.crt"]), "--key", str(files[f"client_{kind}.key"]),
+        ]  # fmt: skip
+        result = subprocess.run(args, input=b"cli\n", capture_output=True, timeout=30)
+        assert result.returncode == 0, result.stderr.decode()
+        assert server.wait() == 0, server.diagnostics()
+    assert received_by_s_server(server.stdout()) == b"cli\n"
