@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from peers import OurServer, run_openssl_client
+from peers.gnutls import gnutls_server, run_gnutls_client
 from peers.openssl import openssl_server, received_by_s_server
 from peers.process import HOST
 from pss_support import make_rsa_pss_identity
@@ -210,3 +211,63 @@ def test_cli_client_certificate_to_s_server(kind: str, files, tmp_path) -> None:
         assert result.returncode == 0, result.stderr.decode()
         assert server.wait() == 0, server.diagnostics()
     assert received_by_s_server(server.stdout()) == b"cli\n"
+
+
+# --- GnuTLS: gnutls-serv and gnutls-cli ------------------------------------------------------
+
+GNUTLS_TLS12 = "NORMAL:-VERS-ALL:+VERS-TLS1.2:+SIGN-EDDSA-ED448"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_our_client_to_gnutls_serv(kind: str, files, tmp_path) -> None:
+    scheme, _ = KINDS[kind]
+    options = ["--x509certfile", str(files[f"{kind}.crt"]),
+               "--x509keyfile", str(files[f"{kind}.key"]),
+               "--disable-client-cert", "--priority", GNUTLS_TLS12]  # fmt: skip
+    with gnutls_server(tmp_path, options) as server:
+        tls = connect(HOST, server.port, pki().client_config(), server_name="localhost", timeout=15)
+        try:
+            assert tls.negotiated.signature_scheme == scheme, server.diagnostics()
+            tls.sendall(b"echo " + kind.encode() + b"\n")
+            got = b""
+            while not got.endswith(b"\n"):
+                chunk = tls.recv()
+                assert chunk, "gnutls-serv closed before echoing"
+                got += chunk
+            assert got == b"echo " + kind.encode() + b"\n"
+        finally:
+            tls.close()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_gnutls_cli_to_our_server_with_client_certificate(kind: str, files, tmp_path) -> None:
+    """gnutls-cli verifies our EdDSA / RSA-PSS server certificate and signs CertificateVerify
+    with the same kind of client certificate."""
+    scheme, _ = KINDS[kind]
+    p = pki()
+    config = p.server_config(
+        certificates=[identity(files, kind)], client_auth=ClientAuth.REQUIRED, client_trust=p.trust
+    )
+    options = ["--x509cafile", str(files["ca"]), "--verify-hostname", "localhost",
+               "--sni-hostname", "localhost", "--priority", GNUTLS_TLS12,
+               "--x509certfile", str(files[f"client_{kind}.crt"]),
+               "--x509keyfile", str(files[f"client_{kind}.key"])]  # fmt: skip
+    with OurServer(config, echo_line) as server:
+        run = run_gnutls_client(tmp_path, server.port, options, stdin_data=b"gnutls\n")
+        outcome = server.next_outcome()
+    assert run.returncode == 0, run.diagnostics()
+    assert outcome.result() == b"gnutls\n"
+    assert run.stdout == b"gnutls\n"
+    assert outcome.info["negotiated"].signature_scheme == scheme
+    trace = outcome.info["connection"].trace.entries
+    verify = next(e for e in trace if e.name == "CertificateVerify")
+    assert verify.details["signature"] in {s.name for s in _same_family(scheme)}
+
+
+def _same_family(scheme: S) -> tuple[S, ...]:
+    """gnutls-cli picks its own CertificateVerify hash among those the key allows."""
+    if scheme in (S.ed25519, S.ed448):
+        return (scheme,)
+    if scheme == S.rsa_pss_pss_sha512:
+        return (scheme,)
+    return (S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512)
