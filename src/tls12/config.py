@@ -206,8 +206,8 @@ class CertifiedKey:
             if not allowed.schemes:
                 raise ConfigError(
                     f"the RSA-PSS certificate's key parameters ({allowed.detail}) allow no TLS "
-                    "signature scheme: rsa_pss_pss_* needs SHA-256/384/512 with a minimum salt "
-                    "no longer than the hash"
+                    "signature scheme: rsa_pss_pss_* needs SHA-256/384/512, MGF1 with the same "
+                    "hash, and a minimum salt no longer than the hash"
                 )
             wrapped = rsa_pss.PssPrivateKey(inner, allowed)
             object.__setattr__(self, "key", wrapped)

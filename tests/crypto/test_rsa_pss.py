@@ -16,9 +16,15 @@ from tls12.wire.enums import SignatureScheme as S
 
 CASES = [
     ((), (S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512)),
-    (("rsa_pss_keygen_md:sha256",), (S.rsa_pss_pss_sha256,)),  # salt defaults to 32
-    (("rsa_pss_keygen_md:sha384", "rsa_pss_keygen_saltlen:48"), (S.rsa_pss_pss_sha384,)),
-    (("rsa_pss_keygen_md:sha512", "rsa_pss_keygen_saltlen:20"), (S.rsa_pss_pss_sha512,)),
+    (("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_mgf1_md:sha256"), (S.rsa_pss_pss_sha256,)),
+    (
+        ("rsa_pss_keygen_md:sha384", "rsa_pss_keygen_mgf1_md:sha384", "rsa_pss_keygen_saltlen:48"),
+        (S.rsa_pss_pss_sha384,),
+    ),
+    (
+        ("rsa_pss_keygen_md:sha512", "rsa_pss_keygen_mgf1_md:sha512", "rsa_pss_keygen_saltlen:20"),
+        (S.rsa_pss_pss_sha512,),
+    ),
 ]
 
 
@@ -41,9 +47,21 @@ def test_parameters_choose_the_schemes(keygen, schemes, tmp_path):
             verify(public, other, sign(certified.key.inner, S.rsa_pss_rsae_sha256, b"d"), b"d")
 
 
-def test_salt_longer_than_the_hash_allows_no_scheme(tmp_path):
-    """Our PSS salt is the hash length: a key demanding more fits no TLS scheme."""
-    keygen = ("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_saltlen:40")
+@pytest.mark.parametrize(
+    "keygen",
+    [
+        ("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_saltlen:40"),
+        ("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_mgf1_md:sha384"),
+        ("rsa_pss_keygen_md:sha1",),
+        # OpenSSL leaves maskGenAlgorithm out, which means MGF1 with SHA-1 (RFC 4055 §3.1);
+        # OpenSSL then signs with MGF1-SHA-1, which no TLS scheme is (our verify fails on it).
+        ("rsa_pss_keygen_md:sha256",),
+    ],
+    ids=["salt-40", "mgf1-sha384", "sha1", "sha256-default-mgf1"],
+)
+def test_parameters_that_allow_no_scheme(keygen, tmp_path):
+    """TLS's PSS is MGF1 with the same hash, salt = hash length, SHA-256/384/512: a key that
+    demands a longer salt, another MGF1 hash or SHA-1 fits no TLS scheme."""
     crt, key = make_rsa_pss_identity(pki().ca, tmp_path, "pss", keygen=keygen)
     cert = x509.load_pem_x509_certificate(crt.read_bytes())
     assert rsa_pss.restriction(cert).schemes == ()

@@ -9,9 +9,10 @@ from the certificate's SubjectPublicKeyInfo and wraps the key in a type that say
 except encryption and decryption, which a PSS-only key must not do (RFC 4055 §1.2): it never
 serves RSA key transport.
 
-When the SPKI carries RSASSA-PSS-params (RFC 4055 §3.1), they restrict the key to one hash and a
-minimum salt length; our PSS salt is the hash length (RFC 8446 §4.2.3), so the key allows the one
-rsa_pss_pss scheme of its hash when its minimum salt is not longer than that.
+When the SPKI carries RSASSA-PSS-params (RFC 4055 §3.1), they restrict the key to one hash, one
+MGF1 hash and a minimum salt length; TLS's PSS uses MGF1 with the same hash and a salt of the hash
+length (RFC 8446 §4.2.3), so the key allows the one rsa_pss_pss scheme of its hash when its MGF1
+hash is the same and its minimum salt is not longer than the hash.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ _HASH_OIDS = {
     bytes.fromhex("608648016503040203"): "sha512",
     bytes.fromhex("608648016503040204"): "sha224",
 }
+_MGF1_OID = bytes.fromhex("2a864886f70d010108")  # 1.2.840.113549.1.1.8
 _SCHEME_BY_HASH = {
     "sha256": (S.rsa_pss_pss_sha256, 32),
     "sha384": (S.rsa_pss_pss_sha384, 48),
@@ -76,10 +78,10 @@ def restriction(cert: x509.Certificate) -> PssRestriction:
         raise UnsupportedCertificate(f"unreadable RSASSA-PSS key parameters: {exc}") from None
     if params is None:
         return PssRestriction(PSS_PSS_SCHEMES, "any hash")
-    hash_name, salt = _pss_params(params)
+    hash_name, mgf_hash, salt = _pss_params(params)
     found = _SCHEME_BY_HASH.get(hash_name)
-    detail = f"{hash_name.upper()} only, salt >= {salt}"
-    if found is None or salt > found[1]:
+    detail = f"{hash_name.upper()} only, MGF1 with {mgf_hash.upper()}, salt >= {salt}"
+    if found is None or salt > found[1] or mgf_hash != hash_name:
         return PssRestriction((), detail)
     return PssRestriction((found[0],), detail)
 
@@ -123,22 +125,34 @@ def _spki_parameters(tbs: bytes) -> bytes | None:
     return params
 
 
-def _pss_params(params: bytes) -> tuple[str, int]:
-    """(hash name, minimum salt length) from RSASSA-PSS-params; RFC 4055 defaults SHA-1, 20."""
-    hash_name, salt = "sha1", 20
+def _pss_params(params: bytes) -> tuple[str, str, int]:
+    """(hash, MGF1 hash, minimum salt length) from RSASSA-PSS-params; RFC 4055 §3.1 defaults:
+    SHA-1, MGF1 with SHA-1, 20."""
+    hash_name, mgf_hash, salt = "sha1", "sha1", 20
     r = Reader(params, "RSASSA-PSS-params")
     while not r.at_end():
         tag, value = _tlv(r)
         if tag == 0xA0:  # hashAlgorithm [0] AlgorithmIdentifier
-            _, algorithm = _tlv(Reader(value, "hashAlgorithm"))
-            oid_tag, oid = _tlv(Reader(algorithm, "hashAlgorithm"))
-            hash_name = _HASH_OIDS.get(oid, "unknown hash") if oid_tag == 0x06 else "unknown"
+            hash_name = _hash_of(value)
+        elif tag == 0xA1:  # maskGenAlgorithm [1] AlgorithmIdentifier {id-mgf1, hash AlgId}
+            _, algorithm = _tlv(Reader(value, "maskGenAlgorithm"))
+            mgf = Reader(algorithm, "maskGenAlgorithm")
+            oid_tag, oid = _tlv(mgf)
+            is_mgf1 = oid_tag == 0x06 and oid == _MGF1_OID and not mgf.at_end()
+            mgf_hash = _hash_of(mgf.rest()) if is_mgf1 else "unknown mask"
         elif tag == 0xA2:  # saltLength [2] INTEGER
             int_tag, number = _tlv(Reader(value, "saltLength"))
             if int_tag != 0x02 or not number:
                 raise DecodeError("saltLength is not an INTEGER")
             salt = int.from_bytes(number, "big")
-    return hash_name, salt
+    return hash_name, mgf_hash, salt
+
+
+def _hash_of(algorithm_identifier: bytes) -> str:
+    """The hash an AlgorithmIdentifier (DER, tag included) names."""
+    _, algorithm = _tlv(Reader(algorithm_identifier, "AlgorithmIdentifier"))
+    oid_tag, oid = _tlv(Reader(algorithm, "AlgorithmIdentifier"))
+    return _HASH_OIDS.get(oid, "unknown hash") if oid_tag == 0x06 else "unknown hash"
 
 
 # -- keys that remember they are PSS-only --------------------------------------------------

@@ -153,7 +153,8 @@ def schemes_for_key(key: AnyKey) -> list[S]:
             raise _unsupported(
                 key,
                 f"the RSA-PSS key's parameters ({key.allowed.detail}) allow no TLS signature "
-                "scheme (rsa_pss_pss_* needs SHA-256/384/512 with salt = hash length)",
+                "scheme (rsa_pss_pss_* needs SHA-256/384/512, MGF1 with the same hash, and "
+                "a minimum salt no longer than the hash)",
             )
         return list(key.allowed.schemes)
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
