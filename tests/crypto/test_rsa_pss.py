@@ -53,8 +53,9 @@ def test_parameters_choose_the_schemes(keygen, schemes, tmp_path):
         ("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_saltlen:40"),
         ("rsa_pss_keygen_md:sha256", "rsa_pss_keygen_mgf1_md:sha384"),
         ("rsa_pss_keygen_md:sha1",),
-        # OpenSSL leaves maskGenAlgorithm out, which means MGF1 with SHA-1 (RFC 4055 §3.1);
-        # OpenSSL then signs with MGF1-SHA-1, which no TLS scheme is (our verify fails on it).
+        # OpenSSL leaves maskGenAlgorithm out (and writes salt 20), which means MGF1 with SHA-1
+        # (RFC 4055 §3.1): no TLS scheme. Tried by hand against s_server with such a key, its
+        # rsa_pss_pss_sha256 signature did not verify as TLS's MGF1-SHA-256, 32-byte salt.
         ("rsa_pss_keygen_md:sha256",),
     ],
     ids=["salt-40", "mgf1-sha384", "sha1", "sha256-default-mgf1"],
