@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from tls12.crypto import rsa_pss
 from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
 from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
@@ -52,6 +53,11 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
     SignatureScheme.ecdsa_secp521r1_sha512,
+    SignatureScheme.ed25519,
+    SignatureScheme.ed448,
+    SignatureScheme.rsa_pss_pss_sha256,
+    SignatureScheme.rsa_pss_pss_sha384,
+    SignatureScheme.rsa_pss_pss_sha512,
     SignatureScheme.rsa_pss_rsae_sha256,
     SignatureScheme.rsa_pss_rsae_sha384,
     SignatureScheme.rsa_pss_rsae_sha512,
@@ -59,7 +65,9 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.rsa_pkcs1_sha384,
     SignatureScheme.rsa_pkcs1_sha512,
 )
-"""SHA-256/384/512 with ECDSA (on any curve, RFC 8422 §5.1.3), RSA-PSS and PKCS#1 v1.5."""
+"""SHA-256/384/512 with ECDSA (on any curve, RFC 8422 §5.1.3), Ed25519 and Ed448 (RFC 8422
+§5.1.3), RSA-PSS for id-RSASSA-PSS and rsaEncryption keys (RFC 8446 §4.2.3), and PKCS#1 v1.5:
+OpenSSL's order."""
 
 COMPATIBLE_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     *DEFAULT_SIGNATURE_SCHEMES,
@@ -144,12 +152,35 @@ def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
     return tuple(out)
 
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PrivateKey = (
+    rsa.RSAPrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+    | ed448.Ed448PrivateKey
+)
+
+_SIGNING_KEYS = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+)
+
+
+def _public_der(key: object) -> bytes:
+    return key.public_bytes(  # type: ignore[attr-defined, no-any-return]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 @dataclass(frozen=True)
 class CertifiedKey:
-    """A certificate chain (leaf first) and the private key of its leaf."""
+    """A certificate chain (leaf first) and the private key of its leaf.
+
+    RSA (rsaEncryption or id-RSASSA-PSS), ECDSA, Ed25519 and Ed448 keys. When the leaf is an
+    id-RSASSA-PSS certificate, ``key`` becomes a :class:`tls12.crypto.rsa_pss.PssPrivateKey`,
+    which signs only the rsa_pss_pss schemes the certificate allows (RFC 8446 §4.2.3).
+    """
 
     chain: tuple[x509.Certificate, ...]
     key: PrivateKey = field(repr=False)
@@ -157,12 +188,29 @@ class CertifiedKey:
     def __post_init__(self) -> None:
         if not self.chain:
             raise ConfigError("a certificate chain needs at least one certificate")
-        if not isinstance(self.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise ConfigError("only RSA and ECDSA keys can sign TLS 1.2 key exchanges here")
-        ours = self.key.public_key().public_numbers()
-        theirs = self.chain[0].public_key().public_numbers()  # type: ignore[union-attr]
-        if ours != theirs:
+        if not isinstance(self.key, _SIGNING_KEYS):
+            raise ConfigError(
+                "only RSA, RSA-PSS, ECDSA, Ed25519 and Ed448 keys can sign TLS 1.2 key "
+                f"exchanges (got {type(self.key).__name__})"
+            )
+        leaf = self.chain[0]
+        try:
+            theirs = _public_der(leaf.public_key())
+        except ValueError as exc:
+            raise ConfigError(f"the certificate's key cannot be read: {exc}") from None
+        if _public_der(self.key.public_key()) != theirs:
             raise ConfigError("the private key does not match the certificate")
+        if rsa_pss.is_rsa_pss_certificate(leaf) and isinstance(self.key, rsa.RSAPrivateKey):
+            inner = self.key.inner if isinstance(self.key, rsa_pss.PssPrivateKey) else self.key
+            allowed = rsa_pss.restriction(leaf)
+            if not allowed.schemes:
+                raise ConfigError(
+                    f"the RSA-PSS certificate's key parameters ({allowed.detail}) allow no TLS "
+                    "signature scheme: rsa_pss_pss_* needs SHA-256/384/512, MGF1 with the same "
+                    "hash, and a minimum salt no longer than the hash"
+                )
+            wrapped = rsa_pss.PssPrivateKey(inner, allowed)
+            object.__setattr__(self, "key", wrapped)
 
     @cached_property
     def chain_der(self) -> tuple[bytes, ...]:
@@ -170,6 +218,8 @@ class CertifiedKey:
 
     @property
     def auth(self) -> Auth:
+        """RSA keys (PSS ones too) serve *_RSA suites; ECDSA and EdDSA keys the ECDHE_ECDSA
+        suites (RFC 8422 §2)."""
         return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
 
     @cached_property

@@ -16,15 +16,22 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tls12.errors import ConfigError
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PrivateKey = (
+    rsa.RSAPrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+    | ed448.Ed448PrivateKey
+)
 
-KEY_TYPES = ("rsa", "ecdsa", "ecdsa384", "ed25519")
-"""The key types :func:`make_key` understands: RSA-2048, EC P-256, EC P-384, Ed25519."""
+KEY_TYPES = ("rsa", "ecdsa", "ecdsa384", "ed25519", "ed448")
+"""The key types :func:`make_key` understands: RSA-2048, EC P-256, EC P-384, Ed25519, Ed448.
+(RSA-PSS certificates, whose key is id-RSASSA-PSS, cannot be made with ``cryptography``'s
+builder, which writes every RSA key as rsaEncryption: the tests make them with OpenSSL.)"""
 
 DEFAULT_LIFETIME = timedelta(days=30)
 BACKDATE = timedelta(days=1)
@@ -41,12 +48,14 @@ def make_key(key_type: str) -> PrivateKey:
         return ec.generate_private_key(ec.SECP384R1())
     if key_type == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
+    if key_type == "ed448":
+        return ed448.Ed448PrivateKey.generate()
     raise ConfigError(f"unknown key type {key_type!r}: expected one of {', '.join(KEY_TYPES)}")
 
 
 def _signing_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | None:
-    """The hash an issuer signs with: SHA-384 for P-384, none for Ed25519 (it hashes itself)."""
-    if isinstance(key, ed25519.Ed25519PrivateKey):
+    """The hash an issuer signs with: SHA-384 for P-384, none for EdDSA (it hashes itself)."""
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return None
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
         return hashes.SHA384()

@@ -11,7 +11,7 @@ from engine_helpers import join_records, queued_alert, record, split_handshake, 
 from tls_support import drive, pki
 
 from tls12 import errors
-from tls12.config import ClientAuth, ClientConfig, ServerConfig
+from tls12.config import DEFAULT_SIGNATURE_SCHEMES, ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.handshake import client_auth
 from tls12.messages.handshake import Certificate, CertificateVerify
@@ -264,27 +264,30 @@ def test_client_certificate_with_no_scheme_in_common(monkeypatch):
     cfg = ClientConfig(
         trust=p.trust,
         client_certificates=[],
-        client_certificate_chooser=lambda request: _EdKey(ed),
+        client_certificate_chooser=lambda request: p.certified(ed),
     )
     client = ClientConnection(cfg, "localhost")
-    server = ServerConnection(server_config())
+    no_eddsa = [
+        s
+        for s in DEFAULT_SIGNATURE_SCHEMES
+        if s not in (SignatureScheme.ed25519, SignatureScheme.ed448)
+    ]
+    server = ServerConnection(server_config(signature_schemes=no_eddsa))
     client.start()
     with pytest.raises(errors.HandshakeFailure, match="no signature scheme"):
         server.receive_data(_client_flight(client, server))
     assert queued_alert(server) == AlertDescription.handshake_failure
 
 
-class _EdKey:
-    """Stands in for a CertifiedKey (which refuses EdDSA keys: TLS 1.2 here signs with RSA or
-    ECDSA) so the server's own check can be reached."""
-
-    def __init__(self, identity: object) -> None:
-        self.chain = tuple(identity.chain)  # type: ignore[attr-defined]
-        self.key = identity.key  # type: ignore[attr-defined]
-        self.chain_der = tuple(identity.chain_der())  # type: ignore[attr-defined]
-        from tls12.crypto.suites import Auth
-
-        self.auth = Auth.ECDSA
+@pytest.mark.parametrize("key_type", ["ed25519", "ed448"])
+def test_eddsa_client_certificate(key_type):
+    """RFC 8422 §5.1.3: an EdDSA client certificate signs CertificateVerify with its scheme."""
+    p = pki()
+    ed = p.ca.issue(["client.example"], key_type=key_type, client_auth=True, server_auth=False)
+    client, server = connect(client_config(ed), server_config())
+    assert server.session.peer_certificates_der[0] == ed.chain_der()[0]
+    verify = next(e for e in server.trace.entries if e.name == "CertificateVerify")
+    assert verify.details["signature"] == key_type
 
 
 def test_server_keeps_the_client_identity_in_its_session():

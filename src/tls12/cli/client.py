@@ -57,7 +57,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--alpn", help="comma-separated ALPN protocols to offer")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
     negotiation.add_options(p)
-    p.add_argument("--cert", help="client certificate chain (PEM), if the server asks for one")
+    p.add_argument(
+        "--cert",
+        help="client certificate chain (PEM), if the server asks for one; "
+        "RSA, RSA-PSS, ECDSA, Ed25519 or Ed448",
+    )
     p.add_argument("--key", help="private key for --cert (PEM)")
     p.add_argument("--trace", action="store_true", help="print the handshake message flow")
     p.add_argument(

@@ -51,7 +51,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--port", type=port_number, required=True, help="TCP port (0: pick a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--cert", required=True, help="certificate chain, leaf first (PEM)")
+    p.add_argument(
+        "--cert",
+        required=True,
+        help="certificate chain, leaf first (PEM); its key RSA, RSA-PSS, ECDSA, Ed25519 or Ed448",
+    )
     p.add_argument("--key", required=True, help="private key (PEM)")
     p.add_argument("--www", action="store_true", help="answer requests with a status page")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to accept, in preference order")

@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
+from tls12.crypto.rsa_pss import PSS_PSS_SCHEMES, PssPrivateKey, PssPublicKey
 from tls12.errors import (
     ConfigError,
     DecryptError,
@@ -34,6 +35,15 @@ PublicKey = (
     rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 )
 AnyKey = PrivateKey | PublicKey
+
+EDDSA_KEYS = (
+    ed25519.Ed25519PrivateKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PrivateKey,
+    ed448.Ed448PublicKey,
+)
+"""EdDSA keys: they serve the ECDHE_ECDSA suites (RFC 8422 §2, §5.1.3)."""
+EDDSA_PUBLIC = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 
 RSA_SCHEMES = (
     S.rsa_pss_rsae_sha256,
@@ -60,7 +70,9 @@ _MATCHING_ECDSA = {
     "secp521r1": S.ecdsa_secp521r1_sha512,
 }
 
-_PSS = frozenset({S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512})
+_PSS = frozenset(
+    {S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512, *PSS_PSS_SCHEMES}
+)
 _PKCS1 = frozenset(
     {
         S.rsa_pkcs1_sha1,
@@ -80,12 +92,15 @@ _HASHES: dict[S, type[hashes.HashAlgorithm]] = {
     S.rsa_pkcs1_sha256: hashes.SHA256,
     S.ecdsa_secp256r1_sha256: hashes.SHA256,
     S.rsa_pss_rsae_sha256: hashes.SHA256,
+    S.rsa_pss_pss_sha256: hashes.SHA256,
     S.rsa_pkcs1_sha384: hashes.SHA384,
     S.ecdsa_secp384r1_sha384: hashes.SHA384,
     S.rsa_pss_rsae_sha384: hashes.SHA384,
+    S.rsa_pss_pss_sha384: hashes.SHA384,
     S.rsa_pkcs1_sha512: hashes.SHA512,
     S.ecdsa_secp521r1_sha512: hashes.SHA512,
     S.rsa_pss_rsae_sha512: hashes.SHA512,
+    S.rsa_pss_pss_sha512: hashes.SHA512,
 }
 
 _LEGACY = frozenset({S.rsa_pkcs1_sha1, S.ecdsa_sha1, S.rsa_pkcs1_sha224, S.ecdsa_sha224})
@@ -116,7 +131,9 @@ def _unsupported(key: object, message: str) -> ConfigError | UnsupportedCertific
 
 
 def key_type_name(key: AnyKey) -> str:
-    """A short name for traces: 'RSA-2048', 'ECDSA P-256', 'Ed25519'."""
+    """A short name for traces: 'RSA-2048', 'RSA-PSS-2048', 'ECDSA P-256', 'Ed25519'."""
+    if isinstance(key, PssPrivateKey | PssPublicKey):
+        return f"RSA-PSS-{key.key_size}"
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return f"RSA-{key.key_size}"
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
@@ -125,7 +142,21 @@ def key_type_name(key: AnyKey) -> str:
 
 
 def schemes_for_key(key: AnyKey) -> list[S]:
-    """The schemes this key can sign (or verify) with, in our order of preference."""
+    """The schemes this key can sign (or verify) with, in our order of preference.
+
+    An RSA key certified as id-RSASSA-PSS signs only rsa_pss_pss_* (and only those its
+    parameters allow); an rsaEncryption key, rsa_pss_rsae_* and PKCS#1 (RFC 8446 §4.2.3).
+    EdDSA keys sign ed25519 or ed448 (RFC 8422 §5.1.3).
+    """
+    if isinstance(key, PssPrivateKey | PssPublicKey):
+        if not key.allowed.schemes:
+            raise _unsupported(
+                key,
+                f"the RSA-PSS key's parameters ({key.allowed.detail}) allow no TLS signature "
+                "scheme (rsa_pss_pss_* needs SHA-256/384/512, MGF1 with the same hash, and "
+                "a minimum salt no longer than the hash)",
+            )
+        return list(key.allowed.schemes)
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return list(RSA_SCHEMES)
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
@@ -154,7 +185,8 @@ def choose_scheme(
         permitted = {int(s) for s in allowed}
         ours = [s for s in ours if s in permitted]
     if peer_schemes is None:
-        legacy = _LEGACY_DEFAULT.get(_family(key))
+        pss_only = isinstance(key, PssPrivateKey | PssPublicKey)
+        legacy = None if pss_only else _LEGACY_DEFAULT.get(_family(key))
         if legacy is None:
             raise HandshakeFailure(
                 "the peer sent no signature_algorithms, and RFC 5246 gives no default "

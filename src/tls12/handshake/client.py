@@ -22,7 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.config import ClientConfig
-from tls12.crypto import prf
+from tls12.crypto import prf, rsa_pss
+from tls12.crypto.signatures import EDDSA_PUBLIC
 from tls12.crypto.suites import Auth, KeyExchange
 from tls12.errors import DecodeError, UnsupportedCertificate
 from tls12.handshake.client_finish import ClientKeys, after_keys
@@ -53,7 +54,7 @@ class ServerIdentity:
     caller explicitly turned checking off)."""
 
     certificates: tuple[x509.Certificate, ...]
-    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC
     verified: bool
 
 
@@ -97,16 +98,18 @@ def _check_server_chain(
             )
         )
         verified = True
-    key = certs[0].public_key()
+    key = rsa_pss.certificate_public_key(certs[0])
     want = hello.suite.auth
     if want is Auth.RSA and not isinstance(key, rsa.RSAPublicKey):
         raise UnsupportedCertificate("the suite needs an RSA certificate; the server sent another")
-    if want is Auth.ECDSA and not isinstance(key, ec.EllipticCurvePublicKey):
+    if want is Auth.ECDSA and not isinstance(key, ec.EllipticCurvePublicKey | EDDSA_PUBLIC):
         raise UnsupportedCertificate(
-            "the suite needs an ECDSA certificate; the server sent another"
+            "the suite needs an ECDSA or EdDSA certificate; the server sent another"
         )
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        raise UnsupportedCertificate("the server certificate's key is neither RSA nor ECDSA")
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC):
+        raise UnsupportedCertificate(
+            "the server certificate's key is not RSA, ECDSA, Ed25519 or Ed448"
+        )
     return ServerIdentity(certs, key, verified)
 
 

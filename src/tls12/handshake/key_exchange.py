@@ -16,7 +16,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tls12.crypto import kx, signatures
+from tls12.crypto import kx, rsa_pss, signatures
+from tls12.crypto.signatures import EDDSA_KEYS
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import IllegalParameter, InternalError, UnsupportedCertificate
 from tls12.handshake.context import HandshakeContext
@@ -202,6 +203,8 @@ def client_key_exchange(
 
 def certificate_fits(suite: CipherSuite, key: object) -> bool:
     """Whether a certificate key can serve the suite (signing, or RSA decryption)."""
+    if suite.kx is KeyExchange.RSA and rsa_pss.is_pss_key(key):
+        return False  # an id-RSASSA-PSS key signs only (RFC 4055 §1.2)
     if suite.kx is KeyExchange.RSA or suite.auth.value == "RSA":
         return isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey))
-    return isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey))
+    return isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey, *EDDSA_KEYS))

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import ClientAuth, ServerConfig
-from tls12.crypto import prf, signatures
+from tls12.crypto import prf, rsa_pss, signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
 from tls12.events import HandshakeComplete, Negotiated
@@ -181,10 +181,11 @@ class ExpectClientCertificate(State):
             raise HandshakeFailure("no trust anchors are configured for client certificates")
         chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
-        usable = set(signatures.schemes_for_key(chain[0].public_key()))  # type: ignore[arg-type]
+        leaf_key = rsa_pss.certificate_public_key(chain[0])
+        usable = set(signatures.schemes_for_key(leaf_key))  # type: ignore[arg-type]
         if not usable & set(config.schemes):
             raise HandshakeFailure(
-                f"the client certificate's key ({signatures.key_type_name(chain[0].public_key())})"  # type: ignore[arg-type]
+                f"the client certificate's key ({signatures.key_type_name(leaf_key)})"  # type: ignore[arg-type]
                 " can sign with no signature scheme this server accepts"
             )
         identity = ClientIdentity(tuple(chain))
@@ -249,7 +250,7 @@ class ExpectCertificateVerify(State):
         scheme = SignatureScheme(msg.scheme)
         if scheme not in self.ctx.config.schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
-        key = self.client.certificates[0].public_key()
+        key = rsa_pss.certificate_public_key(self.client.certificates[0])
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
         self.ctx.received(msg, raw, signature=scheme.name)
         return ExpectChangeCipherSpec(self.ctx, self.keys)
