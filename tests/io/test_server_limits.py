@@ -243,10 +243,6 @@ def test_tls_server_io_timeout_frees_the_worker_of_a_peer_that_never_reads() -> 
         # with the socket (its close_notify flush waits up to io_timeout): wait, bounded.
         assert reported.wait(5), "the worker's error was not reported"
         tls._sock.close()
-        # The handler's finally runs before the server passes its error to on_error.
-        deadline = time.monotonic() + 10
-        while not errors and time.monotonic() < deadline:
-            time.sleep(0.01)
     assert any(isinstance(e, TimeoutError) for e in errors), errors
     print(f"\nTLSServer io_timeout=0.5: the worker was freed {took:.2f} s after the handshake")
 
