@@ -22,12 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.config import ClientConfig
-from tls12.crypto import prf
 from tls12.crypto.suites import Auth, KeyExchange
 from tls12.errors import DecodeError, UnsupportedCertificate
-from tls12.handshake.client_finish import ClientKeys, after_keys
+from tls12.handshake.agreement import Agreement
+from tls12.handshake.client_finish import after_keys
 from tls12.handshake.client_hello import ServerHelloResult
 from tls12.handshake.context import HandshakeContext
+from tls12.handshake.finished import derive_master_secret, send_finished
 from tls12.handshake.key_exchange import (
     VerifiedKeyExchange,
     client_key_exchange,
@@ -39,7 +40,6 @@ from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
     ClientKeyExchange,
-    Finished,
     HandshakeMessage,
     ServerHelloDone,
     ServerKeyExchange,
@@ -163,16 +163,22 @@ class ExpectServerHelloDone(State):
         if not isinstance(msg, ServerHelloDone):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
-        master = self._send_client_flight()
-        keys = ClientKeys(
-            self.hello,
-            master,
-            None,
-            self.identity.certificates,
-            self.kx.group if self.kx else None,
-            self.kx.scheme if self.kx else None,
+        hello = self.hello
+        agreement = Agreement(
+            suite=hello.suite,
+            master=self._send_client_flight(),
+            session_id=hello.server_hello.session_id,
+            extended_master_secret=hello.extended_master_secret,
+            secure_renegotiation=hello.secure_renegotiation,
+            encrypt_then_mac=hello.encrypt_then_mac,
+            alpn_protocol=hello.alpn_protocol,
+            server_name=hello.server_name,
+            group=self.kx.group if self.kx else None,
+            scheme=self.kx.scheme if self.kx else None,
+            peer_certificates=self.identity.certificates,
+            resumed=None,
         )
-        return after_keys(self.ctx, keys)
+        return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 
     def _send_client_flight(self) -> bytes:
         ctx, hello = self.ctx, self.hello
@@ -187,19 +193,18 @@ class ExpectServerHelloDone(State):
             suite, self.kx, self.identity.public_key, hello.client_hello.version
         )
         ctx.send(ClientKeyExchange(body))
-        if hello.extended_master_secret:
-            session_hash = ctx.transcript.digest(suite.prf_hash)
-            master = prf.extended_master_secret(suite.prf_hash, premaster, session_hash)
-        else:
-            master = prf.master_secret(
-                suite.prf_hash, premaster, hello.client_random, hello.server_random
-            )
+        master = derive_master_secret(
+            ctx,
+            suite,
+            premaster,
+            client_random=hello.client_random,
+            server_random=hello.server_random,
+            extended=hello.extended_master_secret,
+        )
         if signer is not None:
             signer()
         ctx.install_pending_keys(
             suite, master, hello.client_random, hello.server_random, hello.encrypt_then_mac
         )
-        ctx.send_change_cipher_spec()
-        ctx.send(Finished(ctx.finished_data(suite, master, from_client=True)))
-        ctx.flush()
+        send_finished(ctx, suite, master, from_client=True)
         return master

@@ -21,6 +21,8 @@ from tls12.errors import (
     ProtocolVersionError,
     UnsupportedExtension,
 )
+from tls12.handshake import negotiate
+from tls12.handshake.agreement import Agreement
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.limits import check_hello
 from tls12.handshake.state import State
@@ -39,9 +41,15 @@ class ServerHelloResult:
     suite: CipherSuite
     extended_master_secret: bool
     secure_renegotiation: bool
-    alpn_protocol: bytes | None
+    alpn_protocol: str | None
+    """Decoded once, here; the ServerHello's ALPN answer is one protocol we offered."""
     server_name: str | None
-    encrypt_then_mac: bool = False
+    encrypt_then_mac: bool
+
+    @property
+    def ticket_expected(self) -> bool:
+        """The server will send NewSessionTicket before its ChangeCipherSpec (RFC 5077 §3.3)."""
+        return self.server_hello.extensions.has(ext.SessionTicket)
 
     @property
     def client_hello_groups(self) -> tuple[int, ...]:
@@ -153,7 +161,7 @@ class ExpectServerHello(State):
             msg,
             raw,
             suite=result.suite.name,
-            alpn=result.alpn_protocol.decode() if result.alpn_protocol else None,
+            alpn=result.alpn_protocol,
             extended_master_secret=result.extended_master_secret,
             encrypt_then_mac=result.encrypt_then_mac or None,
             resumed=self._resuming(msg) or None,
@@ -174,7 +182,7 @@ class ExpectServerHello(State):
 
     def _resume(self, result: ServerHelloResult) -> State:
         """Abbreviated handshake: keys from the stored master secret and the new randoms."""
-        from tls12.handshake.client_finish import ClientKeys, after_keys
+        from tls12.handshake.client_finish import after_keys
 
         session = self.offer
         if session is None:  # _resuming checked it; kept for the type checker
@@ -196,10 +204,21 @@ class ExpectServerHello(State):
             result.server_random,
             result.encrypt_then_mac,
         )
-        keys = ClientKeys(
-            result, session.master_secret, session, session.peer_certificates, None, None
+        agreement = Agreement(
+            suite=result.suite,
+            master=session.master_secret,
+            session_id=result.server_hello.session_id,
+            extended_master_secret=result.extended_master_secret,
+            secure_renegotiation=result.secure_renegotiation,
+            encrypt_then_mac=result.encrypt_then_mac,
+            alpn_protocol=result.alpn_protocol,
+            server_name=result.server_name,
+            group=None,
+            scheme=None,
+            peer_certificates=session.peer_certificates,
+            resumed=session,
         )
-        return after_keys(self.ctx, keys)
+        return after_keys(self.ctx, agreement, ticket_expected=result.ticket_expected)
 
     def _check(self, sh: ServerHello) -> ServerHelloResult:
         config: ClientConfig = self.ctx.config
@@ -242,7 +261,7 @@ class ExpectServerHello(State):
             suite=BY_ID[sh.cipher_suite],
             extended_master_secret=ems,
             secure_renegotiation=ri is not None,
-            alpn_protocol=protocol,
+            alpn_protocol=negotiate.alpn_name(protocol),
             server_name=self.server_name,
             encrypt_then_mac=etm,
         )
