@@ -31,7 +31,7 @@ from tls12.events import (
     Event,
     Negotiated,
 )
-from tls12.handshake import client_hello
+from tls12.handshake import client as client_states
 from tls12.handshake import server as server_states
 from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
@@ -311,31 +311,15 @@ class Connection(abc.ABC):
                 raise FatalAlertReceived(alert.description, during_handshake=True)
             return ConnectionClosed()
         if not alert.is_warning:  # fatal, or a level byte that is neither 1 nor 2
-            raise FatalAlertReceived(alert.description, hint=self._refusal_hint(alert))
+            raise FatalAlertReceived(
+                alert.description, hint=self._require_state().refusal_hint(alert.description)
+            )
         # A warning mid-handshake is harmless except one that says "no": user_canceled and
         # no_renegotiation cannot be followed by a completed handshake.
         refusals = (AlertDescription.user_canceled, AlertDescription.no_renegotiation)
         if not self.handshake_complete and alert.description in refusals:
             raise FatalAlertReceived(alert.description)
         return AlertReceived(alert.level, alert.description)
-
-    def _refusal_hint(self, alert: Alert) -> str | None:
-        """When a server refuses our first flight with handshake_failure and we offered only
-        the default policy, say which option would offer what a legacy server may need."""
-        from tls12.crypto.suites import DEFAULT_SUITES
-        from tls12.handshake.client_hello import ExpectServerHello
-
-        if not (
-            self.is_client
-            and alert.description == AlertDescription.handshake_failure
-            and isinstance(self._state, ExpectServerHello)
-            and set(self.config.cipher_suites) == set(DEFAULT_SUITES)
-        ):
-            return None
-        return (
-            "we offered only forward-secret AEAD suites (the default policy); a legacy server "
-            "may need cipher_suites='compatible'"
-        )
 
     def _after_state_change(self) -> None:
         """Once the hellos have settled the version, every record must carry exactly 1.2
@@ -395,7 +379,7 @@ class ClientConnection(Connection):
     def start(self) -> None:
         if self._state is not None:
             raise UsageError("start() was already called")
-        self._state = client_hello.start(self._ctx, self.server_name, self._offer)
+        self._state = client_states.start(self._ctx, self.server_name, self._offer)
 
 
 class ServerConnection(Connection):

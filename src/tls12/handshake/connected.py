@@ -28,6 +28,7 @@ class Connected(State):
     def __init__(
         self,
         ctx: HandshakeContext,
+        *,
         negotiated: Negotiated,
         proof: FinishedVerified,
         session: Session,

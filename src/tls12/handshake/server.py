@@ -59,6 +59,7 @@ from tls12.messages.handshake import (
 )
 from tls12.sessions import Session
 from tls12.trace import Lazy
+from tls12.verify import describe, verify_client_chain
 from tls12.wire.enums import SignatureScheme
 
 
@@ -67,6 +68,16 @@ class ClientIdentity:
     """A client chain that was validated against client_trust."""
 
     certificates: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerFlight:
+    """What the server sent in a full handshake's first flight: the hello's facts, its
+    choices, and the key agreement that turns the ClientKeyExchange into a premaster."""
+
+    facts: HelloFacts
+    choice: FullChoice
+    share: ServerKeyAgreement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,9 +134,10 @@ class ExpectClientHello(State):
             return self._resume(facts, resumption)
         choice = choose_full(config, facts)
         share = send_full_flight(self.ctx, facts, choice)
+        flight = ServerFlight(facts=facts, choice=choice, share=share)
         if config.client_auth is not ClientAuth.NONE:
-            return ExpectClientCertificate(self.ctx, facts, choice, share)
-        return ExpectClientKeyExchange(self.ctx, facts, choice, share, None)
+            return ExpectClientCertificate(self.ctx, flight=flight)
+        return ExpectClientKeyExchange(self.ctx, flight=flight, client=None)
 
     def _resume(self, facts: HelloFacts, resumption: Resumption) -> State:
         """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
@@ -166,21 +178,15 @@ class ExpectClientHello(State):
             client=client,
             resumed=session,
         )
-        return ExpectChangeCipherSpec(ctx, ServerKeys(facts=facts, agreement=agreement))
+        return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
 
 class ExpectClientCertificate(State):
     expects = (Certificate,)
 
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        facts: HelloFacts,
-        choice: FullChoice,
-        share: ServerKeyAgreement,
-    ) -> None:
+    def __init__(self, ctx: HandshakeContext, *, flight: ServerFlight) -> None:
         super().__init__(ctx)
-        self.facts, self.choice, self.share = facts, choice, share
+        self.flight = flight
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, Certificate):
@@ -191,9 +197,7 @@ class ExpectClientCertificate(State):
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
                 raise HandshakeFailure("the client sent no certificate, but one is required")
-            return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, None)
-        from tls12.verify import describe, verify_client_chain
-
+            return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=None)
         trust = config.client_trust
         if trust is None:  # ServerConfig refuses client_auth without client_trust
             raise HandshakeFailure("no trust anchors are configured for client certificates")
@@ -206,28 +210,24 @@ class ExpectClientCertificate(State):
                 " can sign with no signature scheme this server accepts"
             )
         identity = ClientIdentity(tuple(chain))
-        return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, identity)
+        return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=identity)
 
 
 class ExpectClientKeyExchange(State):
     expects = (ClientKeyExchange,)
 
     def __init__(
-        self,
-        ctx: HandshakeContext,
-        facts: HelloFacts,
-        choice: FullChoice,
-        share: ServerKeyAgreement,
-        client: ClientIdentity | None,
+        self, ctx: HandshakeContext, *, flight: ServerFlight, client: ClientIdentity | None
     ) -> None:
         super().__init__(ctx)
-        self.facts, self.choice, self.share, self.client = facts, choice, share, client
+        self.flight, self.client = flight, client
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ClientKeyExchange):
             return super().handle(msg, raw)
-        facts, suite = self.facts, self.choice.suite
-        premaster = self.share.premaster(msg.body)
+        facts, choice = self.flight.facts, self.flight.choice
+        suite = choice.suite
+        premaster = self.flight.share.premaster(msg.body)
         self.ctx.received(msg, raw)
         master = derive_master_secret(
             self.ctx,
@@ -238,28 +238,28 @@ class ExpectClientKeyExchange(State):
             extended=facts.extended_master_secret,
         )
         self.ctx.install_pending_keys(
-            suite, master, facts.client_random, facts.server_random, self.choice.encrypt_then_mac
+            suite, master, facts.client_random, facts.server_random, choice.encrypt_then_mac
         )
         agreement = _agreement(
             facts,
             suite=suite,
             master=master,
-            session_id=self.choice.session_id,
-            encrypt_then_mac=self.choice.encrypt_then_mac,
-            full=self.choice,
+            session_id=choice.session_id,
+            encrypt_then_mac=choice.encrypt_then_mac,
+            full=choice,
             client=self.client,
             resumed=None,
         )
         keys = ServerKeys(facts=facts, agreement=agreement)
         if self.client is not None:
-            return ExpectCertificateVerify(self.ctx, keys, self.client)
-        return ExpectChangeCipherSpec(self.ctx, keys)
+            return ExpectCertificateVerify(self.ctx, keys=keys, client=self.client)
+        return ExpectChangeCipherSpec(self.ctx, keys=keys)
 
 
 class ExpectCertificateVerify(State):
     expects = (CertificateVerify,)
 
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys, client: ClientIdentity) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
 
@@ -272,23 +272,23 @@ class ExpectCertificateVerify(State):
         key = self.client.certificates[0].public_key()
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
         self.ctx.received(msg, raw, signature=scheme.name)
-        return ExpectChangeCipherSpec(self.ctx, self.keys)
+        return ExpectChangeCipherSpec(self.ctx, keys=self.keys)
 
 
 class ExpectChangeCipherSpec(State):
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
     def handle_change_cipher_spec(self) -> State:
         self.ctx.note_change_cipher_spec_received()
-        return ExpectFinished(self.ctx, self.keys)
+        return ExpectFinished(self.ctx, keys=self.keys)
 
 
 class ExpectFinished(State):
     expects = (Finished,)
 
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
@@ -322,7 +322,7 @@ class ExpectFinished(State):
             offered_session=bool(ch.session_id) or bool(offered_ticket and offered_ticket.ticket),
         )
         ctx.events.append(HandshakeComplete(result))
-        return ServerConnected(ctx, result, proof, session)
+        return ServerConnected(ctx, negotiated=result, proof=proof, session=session)
 
 
 class ServerConnected(Connected):

@@ -41,6 +41,7 @@ from tls12.messages.handshake import (
     ServerHelloDone,
 )
 from tls12.trace import Lazy
+from tls12.verify import describe
 from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
 
 
@@ -265,8 +266,6 @@ def send_full_flight(
         extended_master_secret=facts.extended_master_secret,
         encrypt_then_mac=choice.encrypt_then_mac or None,
     )
-    from tls12.verify import describe
-
     ctx.send(
         Certificate(choice.certified.chain_der),
         certificates=len(choice.certified.chain),

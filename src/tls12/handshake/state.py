@@ -11,6 +11,7 @@ from typing import ClassVar
 from tls12.errors import UnexpectedMessage
 from tls12.handshake.context import HandshakeContext
 from tls12.messages.handshake import HandshakeMessage
+from tls12.wire.enums import AlertDescription
 
 
 class State:
@@ -37,6 +38,11 @@ class State:
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         raise UnexpectedMessage(f"{type(msg).__name__} is not expected in state {self.name}")
+
+    def refusal_hint(self, description: AlertDescription) -> str | None:
+        """What to tell the user when the peer ends the handshake with a fatal alert in this
+        state: a hint about the setting that may help, or None."""
+        return None
 
     def handle_change_cipher_spec(self) -> State:
         raise UnexpectedMessage(f"ChangeCipherSpec is not expected in state {self.name}")
