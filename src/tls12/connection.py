@@ -45,9 +45,7 @@ from tls12.trace import Trace
 from tls12.wire.enums import (
     TLS12_VERSION,
     AlertDescription,
-    AlertLevel,
     ContentType,
-    HandshakeType,
 )
 
 
@@ -188,14 +186,7 @@ class Connection(abc.ABC):
         if self._close_sent or self._error is not None:
             return
         self._close_sent = True
-        self._ctx.flush()
-        self._write_alert(Alert(AlertLevel.warning, AlertDescription.close_notify))
-
-    def _write_alert(self, alert: Alert) -> None:
-        self._ctx.trace.add_alert(
-            "send", alert.level.name, alert.description.name, self._records.write_encrypted
-        )
-        self._records.write_into(self._out, ContentType.alert, alert.encode())
+        self._ctx.send_alert(AlertDescription.close_notify)
 
     # -- the input loop -------------------------------------------------------------------
 
@@ -270,11 +261,8 @@ class Connection(abc.ABC):
                 return
             msg_type, body, raw = item
             msg = decode_handshake(msg_type, body)
-            hello_request = msg_type == HandshakeType.hello_request
-            if self.is_client and hello_request and not self.handshake_complete:
-                # RFC 5246 §7.4.1.1: ignored while a handshake is under way, and never part
-                # of the transcript.
-                continue
+            if self._require_state().ignores(msg_type):
+                continue  # never part of the transcript either
             self._state = self._require_state().handle(msg, raw)
             self._after_state_change()
 
@@ -282,10 +270,9 @@ class Connection(abc.ABC):
         """Called with a handshake message's type as soon as its header is seen: a type the
         current state does not expect is unexpected_message before its body is buffered or
         decoded (RFC 5246 §7.4)."""
-        hello_request = msg_type == HandshakeType.hello_request
-        if self.is_client and hello_request and not self.handshake_complete:
-            return  # ignored mid-handshake (RFC 5246 §7.4.1.1), decided in _on_handshake
         state = self._require_state()
+        if state.ignores(msg_type):
+            return  # read and dropped by _on_handshake
         if not state.accepts(msg_type):
             raise UnexpectedMessage(
                 f"{message_name(msg_type)} is not expected in state {state.name}"
@@ -354,11 +341,8 @@ class Connection(abc.ABC):
             return
         with contextlib.suppress(TLSError):
             self._ctx.flush()
-        level = (
-            AlertLevel.warning if exc.alert == AlertDescription.close_notify else AlertLevel.fatal
-        )
         with contextlib.suppress(TLSError):
-            self._write_alert(Alert(level, exc.alert))
+            self._ctx.send_alert(exc.alert)
 
 
 class ClientConnection(Connection):

@@ -74,7 +74,15 @@ from tls12.messages.handshake import (
 from tls12.sessions import DEFAULT_LIFETIME, Session
 from tls12.trace import Lazy
 from tls12.verify import describe, parse_chain, verify_server_chain
-from tls12.wire.enums import AlertDescription
+from tls12.wire.enums import AlertDescription, HandshakeType
+
+
+class ClientState(State):
+    """A client state before the handshake completes: a HelloRequest is ignored while a
+    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript."""
+
+    def ignores(self, msg_type: int) -> bool:
+        return msg_type == HandshakeType.hello_request
 
 
 def start(ctx: HandshakeContext, server_name: str | None, session: Session | None) -> State:
@@ -92,7 +100,7 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
     return ExpectServerHello(ctx, hello=hello, server_name=server_name, offer=offer)
 
 
-class ExpectServerHello(State):
+class ExpectServerHello(ClientState):
     expects = (ServerHello,)
 
     def __init__(
@@ -178,7 +186,7 @@ class ServerIdentity:
     verified: bool
 
 
-class ExpectServerCertificate(State):
+class ExpectServerCertificate(ClientState):
     expects = (Certificate,)
 
     def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
@@ -229,7 +237,7 @@ def _check_server_chain(
     return ServerIdentity(certs, key, verified)
 
 
-class ExpectServerKeyExchange(State):
+class ExpectServerKeyExchange(ClientState):
     expects = (ServerKeyExchange,)
 
     def __init__(
@@ -259,7 +267,7 @@ class ExpectServerKeyExchange(State):
         )
 
 
-class ExpectServerHelloDone(State):
+class ExpectServerHelloDone(ClientState):
     expects = (CertificateRequest, ServerHelloDone)
 
     def __init__(
@@ -333,7 +341,7 @@ def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: 
     return ExpectChangeCipherSpec(ctx, agreement=agreement, ticket=None)
 
 
-class ExpectNewSessionTicket(State):
+class ExpectNewSessionTicket(ClientState):
     expects = (NewSessionTicket,)
 
     def __init__(self, ctx: HandshakeContext, *, agreement: Agreement) -> None:
@@ -347,7 +355,7 @@ class ExpectNewSessionTicket(State):
         return ExpectChangeCipherSpec(self.ctx, agreement=self.agreement, ticket=msg)
 
 
-class ExpectChangeCipherSpec(State):
+class ExpectChangeCipherSpec(ClientState):
     def __init__(
         self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
     ) -> None:
@@ -359,7 +367,7 @@ class ExpectChangeCipherSpec(State):
         return ExpectFinished(self.ctx, agreement=self.agreement, ticket=self.ticket)
 
 
-class ExpectFinished(State):
+class ExpectFinished(ClientState):
     expects = (Finished,)
 
     def __init__(

@@ -32,6 +32,11 @@ class State:
     def accepts(self, msg_type: int) -> bool:
         return any(cls.msg_type == msg_type for cls in self.expects)
 
+    def ignores(self, msg_type: int) -> bool:
+        """Whether a message of this type is read and dropped in this state (the client's
+        HelloRequest mid-handshake); asked before ``accepts``."""
+        return False
+
     @property
     def name(self) -> str:
         return type(self).__name__
