@@ -13,10 +13,8 @@ import contextlib
 from tls12.config import ClientConfig, ServerConfig
 from tls12.crypto.exporter import ExporterSecret
 from tls12.errors import (
-    AlertReceived as FatalAlertReceived,
-)
-from tls12.errors import (
     ConnectionClosedError,
+    FatalAlertReceived,
     InternalError,
     KeyUsageLimit,
     TLSError,
@@ -25,11 +23,11 @@ from tls12.errors import (
     UsageError,
 )
 from tls12.events import (
-    AlertReceived,
     ApplicationData,
     ConnectionClosed,
     Event,
     Negotiated,
+    WarningAlertReceived,
 )
 from tls12.handshake import client as client_states
 from tls12.handshake import server as server_states
@@ -295,7 +293,7 @@ class Connection(abc.ABC):
             if not self._close_sent:
                 self.close()
             if not self.handshake_complete:
-                raise FatalAlertReceived(alert.description, during_handshake=True)
+                raise FatalAlertReceived(alert.description)
             return ConnectionClosed()
         if not alert.is_warning:  # fatal, or a level byte that is neither 1 nor 2
             raise FatalAlertReceived(
@@ -306,7 +304,7 @@ class Connection(abc.ABC):
         refusals = (AlertDescription.user_canceled, AlertDescription.no_renegotiation)
         if not self.handshake_complete and alert.description in refusals:
             raise FatalAlertReceived(alert.description)
-        return AlertReceived(alert.level, alert.description)
+        return WarningAlertReceived(alert.level, alert.description)
 
     def _after_state_change(self) -> None:
         """Once the hellos have settled the version, every record must carry exactly 1.2
