@@ -222,13 +222,6 @@ class CertifiedKey:
         suites (RFC 8422 §2)."""
         return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
 
-    @cached_property
-    def dns_names(self) -> tuple[str, ...]:
-        try:
-            san = self.chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return ()
-        return tuple(n.lower() for n in san.value.get_values_for_type(x509.DNSName))
 
     @classmethod
     def from_pem(

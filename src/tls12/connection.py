@@ -13,10 +13,8 @@ import contextlib
 from tls12.config import ClientConfig, ServerConfig
 from tls12.crypto.exporter import ExporterSecret
 from tls12.errors import (
-    AlertReceived as FatalAlertReceived,
-)
-from tls12.errors import (
     ConnectionClosedError,
+    FatalAlertReceived,
     InternalError,
     KeyUsageLimit,
     TLSError,
@@ -25,13 +23,13 @@ from tls12.errors import (
     UsageError,
 )
 from tls12.events import (
-    AlertReceived,
     ApplicationData,
     ConnectionClosed,
     Event,
     Negotiated,
+    WarningAlertReceived,
 )
-from tls12.handshake import client_hello
+from tls12.handshake import client as client_states
 from tls12.handshake import server as server_states
 from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
@@ -45,9 +43,7 @@ from tls12.trace import Trace
 from tls12.wire.enums import (
     TLS12_VERSION,
     AlertDescription,
-    AlertLevel,
     ContentType,
-    HandshakeType,
 )
 
 
@@ -189,14 +185,7 @@ class Connection(abc.ABC):
         if self._close_sent or self._error is not None:
             return
         self._close_sent = True
-        self._ctx.flush()
-        self._write_alert(Alert(AlertLevel.warning, AlertDescription.close_notify))
-
-    def _write_alert(self, alert: Alert) -> None:
-        self._ctx.trace.add_alert(
-            "send", alert.level.name, alert.description.name, self._records.write_encrypted
-        )
-        self._records.write_into(self._out, ContentType.alert, alert.encode())
+        self._ctx.send_alert(AlertDescription.close_notify)
 
     # -- the input loop -------------------------------------------------------------------
 
@@ -281,11 +270,8 @@ class Connection(abc.ABC):
                 return
             msg_type, body, raw = item
             msg = decode_handshake(msg_type, body)
-            hello_request = msg_type == HandshakeType.hello_request
-            if self.is_client and hello_request and not self.handshake_complete:
-                # RFC 5246 §7.4.1.1: ignored while a handshake is under way, and never part
-                # of the transcript.
-                continue
+            if self._require_state().ignores(msg_type):
+                continue  # never part of the transcript either
             self._state = self._require_state().handle(msg, raw)
             self._after_state_change()
 
@@ -293,10 +279,9 @@ class Connection(abc.ABC):
         """Called with a handshake message's type as soon as its header is seen: a type the
         current state does not expect is unexpected_message before its body is buffered or
         decoded (RFC 5246 §7.4)."""
-        hello_request = msg_type == HandshakeType.hello_request
-        if self.is_client and hello_request and not self.handshake_complete:
-            return  # ignored mid-handshake (RFC 5246 §7.4.1.1), decided in _on_handshake
         state = self._require_state()
+        if state.ignores(msg_type):
+            return  # read and dropped by _on_handshake
         if not state.accepts(msg_type):
             raise UnexpectedMessage(
                 f"{message_name(msg_type)} is not expected in state {state.name}"
@@ -319,34 +304,18 @@ class Connection(abc.ABC):
             if not self._close_sent:
                 self.close()
             if not self.handshake_complete:
-                raise FatalAlertReceived(alert.description, during_handshake=True)
+                raise FatalAlertReceived(alert.description)
             return ConnectionClosed()
         if not alert.is_warning:  # fatal, or a level byte that is neither 1 nor 2
-            raise FatalAlertReceived(alert.description, hint=self._refusal_hint(alert))
+            raise FatalAlertReceived(
+                alert.description, hint=self._require_state().refusal_hint(alert.description)
+            )
         # A warning mid-handshake is harmless except one that says "no": user_canceled and
         # no_renegotiation cannot be followed by a completed handshake.
         refusals = (AlertDescription.user_canceled, AlertDescription.no_renegotiation)
         if not self.handshake_complete and alert.description in refusals:
             raise FatalAlertReceived(alert.description)
-        return AlertReceived(alert.level, alert.description)
-
-    def _refusal_hint(self, alert: Alert) -> str | None:
-        """When a server refuses our first flight with handshake_failure and we offered only
-        the default policy, say which option would offer what a legacy server may need."""
-        from tls12.crypto.suites import DEFAULT_SUITES
-        from tls12.handshake.client_hello import ExpectServerHello
-
-        if not (
-            self.is_client
-            and alert.description == AlertDescription.handshake_failure
-            and isinstance(self._state, ExpectServerHello)
-            and set(self.config.cipher_suites) == set(DEFAULT_SUITES)
-        ):
-            return None
-        return (
-            "we offered only forward-secret AEAD suites (the default policy); a legacy server "
-            "may need cipher_suites='compatible'"
-        )
+        return WarningAlertReceived(alert.level, alert.description)
 
     def _after_state_change(self) -> None:
         """Once the hellos have settled the version, every record must carry exactly 1.2
@@ -381,11 +350,8 @@ class Connection(abc.ABC):
             return
         with contextlib.suppress(TLSError):
             self._ctx.flush()
-        level = (
-            AlertLevel.warning if exc.alert == AlertDescription.close_notify else AlertLevel.fatal
-        )
         with contextlib.suppress(TLSError):
-            self._write_alert(Alert(level, exc.alert))
+            self._ctx.send_alert(exc.alert)
 
 
 class ClientConnection(Connection):
@@ -406,7 +372,7 @@ class ClientConnection(Connection):
     def start(self) -> None:
         if self._state is not None:
             raise UsageError("start() was already called")
-        self._state = client_hello.start(self._ctx, self.server_name, self._offer)
+        self._state = client_states.start(self._ctx, self.server_name, self._offer)
 
 
 class ServerConnection(Connection):

@@ -102,18 +102,13 @@ class UnknownCA(CertificateError):
     alert = AlertDescription.unknown_ca
 
 
-class CertificateUnknown(CertificateError):
-    alert = AlertDescription.certificate_unknown
-
-
-class AlertReceived(TLSError):
+class FatalAlertReceived(TLSError):
     """The peer sent a fatal alert (or close_notify before the handshake completed)."""
 
     def __init__(
         self,
         description: AlertDescription,
         *,
-        during_handshake: bool = False,
         hint: str | None = None,
     ) -> None:
         if description == AlertDescription.close_notify:

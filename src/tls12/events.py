@@ -48,8 +48,8 @@ class ApplicationData(Event):
 
 
 @dataclass(frozen=True)
-class AlertReceived(Event):
-    """A warning alert from the peer (fatal ones are raised as errors.AlertReceived)."""
+class WarningAlertReceived(Event):
+    """A warning alert from the peer (fatal ones are raised as errors.FatalAlertReceived)."""
 
     level: AlertLevel
     description: AlertDescription

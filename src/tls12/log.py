@@ -15,7 +15,13 @@ import logging
 from typing import Any
 
 from tls12.connection import Connection
-from tls12.errors import AlertReceived, ConnectionClosedError, TLSError, TruncationError, UsageError
+from tls12.errors import (
+    ConnectionClosedError,
+    FatalAlertReceived,
+    TLSError,
+    TruncationError,
+    UsageError,
+)
 from tls12.wire.enums import AlertDescription
 
 logger = logging.getLogger("tls12")
@@ -38,7 +44,7 @@ def describe_error(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     if not isinstance(exc, TLSError):
         return text
-    silent = (AlertReceived, TruncationError, ConnectionClosedError, UsageError)
+    silent = (FatalAlertReceived, TruncationError, ConnectionClosedError, UsageError)
     if isinstance(exc, silent) or exc.alert == AlertDescription.close_notify:
         return text
     return f"{text} (sent alert {exc.alert.name})"

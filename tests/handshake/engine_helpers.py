@@ -55,7 +55,7 @@ def queued_alert(failing: Connection, peer: Connection | None = None) -> AlertDe
     """The fatal alert ``failing`` queued as the last record of its output.
 
     A plaintext alert is decoded directly; an encrypted one is fed to ``peer``, which must
-    raise errors.AlertReceived carrying it.
+    raise errors.FatalAlertReceived carrying it.
     """
     wire = failing.data_to_send()
     recs = split_records(wire)
@@ -67,14 +67,14 @@ def queued_alert(failing: Connection, peer: Connection | None = None) -> AlertDe
         assert alert.level == AlertLevel.fatal
         return alert.description
     assert peer is not None, "the alert is encrypted: a peer is needed to read it"
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         peer.receive_data(wire)
     return info.value.description
 
 
 def peer_sees(peer: Connection, wire: bytes) -> AlertDescription:
-    """Feeds a failing side's output to its peer, which must raise errors.AlertReceived."""
-    with pytest.raises(errors.AlertReceived) as info:
+    """Feeds a failing side's output to its peer, which must raise errors.FatalAlertReceived."""
+    with pytest.raises(errors.FatalAlertReceived) as info:
         peer.receive_data(wire)
     return info.value.description
 

@@ -312,7 +312,7 @@ def test_default_client_refused_by_cbc_only_server(name: str) -> None:
     client.start()
     with pytest.raises(errors.HandshakeFailure):
         server.receive_data(client.data_to_send())
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         client.receive_data(server.data_to_send())
     assert info.value.description == AlertDescription.handshake_failure
 
@@ -327,6 +327,6 @@ def test_default_client_refusal_names_the_option(name: str) -> None:
     client.start()
     with pytest.raises(errors.HandshakeFailure):
         server.receive_data(client.data_to_send())
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         client.receive_data(server.data_to_send())
     assert "cipher_suites='compatible'" in str(info.value)

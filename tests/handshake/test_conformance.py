@@ -620,13 +620,13 @@ def test_other_alerts_with_an_unknown_level_are_fatal(level: int) -> None:
     s = stage("connected")
     s.client.receive_data(s.to_client)
     wire = _sealed_alert(s, bytes([level, AlertDescription.handshake_failure]))
-    with pytest.raises(errors.AlertReceived, match="handshake_failure"):
+    with pytest.raises(errors.FatalAlertReceived, match="handshake_failure"):
         s.client.receive_data(wire)
 
 
 def test_unknown_level_before_the_handshake_is_fatal_too() -> None:
     s = stage("after_client_hello")
-    with pytest.raises(errors.AlertReceived, match="unexpected_message"):
+    with pytest.raises(errors.FatalAlertReceived, match="unexpected_message"):
         s.client.receive_data(record(ContentType.alert, b"\x03\x0a"))
 
 

@@ -16,11 +16,11 @@ from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import ALL_SUITES, BY_NAME, Auth, CipherSuite, KeyExchange
 from tls12.events import (
-    AlertReceived,
     ApplicationData,
     ConnectionClosed,
     HandshakeComplete,
     RenegotiationRefused,
+    WarningAlertReceived,
 )
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, HelloRequest
@@ -193,7 +193,7 @@ def test_alpn_without_overlap_is_no_application_protocol() -> None:
     wire = server.data_to_send()
     assert split_records(wire) == [(ContentType.alert, b"\x02\x78")]
     assert peer_sees(client, wire) == AlertDescription.no_application_protocol
-    assert isinstance(client.error, errors.AlertReceived)
+    assert isinstance(client.error, errors.FatalAlertReceived)
     assert client.data_to_send() == b""  # no alert in answer to an alert
 
 
@@ -363,7 +363,7 @@ def test_server_refuses_a_client_renegotiation() -> None:
     assert len(records) == 1 and records[0][0] == ContentType.alert
     assert len(records[0][1]) > 2  # encrypted
     assert client.receive_data(answer) == [
-        AlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
+        WarningAlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
     ]
     assert client.error is None and server.error is None
     _assert_data_flows(client, server)
@@ -376,7 +376,7 @@ def test_client_refuses_a_hello_request() -> None:
     answer = client.data_to_send()
     assert [t for t, _ in split_records(answer)] == [ContentType.alert]
     assert server.receive_data(answer) == [
-        AlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
+        WarningAlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
     ]
     assert client.error is None and server.error is None
     _assert_data_flows(client, server)

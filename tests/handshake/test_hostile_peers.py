@@ -13,7 +13,7 @@
 - HelloRequest (to a client) or ClientHello (to a server) after the handshake: refused with a
   no_renegotiation warning, the connection stays usable, however often it is tried. Any other
   handshake message after the handshake: unexpected_message.
-- close_notify in the middle of the handshake ends it: errors.AlertReceived saying so, and our
+- close_notify in the middle of the handshake ends it: errors.FatalAlertReceived saying so, and our
   own close_notify is queued (encrypted when our keys are active).
 - Data after close_notify is ignored (RFC 5246 §7.2.1), even bytes that are not a record.
 - ECDHE key shares that are not good points of the group, from a client or (validly signed)
@@ -42,11 +42,11 @@ from tls12.config import ClientAuth
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto import signatures
 from tls12.events import (
-    AlertReceived,
     ApplicationData,
     ConnectionClosed,
     HandshakeComplete,
     RenegotiationRefused,
+    WarningAlertReceived,
 )
 from tls12.messages import extensions as ext
 from tls12.messages import key_exchange as kx_bodies
@@ -520,7 +520,7 @@ def test_warning_alerts_between_every_plaintext_handshake_message() -> None:
         if wire:
             seen["client"] += client.receive_data(_interleave_warnings(wire))
     assert client.handshake_complete and server.handshake_complete
-    expected = AlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
+    expected = WarningAlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
     # client: ClientHello alone; server: CKE and the CCS; client: the server's 5 + ticket + CCS
     assert seen["server"].count(expected) == 3
     assert seen["client"].count(expected) >= 6
@@ -535,7 +535,7 @@ def test_encrypted_warning_between_the_clients_ccs_and_finished() -> None:
     plain_finished = opened(s.client, finished[1], HS)
     tail = resealed(s.client, [(ALERT, warning()), (HS, plain_finished)])
     events = s.server.receive_data(record(*cke) + record(*ccs) + tail)
-    assert events[0] == AlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
+    assert events[0] == WarningAlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
     assert isinstance(events[1], HandshakeComplete)
     s.client.receive_data(s.server.data_to_send())
     assert s.client.handshake_complete
@@ -548,7 +548,7 @@ def test_encrypted_warning_between_the_servers_ccs_and_finished() -> None:
     plain_finished = opened(s.server, finished[1], HS)
     tail = resealed(s.server, [(ALERT, warning()), (HS, plain_finished)])
     events = s.client.receive_data(record(*ticket) + record(*ccs) + tail)
-    assert events[0] == AlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
+    assert events[0] == WarningAlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)
     assert isinstance(events[1], HandshakeComplete)
     assert_usable(s.client, s.server)
 
@@ -568,7 +568,7 @@ def test_warning_between_the_fragments_of_one_handshake_message(side: str) -> No
         + b"".join(record(t, b) for t, b in split_records(flight) if t != HS)
     )
     events = conn.receive_data(wire)
-    assert AlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name) in events
+    assert WarningAlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name) in events
     assert conn.error is None
     drive(s.client, s.server)
     assert s.client.handshake_complete and s.server.handshake_complete
@@ -596,7 +596,7 @@ def test_refusal_warning_to_the_server_during_the_handshake_ends_it(
     description: AlertDescription,
 ) -> None:
     s = stage("after_server_flight")
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         s.server.receive_data(record(ALERT, warning(description)))
     assert info.value.description == description
     assert s.server.data_to_send() == b"", "no alert answers an alert"
@@ -604,7 +604,7 @@ def test_refusal_warning_to_the_server_during_the_handshake_ends_it(
 
 def test_fatal_alert_to_the_server_during_the_handshake() -> None:
     s = stage("after_server_flight")
-    with pytest.raises(errors.AlertReceived, match="bad_certificate") as info:
+    with pytest.raises(errors.FatalAlertReceived, match="bad_certificate") as info:
         s.server.receive_data(record(ALERT, b"\x02\x2a"))
     assert info.value.description == AlertDescription.bad_certificate
     assert s.server.data_to_send() == b""
@@ -641,7 +641,7 @@ def test_server_refuses_renegotiation_every_time_and_stays_usable() -> None:
         wire = client._records.write(HS, _renegotiating_hello(client))
         assert server.receive_data(wire) == [RenegotiationRefused()]
         assert client.receive_data(server.data_to_send()) == [
-            AlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
+            WarningAlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
         ]
         assert_usable(client, server)
 
@@ -652,7 +652,7 @@ def test_client_refuses_hello_requests_every_time_and_stays_usable() -> None:
         wire = server._records.write(HS, HelloRequest().encode())
         assert client.receive_data(wire) == [RenegotiationRefused()]
         assert server.receive_data(client.data_to_send()) == [
-            AlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
+            WarningAlertReceived(AlertLevel.warning, AlertDescription.no_renegotiation)
         ]
         assert_usable(client, server)
 
@@ -731,7 +731,7 @@ def test_hello_request_with_a_body_is_decode_error() -> None:
 
 
 def _closed_during_handshake(conn: Connection, wire: bytes, peer: Connection) -> None:
-    with pytest.raises(errors.AlertReceived, match="during the handshake") as info:
+    with pytest.raises(errors.FatalAlertReceived, match="during the handshake") as info:
         conn.receive_data(wire)
     assert info.value.description == AlertDescription.close_notify
     assert conn.error is info.value
@@ -742,7 +742,7 @@ def _closed_during_handshake(conn: Connection, wire: bytes, peer: Connection) ->
         assert records[0][1] == CLOSE_NOTIFY
     else:  # encrypted: the peer reads it as an orderly close
         assert peer.receive_data(answer) == [ConnectionClosed()]
-    with pytest.raises(errors.AlertReceived):
+    with pytest.raises(errors.FatalAlertReceived):
         conn.receive_data(b"")
 
 

@@ -147,7 +147,7 @@ def test_close_notify_during_the_handshake():
     client.start()
     server.receive_data(client.data_to_send())
     close = record(ContentType.alert, warning(AlertDescription.close_notify))
-    with pytest.raises(errors.AlertReceived, match="during the handshake"):
+    with pytest.raises(errors.FatalAlertReceived, match="during the handshake"):
         client.receive_data(close)
     wire = client.data_to_send()
     assert wire[-2:] == bytes([1, 0]), "we answer with our own close_notify"

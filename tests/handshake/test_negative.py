@@ -1,7 +1,7 @@
 """Every way a handshake must fail, each with the alert that goes on the wire.
 
 The failing side's alert is the last record it queued: a plaintext one is decoded directly, an
-encrypted one is read by feeding it to the peer (which raises errors.AlertReceived)."""
+encrypted one is read by feeding it to the peer (which raises errors.FatalAlertReceived)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from tls12 import errors
 from tls12.config import ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import BY_NAME, DEFAULT_SUITES, KeyExchange
-from tls12.events import AlertReceived, ApplicationData, HandshakeComplete
+from tls12.events import ApplicationData, HandshakeComplete, WarningAlertReceived
+from tls12.handshake import client as client_states
 from tls12.handshake.context import HandshakeContext
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
@@ -783,16 +784,14 @@ def test_events_before_a_fatal_error_are_delivered_and_the_error_raised_next() -
 
 
 def test_a_deferred_internal_error_keeps_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tls12.verify
-
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tls12.verify, "verify_server_chain", broken)
+    monkeypatch.setattr(client_states, "verify_server_chain", broken)
     s = stage("after_client_hello")
     warning = record(ContentType.alert, b"\x01\x70")  # unrecognized_name, a warning: an event
     events = s.client.receive_data(warning + s.to_client)
-    assert events == [AlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)]
+    assert events == [WarningAlertReceived(AlertLevel.warning, AlertDescription.unrecognized_name)]
     err = s.client.error
     assert isinstance(err, errors.InternalError)
     assert queued_alert(s.client) == AlertDescription.internal_error
@@ -800,12 +799,10 @@ def test_a_deferred_internal_error_keeps_its_cause(monkeypatch: pytest.MonkeyPat
 
 
 def test_an_internal_error_raised_at_once_keeps_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tls12.verify
-
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tls12.verify, "verify_server_chain", broken)
+    monkeypatch.setattr(client_states, "verify_server_chain", broken)
     s = stage("after_client_hello")
     with pytest.raises(errors.InternalError, match="RuntimeError: boom") as info:
         s.client.receive_data(s.to_client)
@@ -896,7 +893,7 @@ def test_peer_fatal_alert_is_reported_by_name() -> None:
     client, _ = _fresh()
     client.data_to_send()
     alert = record(ContentType.alert, b"\x02\x28")
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         client.receive_data(alert)
     assert info.value.description == AlertDescription.handshake_failure
     assert "handshake_failure" in str(info.value)
@@ -906,7 +903,7 @@ def test_peer_fatal_alert_is_reported_by_name() -> None:
 @pytest.mark.parametrize("description", [AlertDescription.user_canceled, 100])
 def test_refusal_warning_during_the_handshake_ends_it(description: int) -> None:
     client, _ = _fresh()
-    with pytest.raises(errors.AlertReceived):
+    with pytest.raises(errors.FatalAlertReceived):
         client.receive_data(record(ContentType.alert, bytes([1, description])))
 
 

@@ -11,7 +11,7 @@ from tls_support import drive, pki
 from tls12.config import ClientAuth
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.crypto.suites import BY_NAME
-from tls12.errors import AlertReceived, HandshakeFailure, IllegalParameter
+from tls12.errors import FatalAlertReceived, HandshakeFailure, IllegalParameter
 from tls12.handshake import server as server_states
 from tls12.handshake.resumption import Resumption
 from tls12.sessions import Session
@@ -211,7 +211,7 @@ def test_server_aborts_ems_session_offered_without_ems():
     client.start()
     with pytest.raises(HandshakeFailure, match="7627"):
         server.receive_data(client.data_to_send())
-    with pytest.raises(AlertReceived) as info:
+    with pytest.raises(FatalAlertReceived) as info:
         client.receive_data(server.data_to_send())
     assert info.value.description.name == "handshake_failure"
 

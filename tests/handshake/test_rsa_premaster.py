@@ -177,7 +177,7 @@ def observe(suite: CipherSuite, ems: bool, encrypted: bytes) -> Observed:
         pair.server.receive_data(b"\x17\x03\x03\x00\x01\x00")
     assert again.value is error
     # the client reads the alert the server sent
-    with pytest.raises(errors.AlertReceived) as seen:
+    with pytest.raises(errors.FatalAlertReceived) as seen:
         pair.client.receive_data(sent)
     trace = tuple(
         (e.direction, e.name, e.encrypted, tuple(sorted(e.details.items())))
@@ -324,6 +324,6 @@ def test_default_client_refused_by_rsa_key_transport_server(suite: CipherSuite) 
     client.start()
     with pytest.raises(errors.HandshakeFailure):
         server.receive_data(client.data_to_send())
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         client.receive_data(server.data_to_send())
     assert info.value.description == AlertDescription.handshake_failure

@@ -297,7 +297,7 @@ def test_default_client_refused_by_legacy_only_server(name: str, files, tmp_path
     offers none of them, and the server refuses with handshake_failure."""
     options = [*server_certificates(files), "--priority", gnutls_priority(BY_NAME[name])]
     with gnutls_server(tmp_path, options) as server:
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             our_client(server.port)
         assert info.value.description == AlertDescription.handshake_failure
         server.stop()

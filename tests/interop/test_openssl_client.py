@@ -457,7 +457,7 @@ def test_client_refuses_expired_certificate(files, tmp_path) -> None:
         outcome = server.next_outcome()
     assert run.returncode != 0
     assert "certificate has expired" in run.output, run.diagnostics()
-    assert isinstance(outcome.error, errors.AlertReceived), outcome
+    assert isinstance(outcome.error, errors.FatalAlertReceived), outcome
     assert outcome.error.description == AlertDescription.certificate_expired
 
 
@@ -494,7 +494,7 @@ def test_renegotiation_is_refused(files, tmp_path) -> None:
     assert ">>> TLS 1.2, Alert [length 0002], fatal handshake_failure" in output, diagnostics
     # our side raised nothing of its own making: only the peer's fatal alert ended it
     error = outcome.result()
-    assert isinstance(error, errors.AlertReceived), repr(error)
+    assert isinstance(error, errors.FatalAlertReceived), repr(error)
     assert error.description == AlertDescription.handshake_failure
     assert outcome.info["connection"].error is error
 

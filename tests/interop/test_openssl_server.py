@@ -245,7 +245,7 @@ def test_alpn_no_overlap_is_fatal(files, tmp_path, our_client) -> None:
     """OpenSSL 3 answers an ALPN offer it cannot meet with no_application_protocol."""
     options = [*both_certs(files), "-alpn", "foo", "-naccept", "1"]
     with openssl_server(tmp_path, options) as server:
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             our_client(server.port, alpn_protocols=["bar"])
         assert info.value.description == AlertDescription.no_application_protocol
         server.wait()
@@ -374,7 +374,7 @@ def test_client_certificate_missing(files, tmp_path, our_client) -> None:
     """Without a client certificate we send an empty Certificate; s_server -Verify refuses."""
     options = [*both_certs(files), "-Verify", "1", "-CAfile", str(files["ca"]), "-naccept", "1"]
     with openssl_server(tmp_path, options) as server:
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             our_client(server.port)
         assert info.value.description == AlertDescription.handshake_failure
         server.wait()
@@ -419,14 +419,14 @@ def test_missing_intermediate_is_unknown_ca(files, tmp_path, our_client) -> None
 def test_server_initiated_renegotiation_refused(files, tmp_path, our_client) -> None:
     """A line "r" on s_server's stdin makes it send HelloRequest. We answer with a
     no_renegotiation warning (RFC 5246 §7.4.1.1); OpenSSL, having asked on purpose, then ends
-    the connection with a fatal handshake_failure, which our recv raises as AlertReceived."""
+    the connection with a fatal handshake_failure, which our recv raises as FatalAlertReceived."""
     options = [*both_certs(files), "-msg", "-naccept", "1"]
     with openssl_server(tmp_path, options) as server:
         tls = our_client(server.port)
         tls.sendall(b"before renegotiation\n")
         server.wait_for(rb"before renegotiation\n")
         server.write(b"r\n")
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             tls.recv()
         assert info.value.description == AlertDescription.handshake_failure
         assert tls.connection.error is info.value
@@ -502,7 +502,7 @@ def test_default_client_refused_by_legacy_only_server(cipher: str, files, tmp_pa
     only forward-secret AEAD suites, so s_server finds no shared cipher: handshake_failure."""
     options = [*both_certs(files), "-cipher", cipher, "-naccept", "1"]
     with openssl_server(tmp_path, options) as server:
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             our_client(server.port)
         assert info.value.description == AlertDescription.handshake_failure
         assert "handshake_failure" in str(info.value)
@@ -589,7 +589,7 @@ def _bad_share(original, value):
 
 def _alert_sent(failing, peer) -> AlertDescription:
     """What ``peer`` makes of the failing side's output: the fatal alert it queued."""
-    with pytest.raises(errors.AlertReceived) as info:
+    with pytest.raises(errors.FatalAlertReceived) as info:
         peer.receive_data(failing.data_to_send())
     return info.value.description
 

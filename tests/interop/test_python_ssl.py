@@ -198,7 +198,7 @@ def test_our_client_certificate_to_ssl_server(stem: str, files, our_client) -> N
 def test_our_client_without_certificate_refused(files, our_client) -> None:
     ctx = python_server_context(server_certs(files), client_ca=files["ca"])
     with PythonTLSServer(ctx, py_echo_handler) as server:
-        with pytest.raises(errors.AlertReceived) as info:
+        with pytest.raises(errors.FatalAlertReceived) as info:
             tls = our_client(server.port)
             tls.recv()  # the refusal may come after our Finished
         outcome = server.next_outcome()

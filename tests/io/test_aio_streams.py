@@ -16,7 +16,7 @@ from tls_support import pki
 
 from tls12 import aio
 from tls12.connection import ServerConnection
-from tls12.errors import AlertReceived, BadRecordMac, TLSError, TruncationError, UnknownCA
+from tls12.errors import BadRecordMac, FatalAlertReceived, TLSError, TruncationError, UnknownCA
 from tls12.events import ApplicationData, HandshakeComplete
 from tls12.io.aio import TLSTransport
 from tls12.pki import make_ca
@@ -236,7 +236,7 @@ def test_handshake_failure_raises_the_tls_error_on_both_sides():
         while not errors and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         # our client sent its alert before closing: the server read unknown_ca
-        assert len(errors) == 1 and isinstance(errors[0], AlertReceived), errors
+        assert len(errors) == 1 and isinstance(errors[0], FatalAlertReceived), errors
         assert errors[0].description.name == "unknown_ca"
         server.close()
         await server.wait_closed()
@@ -291,7 +291,7 @@ def test_engine_error_after_the_handshake_is_raised_to_the_reader_after_the_aler
         await asyncio.wait_for(finished.wait(), 5)
         assert outcome.get("eof"), "the client closed the connection"
         alert = outcome.get("alert")
-        assert isinstance(alert, AlertReceived) and alert.description.name == "bad_record_mac"
+        assert isinstance(alert, FatalAlertReceived) and alert.description.name == "bad_record_mac"
         assert writer.transport.is_closing()
         server.close()
         await server.wait_closed()

@@ -20,7 +20,7 @@ from tls_support import pki
 from tls12.config import CertifiedKey, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection
 from tls12.crypto.suites import suite_name
-from tls12.errors import AlertReceived, TLSError, UnexpectedMessage, UnsupportedCertificate
+from tls12.errors import FatalAlertReceived, TLSError, UnexpectedMessage, UnsupportedCertificate
 from tls12.io.sync import connect
 from tls12.io.sync_server import TLSServer
 
@@ -111,7 +111,7 @@ def test_a_scanners_close_alert_with_record_version_0301_is_a_close() -> None:
             sock.recv(65536)
             sock.sendall(b"\x15\x03\x01\x00\x02\x01\x00")
             error = failures.wait()
-    assert isinstance(error, AlertReceived), error
+    assert isinstance(error, FatalAlertReceived), error
     assert "close_notify" in str(error)
 
 

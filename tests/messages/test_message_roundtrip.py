@@ -300,7 +300,7 @@ def _hello_with_raw_extensions(block: bytes) -> bytes:
     """A ClientHello body whose extensions block is ``block`` (without its length)."""
     w = Writer()
     w.u16(0x0303)
-    w.bytes(bytes(32))
+    w.raw(bytes(32))
     w.opaque8(b"")
     w.u16_list([0xC02B])
     w.u8_list([0])

@@ -49,16 +49,16 @@ def test_truncated_integers_are_decode_errors(name: str) -> None:
 
 def test_fixed_bytes_bounds() -> None:
     r = Reader(b"abcdef")
-    assert r.bytes(0) == b""
-    assert r.bytes(2) == b"ab"
+    assert r.opaque_fixed(0) == b""
+    assert r.opaque_fixed(2) == b"ab"
     assert r.remaining == 4
     with pytest.raises(DecodeError):
-        r.bytes(5)
+        r.opaque_fixed(5)
     with pytest.raises(DecodeError):
-        r.bytes(-1)
-    assert r.bytes(4) == b"cdef"
+        r.opaque_fixed(-1)
+    assert r.opaque_fixed(4) == b"cdef"
     with pytest.raises(DecodeError):
-        r.bytes(1)
+        r.opaque_fixed(1)
 
 
 def test_rest_takes_everything() -> None:
@@ -193,7 +193,7 @@ OPS = st.sampled_from(
         ("u24",),
         ("u32",),
         ("u64",),
-        ("bytes", 3),
+        ("opaque_fixed", 3),
         ("opaque8",),
         ("opaque16",),
         ("opaque24", 1),
@@ -231,7 +231,7 @@ def test_writer_integers() -> None:
     w.u24(0x040506)
     w.u32(0x0708090A)
     w.u64(0x0B0C0D0E0F101112)
-    w.bytes(b"xy")
+    w.raw(b"xy")
     assert w.getvalue() == bytes(range(1, 0x13)) + b"xy"
 
 
@@ -248,7 +248,7 @@ def test_vec_blocks_fill_in_their_lengths_even_when_nested() -> None:
     with w.vec16():
         w.u8(7)
         with w.vec8():
-            w.bytes(b"abc")
+            w.raw(b"abc")
         with w.vec24():
             pass
     assert w.getvalue() == b"\x00\x08" + b"\x07" + b"\x03abc" + b"\x00\x00\x00"
@@ -259,17 +259,17 @@ def test_vec_blocks_refuse_overflow(name: str, width: int) -> None:
     limit = (1 << (8 * width)) - 1
     ok = Writer()
     with getattr(ok, name)():
-        ok.bytes(bytes(limit))
+        ok.raw(bytes(limit))
     assert ok.getvalue()[:width] == limit.to_bytes(width, "big")
     w = Writer()
     with pytest.raises(ValueError, match="does not fit"), getattr(w, name)():
-        w.bytes(bytes(limit + 1))
+        w.raw(bytes(limit + 1))
 
 
 def test_nested_overflow_is_caught_at_the_inner_block() -> None:
     w = Writer()
     with pytest.raises(ValueError), w.vec16(), w.vec8():
-        w.bytes(bytes(300))
+        w.raw(bytes(300))
 
 
 def test_writer_lists() -> None:

@@ -137,11 +137,6 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(**kw)
 
 
-def www_page(tls: Any) -> bytes:
-    """The status page for a connection (anything with ``.negotiated``)."""
-    return page_for(tls.negotiated)
-
-
 def page_for(n: Negotiated) -> bytes:
     lines = [
         "tls12 server",

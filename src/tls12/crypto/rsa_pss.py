@@ -98,8 +98,8 @@ def _tlv(r: Reader) -> tuple[int, bytes]:
         count = first & 0x7F
         if not 1 <= count <= 4:
             raise DecodeError("DER length of an unsupported size")
-        length = int.from_bytes(r.bytes(count), "big")
-    return tag, r.bytes(length)
+        length = int.from_bytes(r.opaque_fixed(count), "big")
+    return tag, r.opaque_fixed(length)
 
 
 def _spki_parameters(tbs: bytes) -> bytes | None:

@@ -1,17 +1,27 @@
-"""The client's full handshake, one class per state (RFC 5246 §7.3, figure 1).
+"""The client's handshake, one class per state in the order of RFC 5246 figure 1 (the
+abbreviated handshake of figure 2 leaves it at ExpectServerHello and rejoins at
+ExpectNewSessionTicket). The hellos themselves are built and checked in client_hello.py; the
+answer to a CertificateRequest is chosen in client_auth.py.
 
 Transitions (message received → next state):
 
+    start()                  queues ClientHello (offering a session when one is given)
+    ExpectServerHello        --ServerHello-->          ExpectServerCertificate (new session)
+                                                      | ExpectNewSessionTicket (echoed session ID)
+                                                      | ExpectChangeCipherSpec (echoed session ID)
     ExpectServerCertificate  --Certificate-->         ExpectServerKeyExchange
                                                       | ExpectServerHelloDone (RSA key transport)
     ExpectServerKeyExchange  --ServerKeyExchange-->   ExpectServerHelloDone
     ExpectServerHelloDone    --CertificateRequest-->  ExpectServerHelloDone (once)
-    ExpectServerHelloDone    --ServerHelloDone-->     client_finish.ExpectNewSessionTicket
-                                                      | client_finish.ExpectChangeCipherSpec
+    ExpectServerHelloDone    --ServerHelloDone-->     ExpectNewSessionTicket
+                                                      | ExpectChangeCipherSpec
                              (sends [Certificate] ClientKeyExchange [CertificateVerify]
                               ChangeCipherSpec Finished)
-
-The ClientHello and ServerHello are in client_hello.py; the last steps in client_finish.py.
+    ExpectNewSessionTicket   --NewSessionTicket-->    ExpectChangeCipherSpec
+    ExpectChangeCipherSpec   --ChangeCipherSpec-->    ExpectFinished
+    ExpectFinished           --Finished-->            ClientConnected
+                             (abbreviated: sends ChangeCipherSpec Finished)
+    ClientConnected          --HelloRequest-->        ClientConnected (no_renegotiation warning)
 """
 
 from __future__ import annotations
@@ -22,13 +32,27 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.config import ClientConfig
-from tls12.crypto import prf, rsa_pss
+from tls12.crypto import rsa_pss
 from tls12.crypto.signatures import EDDSA_PUBLIC
-from tls12.crypto.suites import Auth, KeyExchange
-from tls12.errors import DecodeError, UnsupportedCertificate
-from tls12.handshake.client_finish import ClientKeys, after_keys
-from tls12.handshake.client_hello import ServerHelloResult
+from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
+from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
+from tls12.events import HandshakeComplete
+from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.client_auth import send_client_certificate
+from tls12.handshake.client_hello import (
+    ServerHelloResult,
+    build_client_hello,
+    check_resumed,
+    check_server_hello,
+    resumable_offer,
+)
+from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
+from tls12.handshake.finished import (
+    check_finished,
+    derive_master_secret,
+    send_finished,
+)
 from tls12.handshake.key_exchange import (
     VerifiedKeyExchange,
     client_key_exchange,
@@ -39,13 +63,119 @@ from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
+    ClientHello,
     ClientKeyExchange,
     Finished,
     HandshakeMessage,
+    HelloRequest,
+    NewSessionTicket,
+    ServerHello,
     ServerHelloDone,
     ServerKeyExchange,
 )
+from tls12.sessions import DEFAULT_LIFETIME, Session
 from tls12.trace import Lazy
+from tls12.verify import describe, parse_chain, verify_server_chain
+from tls12.wire.enums import AlertDescription, HandshakeType
+
+
+class ClientState(State):
+    """A client state before the handshake completes: a HelloRequest is ignored while a
+    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript."""
+
+    def ignores(self, msg_type: int) -> bool:
+        return msg_type == HandshakeType.hello_request
+
+
+def start(ctx: HandshakeContext, server_name: str | None, session: Session | None) -> State:
+    """Queues the ClientHello (offering ``session`` when it can still be resumed) and returns
+    the first state."""
+    offer = resumable_offer(ctx.config, session, server_name)
+    hello = build_client_hello(ctx.config, server_name, offer)
+    ctx.send(
+        hello,
+        server_name=server_name,
+        suites=len(hello.cipher_suites),
+        resuming=("ticket" if offer.ticket else "session id") if offer else None,
+    )
+    ctx.flush()
+    return ExpectServerHello(ctx, hello=hello, server_name=server_name, offer=offer)
+
+
+class ExpectServerHello(ClientState):
+    expects = (ServerHello,)
+
+    def __init__(
+        self,
+        ctx: HandshakeContext,
+        *,
+        hello: ClientHello,
+        server_name: str | None,
+        offer: Session | None,
+    ) -> None:
+        super().__init__(ctx)
+        self.hello = hello
+        self.server_name = server_name
+        self.offer = offer
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        if not isinstance(msg, ServerHello):
+            return super().handle(msg, raw)
+        result = check_server_hello(self.ctx.config, self.hello, msg, self.server_name)
+        self.ctx.received(
+            msg,
+            raw,
+            suite=result.suite.name,
+            alpn=result.alpn_protocol,
+            extended_master_secret=result.extended_master_secret,
+            encrypt_then_mac=result.encrypt_then_mac or None,
+            resumed=self._resuming(msg) or None,
+        )
+        if self._resuming(msg):
+            return self._resume(result)
+        return ExpectServerCertificate(self.ctx, hello=result)
+
+    def refusal_hint(self, description: AlertDescription) -> str | None:
+        """A server that refuses our first flight with handshake_failure, when we offered only
+        the default policy, may be a legacy server: name the option that offers more."""
+        if description != AlertDescription.handshake_failure:
+            return None
+        if set(self.ctx.config.cipher_suites) != set(DEFAULT_SUITES):
+            return None
+        return (
+            "we offered only forward-secret AEAD suites (the default policy); a legacy server "
+            "may need cipher_suites='compatible'"
+        )
+
+    def _resuming(self, sh: ServerHello) -> bool:
+        """The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3)."""
+        return (
+            self.offer is not None
+            and bool(sh.session_id)
+            and (sh.session_id == self.hello.session_id)
+        )
+
+    def _resume(self, result: ServerHelloResult) -> State:
+        """Abbreviated handshake: keys from the stored master secret and the new randoms."""
+        session = self.offer
+        if session is None:  # _resuming checked it; kept for the type checker
+            raise IllegalParameter("server resumed a session we did not offer")
+        check_resumed(result, session)
+        self.ctx.install_pending_keys(
+            result.suite,
+            session.master_secret,
+            result.client_random,
+            result.server_random,
+            result.encrypt_then_mac,
+        )
+        agreement = result.agreement(
+            master=session.master_secret,
+            group=None,
+            scheme=None,
+            peer_certificates=session.peer_certificates,
+            resumed=session,
+        )
+        return after_keys(self.ctx, agreement, ticket_expected=result.ticket_expected)
 
 
 @dataclass(frozen=True)
@@ -58,10 +188,10 @@ class ServerIdentity:
     verified: bool
 
 
-class ExpectServerCertificate(State):
+class ExpectServerCertificate(ClientState):
     expects = (Certificate,)
 
-    def __init__(self, ctx: HandshakeContext, hello: ServerHelloResult) -> None:
+    def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
 
@@ -72,19 +202,17 @@ class ExpectServerCertificate(State):
         check_chain_length(self.ctx.config, len(msg.certificate_list), "server")
         identity = _check_server_chain(self.ctx.config, msg, self.hello)
         if self.ctx.trace.entries:
-            from tls12.verify import describe
-
             self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, identity.certificates[0]))
         if self.hello.suite.kx is KeyExchange.RSA:
-            return ExpectServerHelloDone(self.ctx, self.hello, identity, None, None)
-        return ExpectServerKeyExchange(self.ctx, self.hello, identity)
+            return ExpectServerHelloDone(
+                self.ctx, hello=self.hello, identity=identity, kx=None, request=None
+            )
+        return ExpectServerKeyExchange(self.ctx, hello=self.hello, identity=identity)
 
 
 def _check_server_chain(
     config: ClientConfig, msg: Certificate, hello: ServerHelloResult
 ) -> ServerIdentity:
-    from tls12.verify import parse_chain, verify_server_chain
-
     if not msg.certificate_list:
         raise DecodeError("server sent an empty certificate list")
     if config.insecure_skip_verify:
@@ -113,11 +241,11 @@ def _check_server_chain(
     return ServerIdentity(certs, key, verified)
 
 
-class ExpectServerKeyExchange(State):
+class ExpectServerKeyExchange(ClientState):
     expects = (ServerKeyExchange,)
 
     def __init__(
-        self, ctx: HandshakeContext, hello: ServerHelloResult, identity: ServerIdentity
+        self, ctx: HandshakeContext, *, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -138,15 +266,18 @@ class ExpectServerKeyExchange(State):
         )
         group = kx.group.name if kx.group else f"custom {kx.dh_p.bit_length()}-bit DH"
         self.ctx.received(msg, raw, group=group, signature=kx.scheme.name)
-        return ExpectServerHelloDone(self.ctx, self.hello, self.identity, kx, None)
+        return ExpectServerHelloDone(
+            self.ctx, hello=self.hello, identity=self.identity, kx=kx, request=None
+        )
 
 
-class ExpectServerHelloDone(State):
+class ExpectServerHelloDone(ClientState):
     expects = (CertificateRequest, ServerHelloDone)
 
     def __init__(
         self,
         ctx: HandshakeContext,
+        *,
         hello: ServerHelloResult,
         identity: ServerIdentity,
         kx: VerifiedKeyExchange | None,
@@ -162,27 +293,26 @@ class ExpectServerHelloDone(State):
         if isinstance(msg, CertificateRequest) and self.request is None:
             check_request(self.ctx.config, msg)
             self.ctx.received(msg, raw, authorities=len(msg.certificate_authorities))
-            return ExpectServerHelloDone(self.ctx, self.hello, self.identity, self.kx, msg)
+            return ExpectServerHelloDone(
+                self.ctx, hello=self.hello, identity=self.identity, kx=self.kx, request=msg
+            )
         if not isinstance(msg, ServerHelloDone):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
-        master = self._send_client_flight()
-        keys = ClientKeys(
-            self.hello,
-            master,
-            None,
-            self.identity.certificates,
-            self.kx.group if self.kx else None,
-            self.kx.scheme if self.kx else None,
+        hello = self.hello
+        agreement = hello.agreement(
+            master=self._send_client_flight(),
+            group=self.kx.group if self.kx else None,
+            scheme=self.kx.scheme if self.kx else None,
+            peer_certificates=self.identity.certificates,
+            resumed=None,
         )
-        return after_keys(self.ctx, keys)
+        return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 
     def _send_client_flight(self) -> bytes:
         ctx, hello = self.ctx, self.hello
         suite = hello.suite
         if self.request is not None:
-            from tls12.handshake.client_auth import send_client_certificate
-
             signer = send_client_certificate(ctx, self.request)
         else:
             signer = None
@@ -190,19 +320,94 @@ class ExpectServerHelloDone(State):
             suite, self.kx, self.identity.public_key, hello.client_hello.version
         )
         ctx.send(ClientKeyExchange(body))
-        if hello.extended_master_secret:
-            session_hash = ctx.transcript.digest(suite.prf_hash)
-            master = prf.extended_master_secret(suite.prf_hash, premaster, session_hash)
-        else:
-            master = prf.master_secret(
-                suite.prf_hash, premaster, hello.client_random, hello.server_random
-            )
+        master = derive_master_secret(
+            ctx,
+            suite,
+            premaster,
+            client_random=hello.client_random,
+            server_random=hello.server_random,
+            extended=hello.extended_master_secret,
+        )
         if signer is not None:
             signer()
         ctx.install_pending_keys(
             suite, master, hello.client_random, hello.server_random, hello.encrypt_then_mac
         )
-        ctx.send_change_cipher_spec()
-        ctx.send(Finished(ctx.finished_data(suite, master, from_client=True)))
-        ctx.flush()
+        send_finished(ctx, suite, master, from_client=True)
         return master
+
+
+def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: bool) -> State:
+    """The state that follows once keys are installed: a ticket first if the server said so
+    (RFC 5077 §3.3: its ServerHello carried an empty session_ticket)."""
+    if ticket_expected:
+        return ExpectNewSessionTicket(ctx, agreement=agreement)
+    return ExpectChangeCipherSpec(ctx, agreement=agreement, ticket=None)
+
+
+class ExpectNewSessionTicket(ClientState):
+    expects = (NewSessionTicket,)
+
+    def __init__(self, ctx: HandshakeContext, *, agreement: Agreement) -> None:
+        super().__init__(ctx)
+        self.agreement = agreement
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        if not isinstance(msg, NewSessionTicket):
+            return super().handle(msg, raw)
+        self.ctx.received(msg, raw, lifetime_hint=msg.lifetime_hint, size=len(msg.ticket))
+        return ExpectChangeCipherSpec(self.ctx, agreement=self.agreement, ticket=msg)
+
+
+class ExpectChangeCipherSpec(ClientState):
+    def __init__(
+        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+    ) -> None:
+        super().__init__(ctx)
+        self.agreement, self.ticket = agreement, ticket
+
+    def handle_change_cipher_spec(self) -> State:
+        self.ctx.note_change_cipher_spec_received()
+        return ExpectFinished(self.ctx, agreement=self.agreement, ticket=self.ticket)
+
+
+class ExpectFinished(ClientState):
+    expects = (Finished,)
+
+    def __init__(
+        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+    ) -> None:
+        super().__init__(ctx)
+        self.agreement, self.ticket = agreement, ticket
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        if not isinstance(msg, Finished):
+            return super().handle(msg, raw)
+        agreement, ctx = self.agreement, self.ctx
+        suite = agreement.suite
+        proof = check_finished(ctx, suite, agreement.master, msg, from_client=False)
+        ctx.received(msg, raw)
+        if agreement.resumed is not None:
+            send_finished(ctx, suite, agreement.master, from_client=True)
+        result = negotiated(agreement)
+        ctx.events.append(HandshakeComplete(result))
+        return ClientConnected(ctx, negotiated=result, proof=proof, session=self._session())
+
+    def _session(self) -> Session:
+        """The session to resume later: the old one (with any new ticket) or a new one."""
+        agreement = self.agreement
+        if agreement.resumed is not None:
+            session = agreement.resumed
+        else:
+            session = new_session(
+                agreement, created=self.ctx.config.clock(), lifetime=DEFAULT_LIFETIME
+            )
+        if self.ticket is not None:
+            session = session.with_ticket(self.ticket.ticket, self.ticket.lifetime_hint)
+        return session
+
+
+class ClientConnected(Connected):
+    """A server's HelloRequest asks us to renegotiate (RFC 5246 §7.4.1.1)."""
+
+    renegotiation_request = HelloRequest

@@ -16,6 +16,7 @@ from tls12.errors import HandshakeFailure
 from tls12.handshake.context import HandshakeContext
 from tls12.messages.handshake import Certificate, CertificateRequest, CertificateVerify
 from tls12.trace import Lazy
+from tls12.verify import describe
 from tls12.wire.enums import ClientCertificateType, SignatureScheme
 
 _TYPE_FOR_AUTH = {
@@ -93,6 +94,4 @@ def send_client_certificate(
 
 
 def _subject(chosen: CertifiedKey) -> str:
-    from tls12.verify import describe
-
     return describe(chosen.chain[0])

@@ -1,10 +1,7 @@
-"""The client's first steps: the ClientHello, and the ServerHello that decides between the
-full handshake (RFC 5246 figure 1) and the abbreviated one (figure 2).
+"""The client's hellos: building the ClientHello, and checking the ServerHello against it.
 
-    start()             queues ClientHello (offering a session when one is given)
-    ExpectServerHello   --ServerHello, new session-->       client.ExpectServerCertificate
-                        --ServerHello, echoed session ID--> client_finish.ExpectNewSessionTicket
-                                                            | client_finish.ExpectChangeCipherSpec
+No state lives here: ``client.py`` holds the client's states in the order of RFC 5246
+figure 1, and calls these pure functions from ``start`` and ``ExpectServerHello``.
 """
 
 from __future__ import annotations
@@ -12,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+
+from cryptography import x509
 
 from tls12.config import ClientConfig
 from tls12.crypto.suites import BY_ID, CipherSuite, KeyExchange
@@ -21,13 +20,13 @@ from tls12.errors import (
     ProtocolVersionError,
     UnsupportedExtension,
 )
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake import negotiate
+from tls12.handshake.agreement import Agreement
 from tls12.handshake.limits import check_hello
-from tls12.handshake.state import State
 from tls12.messages import extensions as ext
-from tls12.messages.handshake import ClientHello, HandshakeMessage, ServerHello
+from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.sessions import Session
-from tls12.wire.enums import TLS12_VERSION
+from tls12.wire.enums import TLS12_VERSION, NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,15 @@ class ServerHelloResult:
     suite: CipherSuite
     extended_master_secret: bool
     secure_renegotiation: bool
-    alpn_protocol: bytes | None
+    alpn_protocol: str | None
+    """Decoded once, here; the ServerHello's ALPN answer is one protocol we offered."""
     server_name: str | None
-    encrypt_then_mac: bool = False
+    encrypt_then_mac: bool
+
+    @property
+    def ticket_expected(self) -> bool:
+        """The server will send NewSessionTicket before its ChangeCipherSpec (RFC 5077 §3.3)."""
+        return self.server_hello.extensions.has(ext.SessionTicket)
 
     @property
     def client_hello_groups(self) -> tuple[int, ...]:
@@ -56,12 +61,38 @@ class ServerHelloResult:
     def server_random(self) -> bytes:
         return self.server_hello.random
 
+    def agreement(
+        self,
+        *,
+        master: bytes,
+        group: NamedGroup | None,
+        scheme: SignatureScheme | None,
+        peer_certificates: tuple[x509.Certificate, ...],
+        resumed: Session | None,
+    ) -> Agreement:
+        """The client's Agreement: what the hellos settled plus what the key exchange (full
+        handshake) or the stored session (abbreviated) brings."""
+        return Agreement(
+            suite=self.suite,
+            master=master,
+            session_id=self.server_hello.session_id,
+            extended_master_secret=self.extended_master_secret,
+            secure_renegotiation=self.secure_renegotiation,
+            encrypt_then_mac=self.encrypt_then_mac,
+            alpn_protocol=self.alpn_protocol,
+            server_name=self.server_name,
+            group=group,
+            scheme=scheme,
+            peer_certificates=peer_certificates,
+            resumed=resumed,
+        )
 
-def start(ctx: HandshakeContext, server_name: str | None, session: Session | None) -> State:
-    """Queues the ClientHello (offering ``session`` when it can still be resumed) and returns
-    the first state."""
-    config: ClientConfig = ctx.config
-    offer = _resumable(config, session, server_name)
+
+def build_client_hello(
+    config: ClientConfig, server_name: str | None, offer: Session | None
+) -> ClientHello:
+    """The ClientHello (RFC 5246 §7.4.1.2) with the extensions ``config`` enables, offering
+    ``offer`` (from ``resumable_offer``) by ticket or by session ID."""
     session_id = b""
     items: list[ext.Extension] = []
     if server_name and not _is_ip_literal(server_name):
@@ -88,23 +119,15 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
         if config.session_tickets:
             items.append(ext.SessionTicket(b""))
     suites = tuple(s.id for s in config.suites)
-    hello = ClientHello(
+    return ClientHello(
         random=os.urandom(32),
         cipher_suites=suites,
         session_id=session_id,
         extensions=ext.Extensions(tuple(items)),
     )
-    ctx.send(
-        hello,
-        server_name=server_name,
-        suites=len(suites),
-        resuming=("ticket" if offer.ticket else "session id") if offer else None,
-    )
-    ctx.flush()
-    return ExpectServerHello(ctx, hello, server_name, offer)
 
 
-def _resumable(
+def resumable_offer(
     config: ClientConfig, session: Session | None, server_name: str | None
 ) -> Session | None:
     """The session if offering it makes sense now: not expired, suite still enabled, same
@@ -130,119 +153,64 @@ def _is_ip_literal(name: str) -> bool:
     return True
 
 
-class ExpectServerHello(State):
-    expects = (ServerHello,)
-
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        hello: ClientHello,
-        server_name: str | None,
-        offer: Session | None,
-    ) -> None:
-        super().__init__(ctx)
-        self.hello = hello
-        self.server_name = server_name
-        self.offer = offer
-
-    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if not isinstance(msg, ServerHello):
-            return super().handle(msg, raw)
-        result = self._check(msg)
-        self.ctx.received(
-            msg,
-            raw,
-            suite=result.suite.name,
-            alpn=result.alpn_protocol.decode() if result.alpn_protocol else None,
-            extended_master_secret=result.extended_master_secret,
-            encrypt_then_mac=result.encrypt_then_mac or None,
-            resumed=self._resuming(msg) or None,
+def check_server_hello(
+    config: ClientConfig, hello: ClientHello, sh: ServerHello, server_name: str | None
+) -> ServerHelloResult:
+    """Checks the ServerHello against what we offered (RFC 5246 §7.4.1.3, RFC 5746 §3.4,
+    RFC 7627 §5.2, RFC 7366 §3, RFC 7301 §3.2)."""
+    check_hello(config, sh)
+    if sh.version != TLS12_VERSION:
+        raise ProtocolVersionError(
+            f"server chose protocol version {sh.version:#06x}; only TLS 1.2 is supported"
         )
-        if self._resuming(msg):
-            return self._resume(result)
-        from tls12.handshake.client import ExpectServerCertificate
-
-        return ExpectServerCertificate(self.ctx, result)
-
-    def _resuming(self, sh: ServerHello) -> bool:
-        """The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3)."""
-        return (
-            self.offer is not None
-            and bool(sh.session_id)
-            and (sh.session_id == self.hello.session_id)
+    if sh.cipher_suite not in hello.cipher_suites or sh.cipher_suite not in BY_ID:
+        raise IllegalParameter(f"server chose cipher suite {sh.cipher_suite:#06x}, not offered")
+    if sh.compression_method != 0:
+        raise IllegalParameter("server chose a compression method we did not offer")
+    offered = set(hello.extensions.types)
+    for et in sh.extensions.types:
+        if et not in offered:
+            raise UnsupportedExtension(f"server sent extension {et:#x} that we did not offer")
+    ri = sh.extensions.get(ext.RenegotiationInfo)
+    if ri is not None and ri.renegotiated_connection:
+        raise HandshakeFailure("server's renegotiation_info is not empty on a new connection")
+    if ri is None and not config.allow_legacy_renegotiation_peer:
+        raise HandshakeFailure(
+            "server does not support secure renegotiation (RFC 5746); "
+            "set allow_legacy_renegotiation_peer=True to connect anyway"
         )
+    ems = sh.extensions.has(ext.ExtendedMasterSecret)
+    if config.require_extended_master_secret and not ems:
+        raise HandshakeFailure("server does not support the extended master secret (RFC 7627)")
+    etm = sh.extensions.has(ext.EncryptThenMac)
+    if etm and BY_ID[sh.cipher_suite].is_aead:
+        raise IllegalParameter("server chose encrypt_then_mac with an AEAD suite (RFC 7366)")
+    alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
+    protocol = None
+    if alpn is not None:
+        if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn:
+            raise IllegalParameter("server's ALPN answer is not one protocol that we offered")
+        protocol = alpn.protocols[0]
+    return ServerHelloResult(
+        client_hello=hello,
+        server_hello=sh,
+        suite=BY_ID[sh.cipher_suite],
+        extended_master_secret=ems,
+        secure_renegotiation=ri is not None,
+        alpn_protocol=negotiate.alpn_name(protocol),
+        server_name=server_name,
+        encrypt_then_mac=etm,
+    )
 
-    def _resume(self, result: ServerHelloResult) -> State:
-        """Abbreviated handshake: keys from the stored master secret and the new randoms."""
-        from tls12.handshake.client_finish import ClientKeys, after_keys
 
-        session = self.offer
-        if session is None:  # _resuming checked it; kept for the type checker
-            raise IllegalParameter("server resumed a session we did not offer")
-        if result.suite.id != session.cipher_suite:
-            raise IllegalParameter(
-                f"server resumed the session with {result.suite.name}, "
-                "not the session's cipher suite"
-            )
-        if result.extended_master_secret != session.extended_master_secret:
-            # RFC 7627 §5.3: the client aborts when the EMS state changes on resumption.
-            raise HandshakeFailure(
-                "server resumed the session with a different extended master secret state"
-            )
-        self.ctx.install_pending_keys(
-            result.suite,
-            session.master_secret,
-            result.client_random,
-            result.server_random,
-            result.encrypt_then_mac,
+def check_resumed(result: ServerHelloResult, session: Session) -> None:
+    """The server resumed ``session``: it must keep the session's suite (RFC 5246 §7.4.1.3) and
+    its extended master secret state (RFC 7627 §5.3: the client aborts when that changes)."""
+    if result.suite.id != session.cipher_suite:
+        raise IllegalParameter(
+            f"server resumed the session with {result.suite.name}, not the session's cipher suite"
         )
-        keys = ClientKeys(
-            result, session.master_secret, session, session.peer_certificates, None, None
-        )
-        return after_keys(self.ctx, keys)
-
-    def _check(self, sh: ServerHello) -> ServerHelloResult:
-        config: ClientConfig = self.ctx.config
-        check_hello(config, sh)
-        if sh.version != TLS12_VERSION:
-            raise ProtocolVersionError(
-                f"server chose protocol version {sh.version:#06x}; only TLS 1.2 is supported"
-            )
-        if sh.cipher_suite not in self.hello.cipher_suites or sh.cipher_suite not in BY_ID:
-            raise IllegalParameter(f"server chose cipher suite {sh.cipher_suite:#06x}, not offered")
-        if sh.compression_method != 0:
-            raise IllegalParameter("server chose a compression method we did not offer")
-        offered = set(self.hello.extensions.types)
-        for et in sh.extensions.types:
-            if et not in offered:
-                raise UnsupportedExtension(f"server sent extension {et:#x} that we did not offer")
-        ri = sh.extensions.get(ext.RenegotiationInfo)
-        if ri is not None and ri.renegotiated_connection:
-            raise HandshakeFailure("server's renegotiation_info is not empty on a new connection")
-        if ri is None and not config.allow_legacy_renegotiation_peer:
-            raise HandshakeFailure(
-                "server does not support secure renegotiation (RFC 5746); "
-                "set allow_legacy_renegotiation_peer=True to connect anyway"
-            )
-        ems = sh.extensions.has(ext.ExtendedMasterSecret)
-        if config.require_extended_master_secret and not ems:
-            raise HandshakeFailure("server does not support the extended master secret (RFC 7627)")
-        etm = sh.extensions.has(ext.EncryptThenMac)
-        if etm and BY_ID[sh.cipher_suite].is_aead:
-            raise IllegalParameter("server chose encrypt_then_mac with an AEAD suite (RFC 7366)")
-        alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
-        protocol = None
-        if alpn is not None:
-            if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn:
-                raise IllegalParameter("server's ALPN answer is not one protocol that we offered")
-            protocol = alpn.protocols[0]
-        return ServerHelloResult(
-            client_hello=self.hello,
-            server_hello=sh,
-            suite=BY_ID[sh.cipher_suite],
-            extended_master_secret=ems,
-            secure_renegotiation=ri is not None,
-            alpn_protocol=protocol,
-            server_name=self.server_name,
-            encrypt_then_mac=etm,
+    if result.extended_master_secret != session.extended_master_secret:
+        raise HandshakeFailure(
+            "server resumed the session with a different extended master secret state"
         )

@@ -28,6 +28,7 @@ class Connected(State):
     def __init__(
         self,
         ctx: HandshakeContext,
+        *,
         negotiated: Negotiated,
         proof: FinishedVerified,
         session: Session,
@@ -50,7 +51,7 @@ class Connected(State):
                     "(max_refused_renegotiations)"
                 )
             self.refused += 1
-            self.ctx.send_warning(AlertDescription.no_renegotiation)
+            self.ctx.send_alert(AlertDescription.no_renegotiation)
             self.ctx.events.append(RenegotiationRefused())
             return self
         return super().handle(msg, raw)

@@ -3,7 +3,8 @@
 States call ``received`` and ``send`` at exactly the point where a message enters the
 transcript (as Go's crypto/tls does), so the hash each check uses is visible in the state code.
 Outgoing handshake messages are gathered and written as few records as possible when the
-flight ends (``flush``), or before a ChangeCipherSpec.
+flight ends (``flush``), or before a ChangeCipherSpec or an alert. Every byte the engine sends
+goes through ``records.write_into`` into the connection's output buffer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tls12.messages.handshake import HandshakeMessage
 from tls12.record.layer import RecordLayer
 from tls12.record.protection import protection_for
 from tls12.trace import Trace
-from tls12.wire.enums import AlertDescription, AlertLevel, ContentType
+from tls12.wire.enums import AlertDescription, ContentType
 
 
 class HandshakeContext:
@@ -66,21 +67,24 @@ class HandshakeContext:
     def flush(self) -> None:
         """Writes the queued handshake messages as records."""
         if self._pending:
-            self._out += self.records.write(ContentType.handshake, bytes(self._pending))
+            self.records.write_into(self._out, ContentType.handshake, bytes(self._pending))
             self._pending.clear()
 
     def send_change_cipher_spec(self) -> None:
         self.flush()
-        self._out += self.records.write(ContentType.change_cipher_spec, CHANGE_CIPHER_SPEC)
+        self.records.write_into(self._out, ContentType.change_cipher_spec, CHANGE_CIPHER_SPEC)
         self.trace.add_ccs("send", self.records.write_encrypted)
         self.records.activate_write()
 
-    def send_warning(self, description: AlertDescription) -> None:
-        """A warning alert (no_renegotiation) that does not end the connection."""
+    def send_alert(self, description: AlertDescription) -> None:
+        """The one alert writer, for the states and the engine alike: queued handshake
+        messages first, the level picked from the description (``Alert.for_description``)."""
         self.flush()
-        alert = Alert(AlertLevel.warning, description)
-        self.trace.add_alert("send", "warning", description.name, self.records.write_encrypted)
-        self._out += self.records.write(ContentType.alert, alert.encode())
+        alert = Alert.for_description(description)
+        self.trace.add_alert(
+            "send", alert.level.name, description.name, self.records.write_encrypted
+        )
+        self.records.write_into(self._out, ContentType.alert, alert.encode())
 
     def note_change_cipher_spec_received(self) -> None:
         self.trace.add_ccs("recv", self.records.read_encrypted)

@@ -25,29 +25,6 @@ from tls12.messages import key_exchange as bodies
 from tls12.messages.handshake import ServerKeyExchange
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
-FFDHE_RANGE = range(256, 512)  # RFC 7919 §2: the FFDHE code points
-
-
-def is_ffdhe(group: int) -> bool:
-    # Compare, not ``in range``: range containment falls back to a linear scan for int
-    # subclasses such as NamedGroup.
-    return FFDHE_RANGE.start <= group < FFDHE_RANGE.stop
-
-
-def choose_ffdhe(
-    client_groups: Sequence[int] | None, ours: Sequence[NamedGroup]
-) -> NamedGroup | None:
-    """RFC 7919 §4: a client that lists no FFDHE group leaves the choice to us; one that lists
-    some but none we have rules DHE out."""
-    listed = {g for g in (client_groups or ()) if is_ffdhe(g)}
-    if not listed:
-        return ours[0] if ours else None
-    for g in ours:
-        if g in listed:
-            return g
-    return None
-
-
 # -- server side ----------------------------------------------------------------------------
 
 
@@ -100,27 +77,25 @@ def send_server_key_exchange(
         return _RsaServer(key, client_version)
     if group is None or scheme is None:
         raise InternalError(f"{suite.name} needs a group and a signature scheme")
+
+    def sign(params: bytes) -> bodies.DigitallySigned:
+        signature = signatures.sign(key, scheme, client_random + server_random + params)  # type: ignore[arg-type]
+        return bodies.DigitallySigned(scheme, signature)
+
     if suite.kx is KeyExchange.ECDHE:
         share = kx.EcdheKeyShare(group)
         params = bodies.EcdheServerKeyExchange.encode_params(group, share.public)
+        body = bodies.EcdheServerKeyExchange(group, share.public, sign(params)).encode()
         agreement: ServerKeyAgreement = _EcdheServer(share)
     else:
         dhe = kx.DheKeyShare.for_group(group)
         params = bodies.DheServerKeyExchange.encode_params(dhe.p_bytes, dhe.g_bytes, dhe.public)
+        body = bodies.DheServerKeyExchange(
+            dhe.p_bytes, dhe.g_bytes, dhe.public, sign(params)
+        ).encode()
         agreement = _DheServer(dhe)
-    signature = signatures.sign(key, scheme, client_random + server_random + params)  # type: ignore[arg-type]
-    signed = bodies.DigitallySigned(scheme, signature)
-    body = params + _encode_signed(signed)
     ctx.send(ServerKeyExchange(body), group=group.name, signature=scheme.name)
     return agreement
-
-
-def _encode_signed(signed: bodies.DigitallySigned) -> bytes:
-    from tls12.wire.writer import Writer
-
-    w = Writer()
-    signed.encode(w)
-    return w.getvalue()
 
 
 # -- client side ----------------------------------------------------------------------------

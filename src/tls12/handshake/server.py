@@ -23,16 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import ClientAuth, ServerConfig
-from tls12.crypto import prf, rsa_pss, signatures
+from tls12.crypto import rsa_pss, signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
-from tls12.events import HandshakeComplete, Negotiated
+from tls12.events import HandshakeComplete
+from tls12.handshake import negotiate
+from tls12.handshake.agreement import Agreement, negotiated, new_session
 from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
-from tls12.handshake.finished import check_finished
+from tls12.handshake.finished import check_finished, derive_master_secret, send_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.limits import check_chain_length, check_hello
 from tls12.handshake.resumption import Resumption, find_resumable
@@ -58,6 +59,7 @@ from tls12.messages.handshake import (
 )
 from tls12.sessions import Session
 from tls12.trace import Lazy
+from tls12.verify import describe, verify_client_chain
 from tls12.wire.enums import SignatureScheme
 
 
@@ -68,19 +70,50 @@ class ClientIdentity:
     certificates: tuple[x509.Certificate, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class ServerFlight:
+    """What the server sent in a full handshake's first flight: the hello's facts, its
+    choices, and the key agreement that turns the ClientKeyExchange into a premaster."""
+
+    facts: HelloFacts
+    choice: FullChoice
+    share: ServerKeyAgreement
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServerKeys:
     """What the server knows once the master secret is fixed."""
 
     facts: HelloFacts
-    suite: CipherSuite
-    session_id: bytes
-    master: bytes
-    client: ClientIdentity | None
-    full: FullChoice | None
-    """The full handshake's choices; None when a session is being resumed."""
-    resumed: Resumption | None
-    encrypt_then_mac: bool
+    agreement: Agreement
+
+
+def _agreement(
+    facts: HelloFacts,
+    *,
+    suite: CipherSuite,
+    master: bytes,
+    session_id: bytes,
+    encrypt_then_mac: bool,
+    full: FullChoice | None,
+    client: ClientIdentity | None,
+    resumed: Session | None,
+) -> Agreement:
+    """The server's Agreement, for a full handshake (``full``) or a resumed one (``resumed``)."""
+    return Agreement(
+        suite=suite,
+        master=master,
+        session_id=session_id,
+        extended_master_secret=facts.extended_master_secret,
+        secure_renegotiation=facts.secure_renegotiation,
+        encrypt_then_mac=encrypt_then_mac,
+        alpn_protocol=facts.alpn_name,
+        server_name=facts.server_name,
+        group=full.group if full else None,
+        scheme=full.scheme if full else None,
+        peer_certificates=client.certificates if client else (),
+        resumed=resumed,
+    )
 
 
 class ExpectClientHello(State):
@@ -101,19 +134,18 @@ class ExpectClientHello(State):
             return self._resume(facts, resumption)
         choice = choose_full(config, facts)
         share = send_full_flight(self.ctx, facts, choice)
+        flight = ServerFlight(facts=facts, choice=choice, share=share)
         if config.client_auth is not ClientAuth.NONE:
-            return ExpectClientCertificate(self.ctx, facts, choice, share)
-        return ExpectClientKeyExchange(self.ctx, facts, choice, share, None)
+            return ExpectClientCertificate(self.ctx, flight=flight)
+        return ExpectClientKeyExchange(self.ctx, flight=flight, client=None)
 
     def _resume(self, facts: HelloFacts, resumption: Resumption) -> State:
         """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
         ctx, session = self.ctx, resumption.session
         ch = facts.client_hello
         config: ServerConfig = ctx.config
-        etm = (
-            not resumption.suite.is_aead
-            and config.encrypt_then_mac
-            and ch.extensions.has(ext.EncryptThenMac)
+        etm = negotiate.choose_encrypt_then_mac(
+            resumption.suite, config.encrypt_then_mac, ch.extensions.has(ext.EncryptThenMac)
         )
         hello = ServerHello(
             random=facts.server_random,
@@ -132,37 +164,29 @@ class ExpectClientHello(State):
         ctx.install_pending_keys(
             resumption.suite, session.master_secret, facts.client_random, facts.server_random, etm
         )
-        ctx.send_change_cipher_spec()
-        ctx.send(Finished(ctx.finished_data(resumption.suite, session.master_secret, False)))
-        ctx.flush()
+        send_finished(ctx, resumption.suite, session.master_secret, from_client=False)
         client = None
         if session.peer_certificates_der:
             client = ClientIdentity(session.peer_certificates)
-        keys = ServerKeys(
+        agreement = _agreement(
             facts,
-            resumption.suite,
-            ch.session_id,
-            session.master_secret,
-            client,
-            None,
-            resumption,
-            etm,
+            suite=resumption.suite,
+            master=session.master_secret,
+            session_id=ch.session_id,
+            encrypt_then_mac=etm,
+            full=None,
+            client=client,
+            resumed=session,
         )
-        return ExpectChangeCipherSpec(ctx, keys)
+        return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
 
 class ExpectClientCertificate(State):
     expects = (Certificate,)
 
-    def __init__(
-        self,
-        ctx: HandshakeContext,
-        facts: HelloFacts,
-        choice: FullChoice,
-        share: ServerKeyAgreement,
-    ) -> None:
+    def __init__(self, ctx: HandshakeContext, *, flight: ServerFlight) -> None:
         super().__init__(ctx)
-        self.facts, self.choice, self.share = facts, choice, share
+        self.flight = flight
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, Certificate):
@@ -173,9 +197,7 @@ class ExpectClientCertificate(State):
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
                 raise HandshakeFailure("the client sent no certificate, but one is required")
-            return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, None)
-        from tls12.verify import describe, verify_client_chain
-
+            return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=None)
         trust = config.client_trust
         if trust is None:  # ServerConfig refuses client_auth without client_trust
             raise HandshakeFailure("no trust anchors are configured for client certificates")
@@ -189,58 +211,56 @@ class ExpectClientCertificate(State):
                 " can sign with no signature scheme this server accepts"
             )
         identity = ClientIdentity(tuple(chain))
-        return ExpectClientKeyExchange(self.ctx, self.facts, self.choice, self.share, identity)
+        return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=identity)
 
 
 class ExpectClientKeyExchange(State):
     expects = (ClientKeyExchange,)
 
     def __init__(
-        self,
-        ctx: HandshakeContext,
-        facts: HelloFacts,
-        choice: FullChoice,
-        share: ServerKeyAgreement,
-        client: ClientIdentity | None,
+        self, ctx: HandshakeContext, *, flight: ServerFlight, client: ClientIdentity | None
     ) -> None:
         super().__init__(ctx)
-        self.facts, self.choice, self.share, self.client = facts, choice, share, client
+        self.flight, self.client = flight, client
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ClientKeyExchange):
             return super().handle(msg, raw)
-        facts, suite = self.facts, self.choice.suite
-        premaster = self.share.premaster(msg.body)
+        facts, choice = self.flight.facts, self.flight.choice
+        suite = choice.suite
+        premaster = self.flight.share.premaster(msg.body)
         self.ctx.received(msg, raw)
-        if facts.extended_master_secret:
-            session_hash = self.ctx.transcript.digest(suite.prf_hash)
-            master = prf.extended_master_secret(suite.prf_hash, premaster, session_hash)
-        else:
-            master = prf.master_secret(
-                suite.prf_hash, premaster, facts.client_random, facts.server_random
-            )
-        self.ctx.install_pending_keys(
-            suite, master, facts.client_random, facts.server_random, self.choice.encrypt_then_mac
-        )
-        keys = ServerKeys(
-            facts,
+        master = derive_master_secret(
+            self.ctx,
             suite,
-            self.choice.session_id,
-            master,
-            self.client,
-            self.choice,
-            None,
-            self.choice.encrypt_then_mac,
+            premaster,
+            client_random=facts.client_random,
+            server_random=facts.server_random,
+            extended=facts.extended_master_secret,
         )
+        self.ctx.install_pending_keys(
+            suite, master, facts.client_random, facts.server_random, choice.encrypt_then_mac
+        )
+        agreement = _agreement(
+            facts,
+            suite=suite,
+            master=master,
+            session_id=choice.session_id,
+            encrypt_then_mac=choice.encrypt_then_mac,
+            full=choice,
+            client=self.client,
+            resumed=None,
+        )
+        keys = ServerKeys(facts=facts, agreement=agreement)
         if self.client is not None:
-            return ExpectCertificateVerify(self.ctx, keys, self.client)
-        return ExpectChangeCipherSpec(self.ctx, keys)
+            return ExpectCertificateVerify(self.ctx, keys=keys, client=self.client)
+        return ExpectChangeCipherSpec(self.ctx, keys=keys)
 
 
 class ExpectCertificateVerify(State):
     expects = (CertificateVerify,)
 
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys, client: ClientIdentity) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
 
@@ -253,85 +273,57 @@ class ExpectCertificateVerify(State):
         key = rsa_pss.certificate_public_key(self.client.certificates[0])
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
         self.ctx.received(msg, raw, signature=scheme.name)
-        return ExpectChangeCipherSpec(self.ctx, self.keys)
+        return ExpectChangeCipherSpec(self.ctx, keys=self.keys)
 
 
 class ExpectChangeCipherSpec(State):
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
     def handle_change_cipher_spec(self) -> State:
         self.ctx.note_change_cipher_spec_received()
-        return ExpectFinished(self.ctx, self.keys)
+        return ExpectFinished(self.ctx, keys=self.keys)
 
 
 class ExpectFinished(State):
     expects = (Finished,)
 
-    def __init__(self, ctx: HandshakeContext, keys: ServerKeys) -> None:
+    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, Finished):
             return super().handle(msg, raw)
-        keys, ctx = self.keys, self.ctx
+        ctx, facts, agreement = self.ctx, self.keys.facts, self.keys.agreement
         config: ServerConfig = ctx.config
-        proof = check_finished(ctx, keys.suite, keys.master, msg, from_client=True)
+        proof = check_finished(ctx, agreement.suite, agreement.master, msg, from_client=True)
         ctx.received(msg, raw)
-        if keys.resumed is not None:
-            session = keys.resumed.session
+        if agreement.resumed is not None:
+            session = agreement.resumed
         else:
-            session = self._new_session()
-            if keys.facts.wants_ticket and config.ticket_keys is not None:
+            session = new_session(
+                agreement, created=config.clock(), lifetime=config.session_lifetime
+            )
+            if facts.wants_ticket and config.ticket_keys is not None:
                 ticket = config.ticket_keys.seal(session)
                 ctx.send(
                     NewSessionTicket(config.session_lifetime, ticket),
                     lifetime_hint=config.session_lifetime,
                 )
             elif config.session_store is not None:
-                config.session_store.put(keys.session_id, session)
-            ctx.send_change_cipher_spec()
-            ctx.send(Finished(ctx.finished_data(keys.suite, keys.master, from_client=False)))
-            ctx.flush()
-        full = keys.full
-        facts = keys.facts
-        negotiated = Negotiated(
-            version="TLSv1.2",
-            cipher_suite=keys.suite,
-            group=full.group if full else None,
-            signature_scheme=full.scheme if full else None,
-            alpn_protocol=facts.alpn_protocol.decode() if facts.alpn_protocol else None,
-            server_name=facts.server_name,
-            extended_master_secret=session.extended_master_secret,
-            secure_renegotiation=facts.secure_renegotiation,
-            resumed=keys.resumed is not None,
-            session_id=keys.session_id,
-            encrypt_then_mac=keys.encrypt_then_mac,
-            peer_certificates=keys.client.certificates if keys.client else (),
-            offered_cipher_suites=tuple(facts.client_hello.cipher_suites),
-            offered_session=bool(facts.client_hello.session_id)
-            or bool(getattr(facts.client_hello.extensions.get(ext.SessionTicket), "ticket", b"")),
+                config.session_store.put(agreement.session_id, session)
+            send_finished(ctx, agreement.suite, agreement.master, from_client=False)
+        ch = facts.client_hello
+        offered_ticket = ch.extensions.get(ext.SessionTicket)
+        result = negotiated(
+            agreement,
+            offered_cipher_suites=tuple(ch.cipher_suites),
+            offered_session=bool(ch.session_id) or bool(offered_ticket and offered_ticket.ticket),
         )
-        ctx.events.append(HandshakeComplete(negotiated))
-        return ServerConnected(ctx, negotiated, proof, session)
-
-    def _new_session(self) -> Session:
-        keys, config = self.keys, self.ctx.config
-        certs = keys.client.certificates if keys.client else ()
-        alpn = keys.facts.alpn_protocol
-        return Session(
-            session_id=keys.session_id,
-            cipher_suite=keys.suite.id,
-            master_secret=keys.master,
-            extended_master_secret=keys.facts.extended_master_secret,
-            server_name=keys.facts.server_name,
-            alpn_protocol=alpn.decode(errors="replace") if alpn else None,
-            peer_certificates_der=tuple(c.public_bytes(Encoding.DER) for c in certs),
-            created=config.clock(),
-            lifetime=config.session_lifetime,
-        )
+        ctx.events.append(HandshakeComplete(result))
+        return ServerConnected(ctx, negotiated=result, proof=proof, session=session)
 
 
 class ServerConnected(Connected):

@@ -30,8 +30,6 @@ from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
     certificate_fits,
-    choose_ffdhe,
-    is_ffdhe,
     send_server_key_exchange,
 )
 from tls12.messages import extensions as ext
@@ -43,6 +41,7 @@ from tls12.messages.handshake import (
     ServerHelloDone,
 )
 from tls12.trace import Lazy
+from tls12.verify import describe
 from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
 
 
@@ -57,6 +56,9 @@ class HelloFacts:
     client_offered_ems: bool
     secure_renegotiation: bool
     alpn_protocol: bytes | None
+    """The protocol as it goes on the wire in our ServerHello."""
+    alpn_name: str | None
+    """The same, decoded once, for the trace, ``Negotiated`` and the session."""
     server_name: str | None
     wants_ticket: bool
     """The client sent session_ticket and we issue tickets."""
@@ -101,6 +103,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         client_offered_ems=offered_ems,
         secure_renegotiation=secure_renegotiation,
         alpn_protocol=alpn,
+        alpn_name=negotiate.alpn_name(alpn),
         server_name=server_name,
         wants_ticket=config.session_tickets and exts.has(ext.SessionTicket),
         sni_used=config.certificates_named(server_name) is not None,
@@ -128,11 +131,8 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     client_groups = groups_ext.groups if groups_ext else None
     # One set for the per-suite, per-certificate curve checks below (the list may hold 32,767).
     client_group_set = frozenset(client_groups) if client_groups is not None else None
-    ec_group = negotiate.choose_group(
-        [g for g in client_groups if not is_ffdhe(g)] if client_groups is not None else None,
-        config.ecdhe_groups,
-    )
-    ff_group = choose_ffdhe(client_groups, config.dhe_groups)
+    ec_group = negotiate.choose_group(client_groups, config.ecdhe_groups)
+    ff_group = negotiate.choose_ffdhe(client_groups, config.dhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
@@ -169,7 +169,9 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
             raise HandshakeFailure(scheme_refusals[0])
         raise HandshakeFailure(_no_suite_reason(config, ch, ec_group))
     certified, scheme, group = picks[suite.id]
-    etm = not suite.is_aead and config.encrypt_then_mac and exts.has(ext.EncryptThenMac)
+    etm = negotiate.choose_encrypt_then_mac(
+        suite, config.encrypt_then_mac, exts.has(ext.EncryptThenMac)
+    )
     # A ticket makes server-side state unnecessary, but an ID still lets a ticket-less
     # resumption find the session when a store is configured.
     return FullChoice(os.urandom(32), suite, certified, scheme, group, etm)
@@ -257,16 +259,13 @@ def send_full_flight(
             etm=choice.encrypt_then_mac,
         ),
     )
-    alpn = facts.alpn_protocol.decode(errors="replace") if facts.alpn_protocol else None
     ctx.send(
         hello,
         suite=choice.suite.name,
-        alpn=alpn,
+        alpn=facts.alpn_name,
         extended_master_secret=facts.extended_master_secret,
         encrypt_then_mac=choice.encrypt_then_mac or None,
     )
-    from tls12.verify import describe
-
     ctx.send(
         Certificate(choice.certified.chain_der),
         certificates=len(choice.certified.chain),

@@ -11,6 +11,7 @@ from typing import ClassVar
 from tls12.errors import UnexpectedMessage
 from tls12.handshake.context import HandshakeContext
 from tls12.messages.handshake import HandshakeMessage
+from tls12.wire.enums import AlertDescription
 
 
 class State:
@@ -31,12 +32,22 @@ class State:
     def accepts(self, msg_type: int) -> bool:
         return any(cls.msg_type == msg_type for cls in self.expects)
 
+    def ignores(self, msg_type: int) -> bool:
+        """Whether a message of this type is read and dropped in this state (the client's
+        HelloRequest mid-handshake); asked before ``accepts``."""
+        return False
+
     @property
     def name(self) -> str:
         return type(self).__name__
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         raise UnexpectedMessage(f"{type(msg).__name__} is not expected in state {self.name}")
+
+    def refusal_hint(self, description: AlertDescription) -> str | None:
+        """What to tell the user when the peer ends the handshake with a fatal alert in this
+        state: a hint about the setting that may help, or None."""
+        return None
 
     def handle_change_cipher_spec(self) -> State:
         raise UnexpectedMessage(f"ChangeCipherSpec is not expected in state {self.name}")

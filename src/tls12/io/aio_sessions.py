@@ -61,7 +61,7 @@ def peek_client_hello(data: bytes, max_message_size: int) -> ClientHello | objec
                 return None
             if r.remaining < length:
                 return NEED_MORE
-            body += r.bytes(length)
+            body += r.opaque_fixed(length)
             if len(body) >= 4:
                 if body[0] != HandshakeType.client_hello:
                     return None

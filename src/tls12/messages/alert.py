@@ -19,6 +19,13 @@ class Alert:
     def encode(self) -> bytes:
         return bytes((self.level, self.description))
 
+    @classmethod
+    def for_description(cls, description: AlertDescription) -> Alert:
+        """The alert we send for ``description``, its level picked here once: close_notify and
+        no_renegotiation are warnings (RFC 5246 §7.2.1, §7.2.2), every error alert is fatal."""
+        warning = description in (AlertDescription.close_notify, AlertDescription.no_renegotiation)
+        return cls(AlertLevel.warning if warning else AlertLevel.fatal, description)
+
     @property
     def is_warning(self) -> bool:
         """Only a level of exactly warning(1) is a warning: a level byte that is neither 1

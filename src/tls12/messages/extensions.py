@@ -249,7 +249,7 @@ class SessionTicket(Extension):
     extension_type: ClassVar[int] = ExtensionType.session_ticket
 
     def encode_body(self, w: Writer) -> None:
-        w.bytes(self.ticket)
+        w.raw(self.ticket)
 
     @classmethod
     def decode_body(cls, r: Reader) -> SessionTicket:
@@ -270,7 +270,7 @@ class UnknownExtension(Extension):
         return ExtensionType.of(self.type)
 
     def encode_body(self, w: Writer) -> None:
-        w.bytes(self.data)
+        w.raw(self.data)
 
 
 KNOWN_EXTENSIONS: dict[int, Callable[[Reader], Extension]] = {

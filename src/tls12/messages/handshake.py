@@ -60,7 +60,7 @@ class ClientHello(HandshakeMessage):
 
     def encode_body(self, w: Writer) -> None:
         w.u16(self.version)
-        w.bytes(self.random)
+        w.raw(self.random)
         w.opaque8(self.session_id)
         w.u16_list(self.cipher_suites)
         w.u8_list(self.compression_methods)
@@ -69,7 +69,7 @@ class ClientHello(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> ClientHello:
         version = r.u16()
-        random = r.bytes(RANDOM_LEN)
+        random = r.opaque_fixed(RANDOM_LEN)
         session_id = r.opaque8(0, MAX_SESSION_ID, field="session_id")
         suites = r.u16_list(2, 0xFFFE, field="cipher_suites")
         compression = r.u8_list(1, field="compression_methods")
@@ -90,7 +90,7 @@ class ServerHello(HandshakeMessage):
 
     def encode_body(self, w: Writer) -> None:
         w.u16(self.version)
-        w.bytes(self.random)
+        w.raw(self.random)
         w.opaque8(self.session_id)
         w.u16(self.cipher_suite)
         w.u8(self.compression_method)
@@ -99,7 +99,7 @@ class ServerHello(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader) -> ServerHello:
         version = r.u16()
-        random = r.bytes(RANDOM_LEN)
+        random = r.opaque_fixed(RANDOM_LEN)
         session_id = r.opaque8(0, MAX_SESSION_ID, field="session_id")
         suite = r.u16()
         compression = r.u8()
@@ -138,7 +138,7 @@ class ServerKeyExchange(HandshakeMessage):
     msg_type: ClassVar[HandshakeType] = HandshakeType.server_key_exchange
 
     def encode_body(self, w: Writer) -> None:
-        w.bytes(self.body)
+        w.raw(self.body)
 
     @classmethod
     def decode_body(cls, r: Reader) -> ServerKeyExchange:
@@ -196,7 +196,7 @@ class ClientKeyExchange(HandshakeMessage):
     msg_type: ClassVar[HandshakeType] = HandshakeType.client_key_exchange
 
     def encode_body(self, w: Writer) -> None:
-        w.bytes(self.body)
+        w.raw(self.body)
 
     @classmethod
     def decode_body(cls, r: Reader) -> ClientKeyExchange:
@@ -234,7 +234,7 @@ class Finished(HandshakeMessage):
     msg_type: ClassVar[HandshakeType] = HandshakeType.finished
 
     def encode_body(self, w: Writer) -> None:
-        w.bytes(self.verify_data)
+        w.raw(self.verify_data)
 
     @classmethod
     def decode_body(cls, r: Reader) -> Finished:

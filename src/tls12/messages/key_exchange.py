@@ -53,7 +53,7 @@ class EcdheServerKeyExchange:
 
     def encode(self) -> bytes:
         w = Writer()
-        w.bytes(self.params())
+        w.raw(self.params())
         self.signed.encode(w)
         return w.getvalue()
 
@@ -111,7 +111,7 @@ class DheServerKeyExchange:
 
     def encode(self) -> bytes:
         w = Writer()
-        w.bytes(self.params())
+        w.raw(self.params())
         self.signed.encode(w)
         return w.getvalue()
 

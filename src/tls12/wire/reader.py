@@ -82,7 +82,7 @@ class Reader:
     def u64(self) -> int:
         return int.from_bytes(self._take(8), "big")
 
-    def bytes(self, n: int) -> bytes:
+    def opaque_fixed(self, n: int) -> bytes:
         """Exactly ``n`` bytes (a fixed-length field such as Random)."""
         return self._take(n)
 

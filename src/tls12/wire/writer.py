@@ -35,11 +35,9 @@ class Writer:
     def u64(self, v: int) -> None:
         self._buf += v.to_bytes(8, "big")
 
-    def bytes(self, data: bytes | bytearray | memoryview) -> None:
+    def raw(self, data: bytes | bytearray | memoryview) -> None:
+        """The bytes as they are: a fixed-length field (Random) or an already encoded part."""
         self._buf += data
-
-    def _vec(self, width: int) -> _Vector:
-        return _Vector(self._buf, width)
 
     def vec8(self) -> _Vector:
         return _Vector(self._buf, 1)

@@ -1,0 +1,82 @@
+"""What both sides know once the master secret is fixed, and the two results built from it.
+
+Each side fills one ``Agreement`` (the full handshake when the master secret is derived, the
+abbreviated one when the session is found); ``negotiated`` and ``new_session`` are the only
+places that turn it into the ``Negotiated`` the application reads and the ``Session`` it may
+resume later, so client and server report a handshake the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tls12.crypto.suites import CipherSuite
+from tls12.events import Negotiated
+from tls12.sessions import Session
+from tls12.wire.enums import NamedGroup, SignatureScheme
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    """The keys and parameters of one handshake, full or abbreviated."""
+
+    suite: CipherSuite
+    master: bytes
+    session_id: bytes
+    extended_master_secret: bool
+    secure_renegotiation: bool
+    encrypt_then_mac: bool
+    alpn_protocol: str | None
+    server_name: str | None
+    group: NamedGroup | None
+    """The ECDHE or FFDHE group; None for RSA key transport and on resumption."""
+    scheme: SignatureScheme | None
+    """The scheme that signed ServerKeyExchange; None when nothing was signed."""
+    peer_certificates: tuple[x509.Certificate, ...]
+    resumed: Session | None
+    """The session being resumed (abbreviated handshake), else None."""
+
+
+def negotiated(
+    agreement: Agreement,
+    *,
+    offered_cipher_suites: tuple[int, ...] = (),
+    offered_session: bool = False,
+) -> Negotiated:
+    """The handshake's result; the two ``offered_*`` fields are the server's view."""
+    return Negotiated(
+        version="TLSv1.2",
+        cipher_suite=agreement.suite,
+        group=agreement.group,
+        signature_scheme=agreement.scheme,
+        alpn_protocol=agreement.alpn_protocol,
+        server_name=agreement.server_name,
+        extended_master_secret=agreement.extended_master_secret,
+        secure_renegotiation=agreement.secure_renegotiation,
+        resumed=agreement.resumed is not None,
+        session_id=agreement.session_id,
+        encrypt_then_mac=agreement.encrypt_then_mac,
+        peer_certificates=agreement.peer_certificates,
+        offered_cipher_suites=offered_cipher_suites,
+        offered_session=offered_session,
+    )
+
+
+def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Session:
+    """The session a full handshake established (RFC 5246 §7.4.1.2 session state)."""
+    return Session(
+        session_id=agreement.session_id,
+        cipher_suite=agreement.suite.id,
+        master_secret=agreement.master,
+        extended_master_secret=agreement.extended_master_secret,
+        server_name=agreement.server_name,
+        alpn_protocol=agreement.alpn_protocol,
+        peer_certificates_der=tuple(
+            c.public_bytes(Encoding.DER) for c in agreement.peer_certificates
+        ),
+        created=created,
+        lifetime=lifetime,
+    )
