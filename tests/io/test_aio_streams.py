@@ -395,8 +395,8 @@ def test_writes_after_close_are_dropped_and_write_eof_is_refused():
 
 def test_tls12_aio_is_the_io_module():
     import tls12.aio
-    import tls12.io.aio
+    import tls12.io.aio_client
     import tls12.io.aio_server
 
-    assert tls12.aio.open_connection is tls12.io.aio.open_connection
+    assert tls12.aio.open_connection is tls12.io.aio_client.open_connection
     assert tls12.aio.start_server is tls12.io.aio_server.start_server
