@@ -18,20 +18,23 @@ hash is the same and its minimum salt is not longer than the hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     KeySerializationEncryption,
     PrivateFormat,
     PublicFormat,
 )
+
+if TYPE_CHECKING:  # NoDigestInfo is in annotations only: cryptography 45 (our floor) lacks it
+    from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo
 
 from tls12.errors import DecodeError, UnsupportedCertificate
 from tls12.wire.enums import SignatureScheme as S
