@@ -1,4 +1,5 @@
-"""Clients that misbehave on purpose, shared by the flow-control, limits and soak tests.
+"""Clients (and one server) that misbehave on purpose, shared by the flow-control, limits,
+soak, stalled-client and CLI tests.
 
 Each drives a real socket against a real server on 127.0.0.1; the ones that complete a
 handshake use our engine as the client (the server under test must not know it is a test).
@@ -11,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tls_support import pki
@@ -136,3 +137,35 @@ def measure_during(
     while time.monotonic() < end:
         sample()
         time.sleep(every)
+
+
+HELLO_REQUEST_RECORD = b"\x16\x03\x03\x00\x04\x00\x00\x00\x00"
+"""A client ignores HelloRequest during a handshake (RFC 5246 §7.4.1.1), so a server can send
+one every 0.1 s forever: only a deadline for the whole handshake stops it."""
+
+
+@contextlib.contextmanager
+def trickling_server(seconds: float) -> Iterator[int]:
+    """A TCP server that reads the ClientHello, then sends a HelloRequest every 0.1 s for
+    ``seconds`` (or until the client goes away) and closes."""
+    listener = socket.create_server((HOST, 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                end = time.monotonic() + seconds
+                while time.monotonic() < end and not stop.is_set():
+                    conn.sendall(HELLO_REQUEST_RECORD)
+                    time.sleep(0.1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)

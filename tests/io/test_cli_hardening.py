@@ -9,7 +9,6 @@ import datetime
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from hostile_clients import trickling_server
 from peers import Peer
 from tls_support import pki
 
@@ -155,36 +155,6 @@ def test_server_warns_about_expired_and_unusable_certificates(
 
 
 # -- D4: --timeout holds against a server that trickles ----------------------------------------
-
-HELLO_REQUEST_RECORD = b"\x16\x03\x03\x00\x04\x00\x00\x00\x00"
-
-
-@contextlib.contextmanager
-def trickling_server(seconds: float) -> Iterator[int]:
-    """Reads the ClientHello, then sends a HelloRequest (ignored during a handshake) every
-    0.1 s: each read gets a byte, so only a deadline for the whole handshake stops it."""
-    listener = socket.create_server((HOST, 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                end = time.monotonic() + seconds
-                while time.monotonic() < end and not stop.is_set():
-                    conn.sendall(HELLO_REQUEST_RECORD)
-                    time.sleep(0.1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        listener.close()
-        thread.join(5)
-
 
 def test_client_timeout_bounds_connect_and_handshake(paths: dict[str, Path]) -> None:
     with trickling_server(10.0) as port:

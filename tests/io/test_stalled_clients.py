@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hostile_clients import trickling_server
 from peers import Peer
 from tls_support import pki
 
@@ -376,38 +377,6 @@ def test_blocking_server_deadline_closes_stalled_and_trickling_clients() -> None
 
 
 # -- the other way round: a server that trickles ----------------------------------------------
-
-HELLO_REQUEST_RECORD = b"\x16\x03\x03\x00\x04\x00\x00\x00\x00"
-"""A client ignores HelloRequest during a handshake (RFC 5246 §7.4.1.1), so a server can send
-one every 0.1 s forever: only a deadline for the whole handshake stops it."""
-
-
-@contextlib.contextmanager
-def trickling_server(seconds: float) -> Iterator[int]:
-    """A TCP server that reads the ClientHello, then sends a HelloRequest every 0.1 s for
-    ``seconds`` (or until the client goes away) and closes."""
-    listener = socket.create_server((HOST, 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                end = time.monotonic() + seconds
-                while time.monotonic() < end and not stop.is_set():
-                    conn.sendall(HELLO_REQUEST_RECORD)
-                    time.sleep(0.1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        listener.close()
-        thread.join(5)
-
 
 def test_asyncio_client_deadline_stops_a_trickling_server() -> None:
     async def main() -> float:
