@@ -9,9 +9,9 @@ from typing import Any
 
 from tls12.config import CertifiedKey
 from tls12.connection import Connection
-from tls12.crypto.exporter import MAX_EXPORT_LENGTH, RESERVED_LABELS
+from tls12.crypto.exporter import MAX_EXPORT_LENGTH, check_length, checked_label
 from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
-from tls12.errors import ConfigError
+from tls12.errors import ConfigError, UsageError
 
 
 def parse_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
@@ -119,14 +119,17 @@ def check_exporter_options(args: Any) -> None:
     """Refuses what could only fail later, per connection."""
     if args.keymatexport is None:
         return
-    if not 1 <= args.keymatexportlen <= MAX_EXPORT_LENGTH:
-        raise ConfigError(f"--keymatexportlen must be 1..{MAX_EXPORT_LENGTH}")
-    label = args.keymatexport.encode("ascii", "replace")
-    if not args.keymatexport.isascii() or not label or label in RESERVED_LABELS:
+    try:
+        check_length(args.keymatexportlen)
+    except UsageError:
+        raise ConfigError(f"--keymatexportlen must be 1..{MAX_EXPORT_LENGTH}") from None
+    try:
+        checked_label(args.keymatexport)
+    except UsageError:
         raise ConfigError(
             f"--keymatexport {args.keymatexport!r}: a label is printable ASCII and not one "
             "TLS reserves (RFC 5705 §4)"
-        )
+        ) from None
 
 
 def exporter_report(connection: Connection, label: str, length: int) -> str:

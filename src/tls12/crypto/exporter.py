@@ -47,11 +47,8 @@ class ExporterSecret:
     def export(self, label: str | bytes, length: int, context: bytes | None = None) -> bytes:
         """``length`` bytes for ``label``; ``context=None`` (no context) and ``b""`` (an
         empty one) give different values, as RFC 5705 §4 says."""
-        raw = _label_bytes(label)
-        if raw in RESERVED_LABELS:
-            raise UsageError(f"exporter label {raw.decode()!r} is reserved by TLS (RFC 5705 §4)")
-        if not isinstance(length, int) or not 1 <= length <= MAX_EXPORT_LENGTH:
-            raise UsageError(f"exporter length must be 1..{MAX_EXPORT_LENGTH}, got {length!r}")
+        raw = checked_label(label)
+        check_length(length)
         seed = self.client_random + self.server_random
         if context is not None:
             if len(context) > MAX_CONTEXT_LENGTH:
@@ -60,6 +57,20 @@ class ExporterSecret:
                 )
             seed += len(context).to_bytes(2, "big") + bytes(context)
         return prf(self.prf_hash, self.master_secret, raw, seed, length)
+
+
+def check_length(length: int) -> None:
+    """An export's length must be 1..MAX_EXPORT_LENGTH (UsageError otherwise)."""
+    if not isinstance(length, int) or not 1 <= length <= MAX_EXPORT_LENGTH:
+        raise UsageError(f"exporter length must be 1..{MAX_EXPORT_LENGTH}, got {length!r}")
+
+
+def checked_label(label: str | bytes) -> bytes:
+    """The label's bytes: printable ASCII and not one TLS reserves (UsageError otherwise)."""
+    raw = _label_bytes(label)
+    if raw in RESERVED_LABELS:
+        raise UsageError(f"exporter label {raw.decode()!r} is reserved by TLS (RFC 5705 §4)")
+    return raw
 
 
 def _label_bytes(label: str | bytes) -> bytes:
