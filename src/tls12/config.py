@@ -24,6 +24,7 @@ from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
 from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
+from tls12.record.limits import check_config as check_record_limits
 from tls12.sessions import (
     DEFAULT_LIFETIME,
     ClientSessionCache,
@@ -316,6 +317,13 @@ class _Common:
     """Seconds since the epoch; session lifetimes are measured with it."""
     keylog: KeyLogCallback | None = None
     """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
+    # Record size control (RFC 6066 §4, RFC 8449), checked in tls12.record.limits.
+    max_fragment_length: int | None = None
+    """512/1024/2048/4096. Client: asked for (RFC 6066), binding both ways once echoed.
+    Server: the largest record plaintext it sends (a client's request is honoured anyway)."""
+    record_size_limit: int | None = None
+    """64..16384: the largest protected record plaintext we accept (RFC 8449). A server
+    answers every client that offers the extension (16384 when this is None)."""
 
     # The fields as validated by __post_init__, typed for the handshake code: the fields
     # themselves keep the wide types a caller may pass.
@@ -376,6 +384,7 @@ class _Common:
             raise ConfigError("require_extended_master_secret needs extended_master_secret")
         if self.keylog is None:
             set_(self, "keylog", keylog_from_environment())
+        check_record_limits(self.max_fragment_length, self.record_size_limit)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ class Negotiated:
     """Server side: the suite ids the client offered, in its order (for shared_ciphers)."""
     offered_session: bool = False
     """Server side: the client proposed a session to resume (a session ID or a ticket)."""
+    # Record sizes (RFC 6066 §4, RFC 8449); the limits count plaintext bytes per record.
+    max_fragment_length: int | None = None
+    """The RFC 6066 length both sides keep to; None when not negotiated."""
+    record_size_limit: int | None = None
+    """The RFC 8449 limit the peer advertised (capped at 16384); None when not negotiated."""
+    send_limit: int = 16384
+    """The most plaintext we put in a protected record."""
+    receive_limit: int = 16384
+    """The most plaintext we accept in a protected record (record_overflow beyond)."""
 
 
 class Event:

@@ -19,6 +19,7 @@ from cryptography import x509
 
 from tls12.crypto.suites import BY_ID, CipherSuite
 from tls12.errors import DecodeError
+from tls12.record.limits import MFL_CODES, MFL_LENGTHS
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
@@ -47,6 +48,8 @@ class Session:
     lifetime: int = DEFAULT_LIFETIME
     ticket: bytes = field(default=b"", repr=False)
     """The server's ticket (client side only); empty for session-ID resumption."""
+    max_fragment_length: int | None = None
+    """RFC 6066 §4: the length negotiated with the session, binding on its resumptions."""
 
     @property
     def suite(self) -> CipherSuite | None:
@@ -96,7 +99,9 @@ class Session:
         w.u16(self.cipher_suite)
         w.opaque8(self.session_id)
         w.raw(self.master_secret)
-        w.u8(1 if self.extended_master_secret else 0)
+        # Flags: bit 0 extended master secret, bits 1-3 the RFC 6066 code (0: none).
+        mfl = MFL_LENGTHS[self.max_fragment_length] if self.max_fragment_length else 0
+        w.u8((1 if self.extended_master_secret else 0) | mfl << 1)
         w.opaque16((self.server_name or "").encode("utf-8"))
         w.opaque8((self.alpn_protocol or "").encode("utf-8"))
         w.u64(round(self.created * 1000))
@@ -117,6 +122,9 @@ class Session:
         session_id = r.opaque8(0, 32, field="session_id")
         master = r.opaque_fixed(MASTER_SECRET_LEN)
         flags = r.u8()
+        mfl_code = flags >> 1
+        if flags >> 4 or (mfl_code and mfl_code not in MFL_CODES):
+            raise DecodeError(f"session flags {flags:#04x} are not valid")
         server_name = _text(r.opaque16(field="server_name"), "server_name")
         alpn = _text(r.opaque8(field="alpn"), "alpn")
         created_ms = r.u64()
@@ -141,6 +149,7 @@ class Session:
             created=created,
             lifetime=lifetime,
             ticket=ticket,
+            max_fragment_length=MFL_CODES[mfl_code] if mfl_code else None,
         )
 
 

@@ -70,6 +70,8 @@ extended_master_secret = st.just(ext.ExtendedMasterSecret())
 encrypt_then_mac = st.just(ext.EncryptThenMac())
 renegotiation_info = st.builds(ext.RenegotiationInfo, st.binary(max_size=255))
 session_ticket = st.builds(ext.SessionTicket, st.binary(max_size=200))
+max_fragment_length = st.builds(ext.MaxFragmentLength, st.integers(1, 4))
+record_size_limit = st.builds(ext.RecordSizeLimit, st.integers(64, 0xFFFF))
 unknown_extension = st.builds(
     ext.UnknownExtension,
     u16.filter(lambda t: t not in ext.KNOWN_EXTENSIONS),
@@ -86,6 +88,8 @@ EXTENSION_STRATEGIES = {
     "EncryptThenMac": encrypt_then_mac,
     "RenegotiationInfo": renegotiation_info,
     "SessionTicket": session_ticket,
+    "MaxFragmentLength": max_fragment_length,
+    "RecordSizeLimit": record_size_limit,
     "UnknownExtension": unknown_extension,
 }
 any_extension = st.one_of(*EXTENSION_STRATEGIES.values())

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.crypto.suites import CipherSuite
 from tls12.events import Negotiated
+from tls12.handshake.record_limits import NO_LIMITS, RecordLimits
 from tls12.sessions import Session
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
@@ -38,6 +39,8 @@ class Agreement:
     peer_certificates: tuple[x509.Certificate, ...]
     resumed: Session | None
     """The session being resumed (abbreviated handshake), else None."""
+    record_limits: RecordLimits = NO_LIMITS
+    """RFC 6066 / RFC 8449 record sizes (handshake/record_limits.py)."""
 
 
 def negotiated(
@@ -62,6 +65,10 @@ def negotiated(
         peer_certificates=agreement.peer_certificates,
         offered_cipher_suites=offered_cipher_suites,
         offered_session=offered_session,
+        max_fragment_length=agreement.record_limits.max_fragment_length,
+        record_size_limit=agreement.record_limits.peer_record_size_limit,
+        send_limit=agreement.record_limits.send_limit,
+        receive_limit=agreement.record_limits.receive_limit,
     )
 
 
@@ -79,4 +86,5 @@ def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Sessi
         ),
         created=created,
         lifetime=lifetime,
+        max_fragment_length=agreement.record_limits.max_fragment_length,
     )

@@ -37,6 +37,7 @@ from tls12.crypto.signatures import EDDSA_PUBLIC
 from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
 from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
 from tls12.events import HandshakeComplete
+from tls12.handshake import record_limits
 from tls12.handshake.agreement import Agreement, negotiated, new_session
 from tls12.handshake.client_auth import send_client_certificate
 from tls12.handshake.client_hello import (
@@ -131,6 +132,7 @@ class ExpectServerHello(ClientState):
             encrypt_then_mac=result.encrypt_then_mac or None,
             resumed=self._resuming(msg) or None,
         )
+        record_limits.apply(self.ctx, result.record_limits)
         if self._resuming(msg):
             return self._resume(result)
         return ExpectServerCertificate(self.ctx, hello=result)

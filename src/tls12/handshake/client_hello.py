@@ -20,7 +20,7 @@ from tls12.errors import (
     ProtocolVersionError,
     UnsupportedExtension,
 )
-from tls12.handshake import negotiate
+from tls12.handshake import negotiate, record_limits
 from tls12.handshake.agreement import Agreement
 from tls12.handshake.limits import check_hello
 from tls12.messages import extensions as ext
@@ -42,6 +42,7 @@ class ServerHelloResult:
     """Decoded once, here; the ServerHello's ALPN answer is one protocol we offered."""
     server_name: str | None
     encrypt_then_mac: bool
+    record_limits: record_limits.RecordLimits = record_limits.NO_LIMITS
 
     @property
     def ticket_expected(self) -> bool:
@@ -85,6 +86,7 @@ class ServerHelloResult:
             scheme=scheme,
             peer_certificates=peer_certificates,
             resumed=resumed,
+            record_limits=self.record_limits,
         )
 
 
@@ -108,6 +110,7 @@ def build_client_hello(
         items.append(ext.ExtendedMasterSecret())
     if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
         items.append(ext.EncryptThenMac())
+    items.extend(record_limits.client_extensions(config))
     items.append(ext.RenegotiationInfo(b""))
     if offer is not None and offer.ticket:
         # RFC 5077 §3.4: with a ticket, a fresh session ID lets us see whether it was accepted.
@@ -141,6 +144,8 @@ def resumable_offer(
     if (session.server_name or None) != (server_name or None):
         return None
     if config.require_extended_master_secret and not session.extended_master_secret:
+        return None
+    if not record_limits.session_offerable(config, session):
         return None
     return session
 
@@ -200,6 +205,7 @@ def check_server_hello(
         alpn_protocol=negotiate.alpn_name(protocol),
         server_name=server_name,
         encrypt_then_mac=etm,
+        record_limits=record_limits.check_server_answer(config, sh),
     )
 
 
@@ -214,3 +220,4 @@ def check_resumed(result: ServerHelloResult, session: Session) -> None:
         raise HandshakeFailure(
             "server resumed the session with a different extended master secret state"
         )
+    record_limits.check_resumed(result.record_limits, session)

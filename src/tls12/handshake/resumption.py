@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto.suites import BY_ID, CipherSuite
 from tls12.errors import HandshakeFailure
+from tls12.handshake import record_limits
 from tls12.handshake.server_hello import HelloFacts
 from tls12.messages import extensions as ext
 from tls12.sessions import Session
@@ -56,5 +57,7 @@ def find_resumable(config: ServerConfig, facts: HelloFacts) -> Resumption | None
     if session.extended_master_secret != facts.extended_master_secret:
         return None
     if config.client_auth is ClientAuth.REQUIRED and not session.peer_certificates_der:
+        return None
+    if not record_limits.session_resumable(session, facts.record_limits):
         return None
     return Resumption(session, suite, by_ticket)

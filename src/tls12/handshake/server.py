@@ -29,7 +29,7 @@ from tls12.crypto import rsa_pss, signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
 from tls12.events import HandshakeComplete
-from tls12.handshake import negotiate
+from tls12.handshake import negotiate, record_limits
 from tls12.handshake.agreement import Agreement, negotiated, new_session
 from tls12.handshake.connected import Connected
 from tls12.handshake.context import HandshakeContext
@@ -113,6 +113,7 @@ def _agreement(
         scheme=full.scheme if full else None,
         peer_certificates=client.certificates if client else (),
         resumed=resumed,
+        record_limits=facts.record_limits,
     )
 
 
@@ -161,6 +162,7 @@ class ExpectClientHello(State):
             resumed=True,
             resumed_by="ticket" if resumption.by_ticket else "session id",
         )
+        record_limits.apply(ctx, facts.record_limits)
         ctx.install_pending_keys(
             resumption.suite, session.master_secret, facts.client_random, facts.server_random, etm
         )

@@ -25,7 +25,7 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate
+from tls12.handshake import negotiate, record_limits
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
@@ -64,6 +64,7 @@ class HelloFacts:
     """The client sent session_ticket and we issue tickets."""
     sni_used: bool = False
     """The name chose among our sni_certificates: only then is server_name acknowledged."""
+    record_limits: record_limits.RecordLimits = record_limits.NO_LIMITS
 
     @property
     def client_random(self) -> bytes:
@@ -107,6 +108,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         server_name=server_name,
         wants_ticket=config.session_tickets and exts.has(ext.SessionTicket),
         sni_used=config.certificates_named(server_name) is not None,
+        record_limits=record_limits.server_limits(config, ch),
     )
 
 
@@ -240,6 +242,7 @@ def server_hello_extensions(
         items.append(ext.SessionTicket(b""))
     if etm:
         items.append(ext.EncryptThenMac())
+    items.extend(record_limits.server_extensions(facts.record_limits))
     return ext.Extensions(tuple(items))
 
 
@@ -266,6 +269,7 @@ def send_full_flight(
         extended_master_secret=facts.extended_master_secret,
         encrypt_then_mac=choice.encrypt_then_mac or None,
     )
+    record_limits.apply(ctx, facts.record_limits)
     ctx.send(
         Certificate(choice.certified.chain_der),
         certificates=len(choice.certified.chain),

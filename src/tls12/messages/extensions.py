@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import ClassVar, TypeVar
 
 from tls12.errors import ConfigError, DecodeError, IllegalParameter
+from tls12.record.limits import MFL_CODES, MIN_RECORD_SIZE_LIMIT
 from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
@@ -257,6 +258,49 @@ class SessionTicket(Extension):
 
 
 @dataclass(frozen=True)
+class MaxFragmentLength(Extension):
+    """RFC 6066 §4: one byte, 1..4 for 2^9..2^12; any other value is illegal_parameter."""
+
+    code: int
+    extension_type: ClassVar[int] = ExtensionType.max_fragment_length
+
+    @property
+    def length(self) -> int:
+        return MFL_CODES[self.code]
+
+    def encode_body(self, w: Writer) -> None:
+        w.u8(self.code)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> MaxFragmentLength:
+        code = r.u8()
+        r.expect_end()
+        if code not in MFL_CODES:
+            raise IllegalParameter(f"max_fragment_length value {code} is not 1..4 (RFC 6066 §4)")
+        return cls(code)
+
+
+@dataclass(frozen=True)
+class RecordSizeLimit(Extension):
+    """RFC 8449 §4: a uint16, at least 64 (else illegal_parameter). A larger value than
+    2^14 is kept as sent; it means 2^14 in TLS 1.2."""
+
+    limit: int
+    extension_type: ClassVar[int] = ExtensionType.record_size_limit
+
+    def encode_body(self, w: Writer) -> None:
+        w.u16(self.limit)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> RecordSizeLimit:
+        limit = r.u16()
+        r.expect_end()
+        if limit < MIN_RECORD_SIZE_LIMIT:
+            raise IllegalParameter(f"record_size_limit {limit} is below 64 (RFC 8449 §4)")
+        return cls(limit)
+
+
+@dataclass(frozen=True)
 class UnknownExtension(Extension):
     """An extension we do not interpret: kept byte for byte, otherwise ignored. ``type`` is
     the plain code point; ``extension_type`` makes its enum pseudo-member only when asked
@@ -285,6 +329,8 @@ KNOWN_EXTENSIONS: dict[int, Callable[[Reader], Extension]] = {
         EncryptThenMac,
         RenegotiationInfo,
         SessionTicket,
+        MaxFragmentLength,
+        RecordSizeLimit,
     )
 }
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import struct
 
 from tls12.errors import InternalError, ProtocolVersionError, RecordOverflow, UnexpectedMessage
+from tls12.record.limits import MAX_PLAINTEXT
 from tls12.record.protection import NullProtection, RecordProtection
 from tls12.wire.enums import TLS12_VERSION, ContentType
 
 _HEADER = struct.Struct(">BHH")  # type, version, length
 _HEADER_LEN = _HEADER.size
 
-MAX_PLAINTEXT = 1 << 14  # TLSPlaintext.length limit
-MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048  # TLSCiphertext.length limit
+EXPANSION = 2048  # what protection may add to a fragment (RFC 5246 §6.2.3)
+MAX_CIPHERTEXT = MAX_PLAINTEXT + EXPANSION  # TLSCiphertext.length limit
+_TLS_LIMIT = "the limit of 16384 (RFC 5246 §6.2.1)"
 MAX_SEQ = (1 << 64) - 1
 
 _TYPE_BY_VALUE: dict[int, ContentType] = {int(t): t for t in ContentType}
@@ -84,6 +86,49 @@ class RecordLayer:
         self._write_seq = 0
         # In the clear a record holds at most 2^14 bytes; protected, 2^14 + 2048 (§6.2.1-3).
         self._read_limit = MAX_PLAINTEXT
+        # The plaintext a received record may hold: 2^14, or a negotiated limit (RFC 6066 §4,
+        # RFC 8449), named in the record_overflow error by ``_limit_name``.
+        self._plain_limit = MAX_PLAINTEXT
+        self._limit_name = _TLS_LIMIT
+        # RFC 8449 limits bind protected records only: they wait for the ChangeCipherSpec.
+        self._pending_send: int | None = None
+        self._pending_receive: tuple[int, str] | None = None
+
+    # -- negotiated limits --------------------------------------------------------------------
+
+    def limit_records(self, send: int, receive: int | None, name: str) -> None:
+        """From now on (RFC 6066 §4: "immediately"), send at most ``send`` plaintext bytes per
+        record and refuse a received record of more than ``receive`` (record_overflow;
+        None keeps the receive limit as it is)."""
+        self._set_send_limit(send)
+        if receive is not None:
+            self._set_receive_limit(receive, name)
+
+    def limit_protected_records(self, send: int, receive: int, name: str) -> None:
+        """The same limits for records under the pending keys (RFC 8449 §4: the handshake
+        that makes the keys sets the limits of the records they protect): ``send`` from our
+        ChangeCipherSpec on, ``receive`` from the peer's."""
+        if not 1 <= send <= MAX_PLAINTEXT or not 1 <= receive <= MAX_PLAINTEXT:
+            raise InternalError(f"record limits must be 1..{MAX_PLAINTEXT}: {send}, {receive}")
+        self._pending_send = send
+        self._pending_receive = (receive, name)
+
+    def _set_send_limit(self, send: int) -> None:
+        if not 1 <= send <= MAX_PLAINTEXT:
+            raise InternalError(f"max_fragment must be 1..{MAX_PLAINTEXT}, got {send}")
+        self.max_fragment = send
+
+    def _set_receive_limit(self, receive: int, name: str) -> None:
+        if not 1 <= receive <= MAX_PLAINTEXT:
+            raise InternalError(f"receive limit must be 1..{MAX_PLAINTEXT}, got {receive}")
+        self._plain_limit = receive
+        self._limit_name = name
+        self._read_limit = receive + EXPANSION if self.read_encrypted else receive
+
+    @property
+    def receive_limit(self) -> int:
+        """The most plaintext a received record may hold now."""
+        return self._plain_limit
 
     # -- epochs -------------------------------------------------------------------------------
 
@@ -99,7 +144,10 @@ class RecordLayer:
             raise UnexpectedMessage("ChangeCipherSpec received before any keys were agreed")
         self._read, self._pending_read = self._pending_read, None
         self._read_seq = 0
-        self._read_limit = MAX_CIPHERTEXT
+        self._read_limit = self._plain_limit + EXPANSION
+        if self._pending_receive is not None:
+            self._set_receive_limit(*self._pending_receive)
+            self._pending_receive = None
 
     def activate_write(self) -> None:
         """We sent ChangeCipherSpec: our following records use the pending keys."""
@@ -107,6 +155,9 @@ class RecordLayer:
             raise InternalError("cannot switch write keys: none are pending")
         self._write, self._pending_write = self._pending_write, None
         self._write_seq = 0
+        if self._pending_send is not None:
+            self._set_send_limit(self._pending_send)
+            self._pending_send = None
 
     @property
     def read_encrypted(self) -> bool:
@@ -216,7 +267,11 @@ class RecordLayer:
                 f"record version {version:#06x}, expected {self.expected_version:#06x}"
             )
         if length > self._read_limit:
-            return RecordOverflow(f"record length {length} exceeds the limit of {self._read_limit}")
+            what = "protected record" if self.read_encrypted else "record"
+            return RecordOverflow(
+                f"{what} length {length} exceeds {self._read_limit}: more than "
+                f"{self._limit_name} can make"
+            )
         return None
 
     def read_record(self) -> tuple[ContentType, bytes] | None:
@@ -248,9 +303,9 @@ class RecordLayer:
             fragment.release()
         self._read_seq = seq + 1
         self._consume(end)
-        if len(plaintext) > MAX_PLAINTEXT:
+        if len(plaintext) > self._plain_limit:
             raise RecordOverflow(
-                f"decrypted record of {len(plaintext)} bytes exceeds the limit of {MAX_PLAINTEXT}"
+                f"record of {len(plaintext)} plaintext bytes exceeds {self._limit_name}"
             )
         if not plaintext and ctype in _MUST_NOT_BE_EMPTY:
             raise UnexpectedMessage(f"empty {_TYPE_BY_VALUE[ctype].name} record")

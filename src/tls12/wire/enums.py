@@ -92,6 +92,7 @@ class AlertDescription(WireEnum):
 
 class ExtensionType(WireEnum):
     server_name = 0
+    max_fragment_length = 1
     status_request = 5
     supported_groups = 10
     ec_point_formats = 11
@@ -99,6 +100,7 @@ class ExtensionType(WireEnum):
     application_layer_protocol_negotiation = 16
     encrypt_then_mac = 22
     extended_master_secret = 23
+    record_size_limit = 28
     session_ticket = 35
     renegotiation_info = 0xFF01
 
