@@ -1,0 +1,494 @@
+"""Record size control in the engine: RFC 6066 §4 max_fragment_length and RFC 8449
+record_size_limit, negotiated in memory, with the record sizes read off the wire.
+
+A GCM suite adds exactly 24 bytes to a protected record (8 explicit nonce, 16 tag), so the
+plaintext a protected record held is its length minus 24; cleartext records are read as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from engine_helpers import join_records, queued_alert, record, split_handshake, split_records
+from tls_support import pki
+
+from tls12 import errors
+from tls12.config import ClientConfig, ServerConfig
+from tls12.connection import ClientConnection, Connection, ServerConnection
+from tls12.events import ApplicationData
+from tls12.handshake.client_hello import build_client_hello
+from tls12.handshake.record_limits import RecordLimits, check_resumed
+from tls12.messages import extensions as ext
+from tls12.messages.handshake import ClientHello, ServerHello, decode_handshake
+from tls12.sessions import Session
+from tls12.wire.enums import AlertDescription, ContentType
+
+GCM_OVERHEAD = 24
+SUITE = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+
+
+def client_config(**kw: object) -> ClientConfig:
+    return pki().client_config(cipher_suites=[SUITE], **kw)
+
+
+def server_config(**kw: object) -> ServerConfig:
+    return pki().server_config(**kw)
+
+
+@dataclasses.dataclass
+class Wire:
+    """Every record each side sent, as (content type, plaintext length, protected)."""
+
+    client: list[tuple[int, int, bool]] = dataclasses.field(default_factory=list)
+    server: list[tuple[int, int, bool]] = dataclasses.field(default_factory=list)
+
+
+def _note(sink: list[tuple[int, int, bool]], data: bytes) -> None:
+    protected = any(t == ContentType.change_cipher_spec for t, _n, _p in sink)
+    for ctype, body in split_records(data):
+        sink.append((ctype, len(body) - GCM_OVERHEAD if protected else len(body), protected))
+        if ctype == ContentType.change_cipher_spec:
+            protected = True
+
+
+def run(
+    client: ClientConnection, server: ServerConnection, wire: Wire, rounds: int = 20
+) -> list[bytes]:
+    """Moves bytes between the two until both are quiet; notes every record; returns the
+    application data each side received, client first."""
+    got = [b"", b""]
+    for _ in range(rounds):
+        moved = False
+        if data := client.data_to_send():
+            moved = True
+            _note(wire.client, data)
+            got[1] += b"".join(
+                e.data for e in server.receive_data(data) if isinstance(e, ApplicationData)
+            )
+        if data := server.data_to_send():
+            moved = True
+            _note(wire.server, data)
+            got[0] += b"".join(
+                e.data for e in client.receive_data(data) if isinstance(e, ApplicationData)
+            )
+        if not moved:
+            break
+    return got
+
+
+def connect(
+    ccfg: ClientConfig, scfg: ServerConfig, session: Session | None = None
+) -> tuple[ClientConnection, ServerConnection, Wire]:
+    client = ClientConnection(ccfg, "localhost", session=session)
+    server = ServerConnection(scfg)
+    client.start()
+    wire = Wire()
+    run(client, server, wire)
+    assert client.handshake_complete and server.handshake_complete
+    return client, server, wire
+
+
+def exchange(client: Connection, server: Connection, wire: Wire, size: int) -> None:
+    """``size`` bytes each way, checked on arrival."""
+    payload = bytes(range(256)) * (size // 256 + 1)
+    client.send(payload[:size])
+    server.send(payload[:size][::-1])
+    got = run(client, server, wire)  # type: ignore[arg-type]
+    assert got == [payload[:size][::-1], payload[:size]]
+
+
+def largest(records: list[tuple[int, int, bool]], protected: bool | None = None) -> int:
+    return max(n for _t, n, p in records if protected is None or p == protected)
+
+
+# -- max_fragment_length ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [512, 1024, 2048, 4096])
+def test_max_fragment_length_binds_both_sides_and_every_record(length: int) -> None:
+    client, server, wire = connect(client_config(max_fragment_length=length), server_config())
+    for side in (client, server):
+        n = side.negotiated
+        assert n is not None
+        assert (n.max_fragment_length, n.send_limit, n.receive_limit) == (length, length, length)
+        assert n.record_size_limit is None
+    # The server's flight (certificate and all) is cut at the length, in the clear already.
+    assert largest(wire.server, protected=False) <= length
+    if length == 512:  # the flight is 731 bytes: one full record, then the rest
+        assert wire.server[0][1] == 512
+    exchange(client, server, wire, 20000)
+    assert largest(wire.client) == length and largest(wire.server) == length
+    assert sum(1 for t, _n, _p in wire.client if t == ContentType.application_data) == -(
+        -20000 // length
+    )
+
+
+def test_without_max_fragment_length_records_hold_16384() -> None:
+    client, server, wire = connect(client_config(), server_config())
+    assert client.negotiated is not None and client.negotiated.max_fragment_length is None
+    assert client.negotiated.send_limit == client.negotiated.receive_limit == 16384
+    exchange(client, server, wire, 20000)
+    assert largest(wire.client) == 16384
+
+
+def test_server_setting_caps_what_the_server_sends_only() -> None:
+    client, server, wire = connect(client_config(), server_config(max_fragment_length=1024))
+    exchange(client, server, wire, 5000)
+    assert largest(wire.server) == 1024
+    assert largest(wire.client) == 5000
+    assert server.negotiated is not None and server.negotiated.max_fragment_length is None
+
+
+def test_max_fragment_length_is_in_the_trace() -> None:
+    client, server, _ = connect(client_config(max_fragment_length=512), server_config())
+    for side, is_client in ((client, True), (server, False)):
+        text = side.trace.render(is_client)
+        assert "max_fragment_length=512" in text, text
+        assert "send<=512 receive<=512" in text, text
+
+
+# -- record_size_limit ------------------------------------------------------------------------
+
+
+def test_record_size_limit_each_way() -> None:
+    client, server, wire = connect(
+        client_config(record_size_limit=100), server_config(record_size_limit=2000)
+    )
+    c, s = client.negotiated, server.negotiated
+    assert c is not None and s is not None
+    assert (c.record_size_limit, c.send_limit, c.receive_limit) == (2000, 2000, 100)
+    assert (s.record_size_limit, s.send_limit, s.receive_limit) == (100, 100, 2000)
+    exchange(client, server, wire, 10000)
+    # Only protected records are bound (RFC 8449 §4): the certificate flight is not.
+    assert largest(wire.server, protected=False) > 100
+    assert largest(wire.server, protected=True) == 100
+    assert largest(wire.client, protected=True) == 2000
+
+
+def test_record_size_limit_64_the_smallest() -> None:
+    client, server, wire = connect(
+        client_config(record_size_limit=64), server_config(record_size_limit=64)
+    )
+    exchange(client, server, wire, 1000)
+    assert largest(wire.server, protected=True) == 64
+    assert largest(wire.client, protected=True) == 64
+
+
+def test_server_without_a_setting_answers_16384_and_honours_the_client() -> None:
+    client, server, wire = connect(client_config(record_size_limit=500), server_config())
+    assert client.negotiated is not None and client.negotiated.record_size_limit == 16384
+    exchange(client, server, wire, 3000)
+    assert largest(wire.server, protected=True) == 500
+    assert largest(wire.client, protected=True) == 3000
+
+
+def test_server_setting_unused_when_the_client_does_not_offer() -> None:
+    client, server, wire = connect(client_config(), server_config(record_size_limit=100))
+    assert server.negotiated is not None and server.negotiated.receive_limit == 16384
+    exchange(client, server, wire, 3000)
+    assert largest(wire.client, protected=True) == 3000
+
+
+def test_server_prefers_record_size_limit_over_max_fragment_length() -> None:
+    """RFC 8449 §5: a server that sees both ignores max_fragment_length."""
+    client, server, wire = connect(
+        client_config(max_fragment_length=512, record_size_limit=1000), server_config()
+    )
+    n = client.negotiated
+    assert n is not None
+    assert (n.max_fragment_length, n.record_size_limit, n.receive_limit) == (None, 16384, 1000)
+    assert largest(wire.server, protected=False) > 512
+    exchange(client, server, wire, 3000)
+    assert largest(wire.server, protected=True) == 1000
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+def _hello_with(config: ClientConfig, *replace: ext.Extension) -> bytes:
+    """A ClientHello record from ``config`` with extensions of the same type replaced (or
+    added), as bytes for the server."""
+    hello = build_client_hello(config, "localhost", None)
+    types = {int(e.extension_type) for e in replace}
+    items = [e for e in hello.extensions if int(e.extension_type) not in types] + list(replace)
+    hello = dataclasses.replace(hello, extensions=ext.Extensions(tuple(items)))
+    return record(ContentType.handshake, hello.encode())
+
+
+def _server_refuses(wire: bytes) -> tuple[errors.TLSError, AlertDescription]:
+    server = ServerConnection(server_config())
+    with pytest.raises(errors.TLSError) as info:
+        server.receive_data(wire)
+    return info.value, queued_alert(server)
+
+
+@pytest.mark.parametrize("code", [0, 5, 255])
+def test_server_refuses_an_unknown_max_fragment_length(code: int) -> None:
+    error, alert = _server_refuses(
+        _hello_with(client_config(), ext.UnknownExtension(1, bytes([code])))
+    )
+    assert alert == AlertDescription.illegal_parameter
+    assert isinstance(error, errors.IllegalParameter)
+    assert f"max_fragment_length value {code}" in str(error)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 63])
+def test_server_refuses_a_record_size_limit_below_64(limit: int) -> None:
+    error, alert = _server_refuses(
+        _hello_with(client_config(), ext.UnknownExtension(28, limit.to_bytes(2, "big")))
+    )
+    assert alert == AlertDescription.illegal_parameter
+    assert "below 64" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("ext_type", "body"),
+    [(1, b""), (1, b"\x01\x01"), (28, b""), (28, b"\x40"), (28, b"\x00\x40\x00")],
+)
+def test_wrong_extension_lengths_are_decode_errors(ext_type: int, body: bytes) -> None:
+    error, alert = _server_refuses(
+        _hello_with(client_config(), ext.UnknownExtension(ext_type, body))
+    )
+    assert alert == AlertDescription.decode_error
+    assert isinstance(error, errors.DecodeError)
+
+
+def test_a_larger_record_size_limit_means_16384() -> None:
+    """RFC 8449 §4: a server must not refuse a limit above what the version allows."""
+    config = client_config(record_size_limit=16384)
+    client = ClientConnection(config, "localhost")
+    client.start()
+    client.data_to_send()
+    server = ServerConnection(server_config())
+    server.receive_data(_hello_with(config, ext.RecordSizeLimit(0xFFFF)))
+    assert server.data_to_send()
+    assert server.trace.entries[1].name == "ServerHello"
+    assert server.trace.entries[1].details["record_limits"] == "send<=16384 receive<=16384"
+
+
+def _server_flight(ccfg: ClientConfig) -> tuple[ClientConnection, list[bytes]]:
+    """A started client, and the handshake messages of the server's first flight to it."""
+    client = ClientConnection(ccfg, "localhost")
+    server = ServerConnection(server_config())
+    client.start()
+    server.receive_data(client.data_to_send())
+    payload = b"".join(b for _t, b in split_records(server.data_to_send()))
+    return client, split_handshake(payload)
+
+
+def _with_server_hello(messages: list[bytes], *replace: ext.Extension) -> bytes:
+    """The flight again with the ServerHello's extensions of these types replaced or added."""
+    sh = decode_handshake(2, messages[0][4:])
+    assert isinstance(sh, ServerHello)
+    types = {int(e.extension_type) for e in replace}
+    items = [e for e in sh.extensions if int(e.extension_type) not in types] + list(replace)
+    sh = dataclasses.replace(sh, extensions=ext.Extensions(tuple(items)))
+    return record(ContentType.handshake, sh.encode() + b"".join(messages[1:]))
+
+
+def _client_refuses(
+    client: ClientConnection, wire: bytes
+) -> tuple[errors.TLSError, AlertDescription]:
+    with pytest.raises(errors.TLSError) as info:
+        client.receive_data(wire)
+    return info.value, queued_alert(client)
+
+
+def test_client_refuses_a_different_max_fragment_length() -> None:
+    client, messages = _server_flight(client_config(max_fragment_length=512))
+    error, alert = _client_refuses(client, _with_server_hello(messages, ext.MaxFragmentLength(2)))
+    assert alert == AlertDescription.illegal_parameter
+    assert "answered max_fragment_length 1024, we asked for 512" in str(error)
+
+
+def test_client_refuses_an_unknown_max_fragment_length_answer() -> None:
+    client, messages = _server_flight(client_config(max_fragment_length=512))
+    error, alert = _client_refuses(
+        client, _with_server_hello(messages, ext.UnknownExtension(1, b"\x07"))
+    )
+    assert alert == AlertDescription.illegal_parameter
+
+
+def test_client_refuses_an_unasked_max_fragment_length() -> None:
+    client, messages = _server_flight(client_config())
+    _error, alert = _client_refuses(client, _with_server_hello(messages, ext.MaxFragmentLength(1)))
+    assert alert == AlertDescription.unsupported_extension
+
+
+def test_client_refuses_both_answers() -> None:
+    """RFC 8449 §5: a client that receives both aborts (illegal_parameter)."""
+    client, messages = _server_flight(client_config(max_fragment_length=512, record_size_limit=512))
+    error, alert = _client_refuses(
+        client, _with_server_hello(messages, ext.MaxFragmentLength(1), ext.RecordSizeLimit(512))
+    )
+    assert alert == AlertDescription.illegal_parameter
+    assert "both" in str(error)
+
+
+def test_client_refuses_a_server_record_size_limit_below_64() -> None:
+    client, messages = _server_flight(client_config(record_size_limit=512))
+    _error, alert = _client_refuses(
+        client, _with_server_hello(messages, ext.UnknownExtension(28, b"\x00\x3f"))
+    )
+    assert alert == AlertDescription.illegal_parameter
+
+
+def _unlimited(conn: Connection) -> None:
+    """Test-only: make ``conn`` ignore what was negotiated and send full records."""
+    conn._records.max_fragment = 16384
+
+
+@pytest.mark.parametrize(
+    ("ccfg", "scfg", "named"),
+    [
+        ({"max_fragment_length": 512}, {}, "the negotiated max_fragment_length of 512"),
+        ({"record_size_limit": 3000}, {"record_size_limit": 1000},
+         "the record_size_limit of 1000 we advertised"),
+    ],
+)  # fmt: skip
+def test_a_record_over_the_limit_is_record_overflow(
+    ccfg: dict[str, int], scfg: dict[str, int], named: str
+) -> None:
+    client, server, _ = connect(client_config(**ccfg), server_config(**scfg))
+    _unlimited(client)
+    client.send(b"x" * 1500)
+    with pytest.raises(errors.RecordOverflow) as info:
+        server.receive_data(client.data_to_send())
+    assert named in str(info.value), info.value
+    assert queued_alert(server, client) == AlertDescription.record_overflow
+
+
+def test_an_oversize_cleartext_record_right_after_server_hello_is_record_overflow() -> None:
+    """RFC 6066 §4: "immediately", handshake messages included."""
+    client, messages = _server_flight(client_config(max_fragment_length=512))
+    wire = join_records(
+        [
+            (ContentType.handshake, messages[0]),
+            (ContentType.handshake, b"".join(messages[1:])),
+        ]
+    )
+    assert len(b"".join(messages[1:])) > 512
+    error, alert = _client_refuses(client, wire)
+    assert alert == AlertDescription.record_overflow
+    assert "max_fragment_length of 512" in str(error)
+
+
+def test_limits_within_the_limit_are_accepted_exactly() -> None:
+    client, server, wire = connect(client_config(max_fragment_length=512), server_config())
+    client.send(b"y" * 512)
+    assert run(client, server, wire)[1] == b"y" * 512
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def test_resumption_keeps_the_max_fragment_length() -> None:
+    ccfg = client_config(max_fragment_length=1024, session_tickets=False)
+    scfg = server_config(session_tickets=False)
+    client, _server, _ = connect(ccfg, scfg)
+    session = client.session
+    assert session is not None and session.max_fragment_length == 1024
+    again, server2, wire = connect(ccfg, scfg, session=session)
+    assert again.negotiated is not None and again.negotiated.resumed
+    assert again.negotiated.max_fragment_length == 1024
+    exchange(again, server2, wire, 5000)
+    assert largest(wire.server) == 1024 and largest(wire.client) == 1024
+
+
+def test_resumption_by_ticket_keeps_the_max_fragment_length() -> None:
+    ccfg = client_config(max_fragment_length=2048)
+    scfg = server_config()
+    client, _server, _ = connect(ccfg, scfg)
+    assert client.session is not None and client.session.ticket
+    again, _server2, _ = connect(ccfg, scfg, session=client.session)
+    assert again.negotiated is not None and again.negotiated.resumed
+    assert again.negotiated.max_fragment_length == 2048
+
+
+def test_client_does_not_offer_a_session_of_another_length() -> None:
+    scfg = server_config(session_tickets=False)
+    client, _server, _ = connect(client_config(max_fragment_length=1024), scfg)
+    again, _server2, _ = connect(client_config(max_fragment_length=512), scfg, client.session)
+    assert again.negotiated is not None and not again.negotiated.resumed
+    assert again.negotiated.max_fragment_length == 512
+
+
+def test_server_does_not_resume_with_another_length() -> None:
+    scfg = server_config(session_tickets=False)
+    client, _server, _ = connect(client_config(max_fragment_length=1024), scfg)
+    session = client.session
+    assert session is not None
+    hello = build_client_hello(client_config(session_tickets=False), "localhost", session)
+    assert hello.session_id == session.session_id and not hello.extensions.has(
+        ext.MaxFragmentLength
+    )
+    server = ServerConnection(scfg)
+    server.receive_data(record(ContentType.handshake, hello.encode()))
+    payload = b"".join(b for _t, b in split_records(server.data_to_send()))
+    sh = decode_handshake(2, split_handshake(payload)[0][4:])
+    assert isinstance(sh, ServerHello) and sh.session_id != session.session_id
+
+
+def test_client_refuses_a_resumption_that_changes_the_length() -> None:
+    session = Session(b"\x01" * 32, 0xC02B, b"\x00" * 48, True, max_fragment_length=512)
+    with pytest.raises(errors.IllegalParameter):
+        check_resumed(RecordLimits(), session)
+    check_resumed(RecordLimits(max_fragment_length=512), session)
+
+
+def test_record_size_limit_is_negotiated_again_on_resumption() -> None:
+    scfg = server_config(session_tickets=False, record_size_limit=700)
+    client, _server, _ = connect(client_config(session_tickets=False), scfg)
+    again, server2, wire = connect(
+        client_config(session_tickets=False, record_size_limit=300), scfg, client.session
+    )
+    assert again.negotiated is not None and again.negotiated.resumed
+    assert (again.negotiated.send_limit, again.negotiated.receive_limit) == (700, 300)
+    exchange(again, server2, wire, 2000)
+    assert largest(wire.server, protected=True) == 300
+    assert largest(wire.client, protected=True) == 700
+
+
+@pytest.mark.parametrize("length", [None, 512, 1024, 2048, 4096])
+def test_session_bytes_keep_the_length(length: int | None) -> None:
+    session = Session(b"\x01" * 32, 0xC02B, b"\x00" * 48, True, max_fragment_length=length)
+    back = Session.from_bytes(session.to_bytes())
+    assert back == session and back.max_fragment_length == length
+
+
+@pytest.mark.parametrize("flags", [0x0B, 0x10, 0xFF])
+def test_session_bytes_with_bad_flags_are_refused(flags: int) -> None:
+    raw = bytearray(Session(b"", 0xC02B, b"\x00" * 48, True).to_bytes())
+    raw[1 + 2 + 1 + 48] = flags
+    with pytest.raises(errors.DecodeError):
+        Session.from_bytes(bytes(raw))
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 1, 256, 511, 513, 8192, 16384, True, "512", 512.0])
+def test_config_refuses_other_max_fragment_lengths(value: object) -> None:
+    for make in (client_config, server_config):
+        with pytest.raises(errors.ConfigError, match="max_fragment_length"):
+            make(max_fragment_length=value)
+
+
+@pytest.mark.parametrize("value", [0, 63, 16385, 65535, True, "100"])
+def test_config_refuses_record_size_limits_outside_64_to_16384(value: object) -> None:
+    for make in (client_config, server_config):
+        with pytest.raises(errors.ConfigError, match="record_size_limit"):
+            make(record_size_limit=value)
+
+
+def test_client_hello_carries_the_offers() -> None:
+    hello = build_client_hello(
+        client_config(max_fragment_length=4096, record_size_limit=1200), "localhost", None
+    )
+    assert isinstance(hello, ClientHello)
+    assert hello.extensions.get(ext.MaxFragmentLength) == ext.MaxFragmentLength(4)
+    assert hello.extensions.get(ext.RecordSizeLimit) == ext.RecordSizeLimit(1200)
+    plain = build_client_hello(client_config(), "localhost", None)
+    assert not plain.extensions.has(ext.MaxFragmentLength)
+    assert not plain.extensions.has(ext.RecordSizeLimit)
