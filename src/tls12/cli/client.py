@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tls12.cli import negotiation
+from tls12.cli import negotiation, record_size
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -57,6 +57,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--alpn", help="comma-separated ALPN protocols to offer")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
     negotiation.add_options(p)
+    record_size.add_options(p, client=True)
     p.add_argument(
         "--cert",
         help="client certificate chain (PEM), if the server asks for one; "
@@ -111,6 +112,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     if suites:
         kw["cipher_suites"] = suites
     kw.update(negotiation.config_kwargs(args))
+    kw.update(record_size.config_kwargs(args))
     if args.cafile:
         kw["cafile"] = args.cafile
     if args.insecure:
@@ -342,3 +344,5 @@ def report(tls: TLSSocket) -> None:
     if n.alpn_protocol:
         status(f"ALPN: {n.alpn_protocol}")
     status(f"Extended master secret: {'yes' if n.extended_master_secret else 'no'}")
+    if sizes := record_size.describe(n):
+        status(sizes)

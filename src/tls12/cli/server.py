@@ -15,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from tls12.cli import fleet, negotiation, workers
+from tls12.cli import fleet, negotiation, record_size, workers
 from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     add_exporter_options,
@@ -61,6 +61,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--alpn", help="comma-separated ALPN protocols to accept, in preference order")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
     negotiation.add_options(p)
+    record_size.add_options(p, client=False)
     p.add_argument("--verify-client", action="store_true", help="ask for a client certificate")
     p.add_argument("--require-client-cert", action="store_true", help="insist on one")
     p.add_argument("--client-cafile", help="PEM file of CAs trusted for client certificates")
@@ -126,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         kw["cipher_suites"] = suites
     kw.update(fleet.config_options(args))
     kw.update(negotiation.config_kwargs(args))
+    kw.update(record_size.config_kwargs(args))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if not args.client_cafile:
@@ -147,6 +149,8 @@ def page_for(n: Negotiated) -> bytes:
         f"Extended master secret: {'yes' if n.extended_master_secret else 'no'}",
         f"Session: {'Reused' if n.resumed else 'New'}, id {n.session_id.hex()[:16]}...",
     ]
+    if sizes := record_size.describe(n):
+        lines.append(sizes)
     if n.peer_certificates:
         lines.append(f"Client certificate: {describe(n.peer_certificates[0])}")
     body = ("\n".join(lines) + "\n").encode()
@@ -192,7 +196,11 @@ class EchoServer:
         peer = writer.get_extra_info("peername")
         n: Negotiated = writer.get_extra_info("negotiated")
         resumed = "resumed" if n.resumed else "new session"
-        self._status(f"{peer_text(peer)} connected: {n.cipher_suite.name}, {resumed}")
+        sizes = record_size.describe(n)
+        self._status(
+            f"{peer_text(peer)} connected: {n.cipher_suite.name}, {resumed}"
+            + (f"; {sizes}" if sizes else "")
+        )
         if self.args.keymatexport is not None:
             conn = writer.get_extra_info("tls12")
             status(exporter_report(conn, self.args.keymatexport, self.args.keymatexportlen))
