@@ -161,7 +161,8 @@ class Connection(abc.ABC):
             raise err from exc
 
     def send(self, data: bytes | bytearray | memoryview) -> None:
-        """Queues application data (fragmented at 2^14 bytes per record), encrypted before
+        """Queues application data (fragmented at 2^14 bytes per record, or at the limit
+        RFC 6066 / RFC 8449 negotiated: ``negotiated.send_limit``), encrypted before
         this returns: ``data`` may be a view of a buffer the caller reuses."""
         self._check_usable()
         if self._close_sent:
