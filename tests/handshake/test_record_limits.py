@@ -492,3 +492,19 @@ def test_client_hello_carries_the_offers() -> None:
     plain = build_client_hello(client_config(), "localhost", None)
     assert not plain.extensions.has(ext.MaxFragmentLength)
     assert not plain.extensions.has(ext.RecordSizeLimit)
+
+
+@pytest.mark.parametrize("etm", [True, False])
+@pytest.mark.parametrize(
+    "suite",
+    ["TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"],
+)
+def test_limits_count_plaintext_whatever_the_protection_adds(suite: str, etm: bool) -> None:
+    """RFC 8449 §4: the limit is on the plaintext; MAC, IV and padding come on top (§4.1)."""
+    ccfg = pki().client_config(cipher_suites=[suite], record_size_limit=64, encrypt_then_mac=etm)
+    scfg = server_config(cipher_suites="compatible", record_size_limit=64, encrypt_then_mac=etm)
+    client, server, wire = connect(ccfg, scfg)
+    assert client.negotiated is not None and client.negotiated.cipher_suite.name == suite
+    exchange(client, server, wire, 1000)
+    sent = [n for t, n, p in wire.client if t == ContentType.application_data]
+    assert len(sent) == -(-1000 // 64)
