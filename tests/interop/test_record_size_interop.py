@@ -13,6 +13,7 @@ record, so a protected record held its length minus 24 bytes of plaintext.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -163,6 +164,25 @@ def test_our_client_resumes_with_the_max_fragment_length_at_openssl(
             session = tls.session
             assert session is not None and session.max_fragment_length == 1024
             tls.close()
+
+
+@pytest.mark.parametrize("no_ticket", [False, True], ids=["ticket", "session-id"])
+def test_openssl_client_resumes_with_the_max_fragment_length_at_our_server(
+    no_ticket: bool, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """s_client -reconnect asks for the same length each time: our server resumes, and the
+    length holds on the resumed connections (RFC 6066 §4)."""
+    config = pki().server_config(cipher_suites=[SUITE])
+    options = ["-maxfraglen", "1024", "-reconnect", "-CAfile", str(files["ca"])]
+    options += ["-servername", "localhost"] + (["-no_ticket"] if no_ticket else [])
+    with OurServer(config, lambda tls: None) as server:
+        run = run_openssl_client(tmp_path, server.port, options)
+        outcomes = [server.next_outcome() for _ in range(6)]
+    lines = re.findall(r"^(New|Reused), TLSv1\.2", run.output, re.M)
+    assert lines == ["New"] + ["Reused"] * 5, run.diagnostics()
+    negotiated = [o.info["negotiated"] for o in outcomes]
+    assert sorted(n.resumed for n in negotiated) == [False] + [True] * 5
+    assert {n.max_fragment_length for n in negotiated} == {1024}
 
 
 # -- RFC 8449 record_size_limit with GnuTLS ---------------------------------------------------
