@@ -142,6 +142,9 @@ def test_server_setting_caps_what_the_server_sends_only() -> None:
 
 def test_max_fragment_length_is_in_the_trace() -> None:
     client, server, _ = connect(client_config(max_fragment_length=512), server_config())
+    hello = client.trace.entries[0]
+    assert hello.name == "ClientHello" and hello.details["max_fragment_length"] == "512"
+    assert "record_size_limit" not in hello.details
     for side, is_client in ((client, True), (server, False)):
         text = side.trace.render(is_client)
         assert "max_fragment_length=512" in text, text

@@ -98,6 +98,7 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
         server_name=server_name,
         suites=len(hello.cipher_suites),
         resuming=("ticket" if offer.ticket else "session id") if offer else None,
+        **record_limits.offered(ctx.config),
     )
     ctx.flush()
     return ExpectServerHello(ctx, hello=hello, server_name=server_name, offer=offer)

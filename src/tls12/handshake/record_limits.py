@@ -86,6 +86,14 @@ def client_extensions(config: ClientConfig) -> list[ext.Extension]:
     return items
 
 
+def offered(config: ClientConfig) -> dict[str, object]:
+    """What the ClientHello asks for, for its trace entry."""
+    return {
+        "max_fragment_length": config.max_fragment_length,
+        "record_size_limit": config.record_size_limit,
+    }
+
+
 def check_server_answer(config: ClientConfig, sh: ServerHello) -> RecordLimits:
     """The server's answer (extensions we did not offer were already refused)."""
     mfl = sh.extensions.get(ext.MaxFragmentLength)
