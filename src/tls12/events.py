@@ -31,6 +31,8 @@ class Negotiated:
     """Server side: the suite ids the client offered, in its order (for shared_ciphers)."""
     offered_session: bool = False
     """Server side: the client proposed a session to resume (a session ID or a ticket)."""
+    psk_identity: bytes | None = None
+    """The PSK identity the handshake used (PSK suites only; RFC 4279)."""
 
 
 class Event:

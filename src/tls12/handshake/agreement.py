@@ -38,6 +38,8 @@ class Agreement:
     peer_certificates: tuple[x509.Certificate, ...]
     resumed: Session | None
     """The session being resumed (abbreviated handshake), else None."""
+    psk_identity: bytes | None = None
+    """The PSK identity (PSK suites), from the ClientKeyExchange or the resumed session."""
 
 
 def negotiated(
@@ -62,6 +64,7 @@ def negotiated(
         peer_certificates=agreement.peer_certificates,
         offered_cipher_suites=offered_cipher_suites,
         offered_session=offered_session,
+        psk_identity=agreement.psk_identity,
     )
 
 
@@ -79,4 +82,5 @@ def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Sessi
         ),
         created=created,
         lifetime=lifetime,
+        psk_identity=agreement.psk_identity,
     )

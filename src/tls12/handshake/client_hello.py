@@ -69,6 +69,7 @@ class ServerHelloResult:
         scheme: SignatureScheme | None,
         peer_certificates: tuple[x509.Certificate, ...],
         resumed: Session | None,
+        psk_identity: bytes | None = None,
     ) -> Agreement:
         """The client's Agreement: what the hellos settled plus what the key exchange (full
         handshake) or the stored session (abbreviated) brings."""
@@ -85,6 +86,7 @@ class ServerHelloResult:
             scheme=scheme,
             peer_certificates=peer_certificates,
             resumed=resumed,
+            psk_identity=psk_identity,
         )
 
 
@@ -142,6 +144,8 @@ def resumable_offer(
         return None
     if config.require_extended_master_secret and not session.extended_master_secret:
         return None
+    if session.psk_identity is not None and config.psk_identity not in (None, session.psk_identity):
+        return None  # made with another PSK identity than the one configured now
     return session
 
 
