@@ -140,7 +140,7 @@ def _schemes(value: Sequence[SignatureScheme | int | str]) -> tuple[SignatureSch
 
 def _wider_than_default(suites: Sequence[CipherSuite]) -> bool:
     default = set(DEFAULT_SUITES)
-    return any(s not in default for s in suites)
+    return any(s not in default and not s.uses_psk for s in suites)  # PSK suites sign nothing
 
 
 def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:

@@ -12,7 +12,7 @@ from engine_helpers import join_records, queued_alert, record, split_handshake, 
 from tls_support import drive, pki
 
 from tls12 import errors
-from tls12.config import ClientConfig, ServerConfig
+from tls12.config import DEFAULT_SIGNATURE_SCHEMES, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.crypto.suites import (
     ALL_SUITES,
@@ -165,6 +165,13 @@ def test_policies_gain_psk_suites_only_when_a_psk_is_configured():
     assert set(server_config().cipher_suites) == set(PSK_DEFAULT_SUITES)
     both = server_config(certificates=[pki().certified(pki().ecdsa)])
     assert both.cipher_suites == PSK_DEFAULT_SUITES + DEFAULT_SUITES
+
+
+def test_psk_suites_do_not_widen_the_signature_schemes():
+    """PSK suites sign nothing: adding them keeps SHA-1 out of the certificate suites."""
+    assert client_config().signature_schemes == DEFAULT_SIGNATURE_SCHEMES
+    both = server_config(certificates=[pki().certified(pki().ecdsa)])
+    assert both.signature_schemes == DEFAULT_SIGNATURE_SCHEMES
 
 
 def test_a_server_with_psk_and_a_certificate_serves_both_kinds_of_client():
