@@ -278,6 +278,7 @@ def test_unknown_identity_is_unknown_psk_identity_and_the_client_says_so():
     with pytest.raises(errors.FatalAlertReceived) as caught:
         st.client.receive_data(wire)
     assert caught.value.description == AlertDescription.unknown_psk_identity == 115
+    assert "the server does not know our PSK identity 'stranger'" in str(caught.value)
 
 
 @pytest.mark.parametrize("suite", [PSK_GCM, ECDHE_PSK], ids=str)

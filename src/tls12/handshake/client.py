@@ -410,7 +410,8 @@ class ExpectNewSessionTicket(ClientState):
         self.agreement = agreement
 
     def refusal_hint(self, description: AlertDescription) -> str | None:
-        return psk.wrong_key_hint(self.agreement.suite, description)
+        agreement = self.agreement
+        return psk.refusal_hint(agreement.suite, description, agreement.psk_identity)
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, NewSessionTicket):
@@ -427,7 +428,8 @@ class ExpectChangeCipherSpec(ClientState):
         self.agreement, self.ticket = agreement, ticket
 
     def refusal_hint(self, description: AlertDescription) -> str | None:
-        return psk.wrong_key_hint(self.agreement.suite, description)
+        agreement = self.agreement
+        return psk.refusal_hint(agreement.suite, description, agreement.psk_identity)
 
     def handle_change_cipher_spec(self) -> State:
         self.ctx.note_change_cipher_spec_received()

@@ -57,9 +57,15 @@ def _checked_key(key: object, what: str) -> bytes:
     return bytes(key)
 
 
-def wrong_key_hint(suite: CipherSuite, description: AlertDescription) -> str | None:
-    """The server refused our Finished under a PSK suite: the usual cause is the key."""
-    if suite.uses_psk and description in _FINISHED_REFUSALS:
+def refusal_hint(
+    suite: CipherSuite, description: AlertDescription, identity: bytes | None
+) -> str | None:
+    """Why a server may have refused our flight under a PSK suite: the identity or the key."""
+    if not suite.uses_psk:
+        return None
+    if description == AlertDescription.unknown_psk_identity and identity:
+        return f"the server does not know our PSK identity {shown(identity)}"
+    if description in _FINISHED_REFUSALS:
         return "the server could not check our Finished: the pre-shared key probably differs"
     return None
 
