@@ -65,8 +65,15 @@ def test_our_client_to_gnutls_serv(suite: CipherSuite, passwd: Path, tmp_path: P
         priority(suite),
     ]
     with gnutls_server(tmp_path, options) as server:
-        config = ClientConfig(psk_identity=IDENTITY, psk=KEY, cipher_suites=[suite])
+        hints: list[bytes | None] = []
+
+        def answer(hint: bytes | None) -> tuple[bytes, bytes]:
+            hints.append(hint)
+            return IDENTITY, KEY
+
+        config = ClientConfig(psk_callback=answer, cipher_suites=[suite])
         tls = connect("127.0.0.1", server.port, config, timeout=15)
+        assert hints == [b"gnutls-hint"]
         assert tls.negotiated.cipher_suite == suite
         assert tls.negotiated.psk_identity == IDENTITY
         tls.sendall(b"hello gnutls\r\n")

@@ -62,8 +62,16 @@ def test_our_client_to_s_server_nocert(suite: CipherSuite, hint: bytes | None, t
     options = ["-nocert", *_psk_args(), "-cipher", openssl_cipher_name(suite.id), "-naccept", "1"]
     if hint:
         options += ["-psk_hint", hint.decode()]
+    hints: list[bytes | None] = []
+
+    def answer(given: bytes | None) -> tuple[bytes, bytes]:
+        hints.append(given)
+        return IDENTITY, KEY
+
+    config = ClientConfig(psk_callback=answer, cipher_suites=[suite])
     with openssl_server(tmp_path, options) as server:
-        tls = connect("127.0.0.1", server.port, _client(cipher_suites=[suite]), timeout=15)
+        tls = connect("127.0.0.1", server.port, config, timeout=15)
+        assert hints == [hint]  # the hint from ServerKeyExchange, or None without one
         negotiated = tls.negotiated
         assert negotiated.cipher_suite == suite
         assert negotiated.psk_identity == IDENTITY
