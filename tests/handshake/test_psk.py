@@ -311,6 +311,15 @@ def test_empty_and_oversized_identities(identity, limit, words):
     assert alert == AlertDescription.unknown_psk_identity
 
 
+def test_ecdhe_psk_client_key_exchange_at_the_wire_maximum_is_read_whole():
+    """A 65,535-byte identity and a 255-byte point (RFC 5489): read, then refused by policy."""
+    body = PskClientKeyExchange(b"x" * 0xFFFF, b"\x04" * 255).encode()
+    assert len(body) == 2 + 0xFFFF + 1 + 255
+    error, alert = _server_fails(ECDHE_PSK, body, cipher_suites=[ECDHE_PSK])
+    assert isinstance(error, errors.UnknownPskIdentity), error
+    assert alert == AlertDescription.unknown_psk_identity
+
+
 def test_identity_at_the_configured_limit_is_looked_up():
     long_id = b"i" * 1000
     client, server = run(
