@@ -8,7 +8,7 @@ from tls12 import aio  # noqa: E402  (tls12.aio.open_connection / start_server)
 from tls12._version import __version__ as __version__
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
-from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, CipherSuite
+from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, PSK_SUITES, CipherSuite
 from tls12.errors import (
     BadCertificate,
     BadRecordMac,
@@ -31,6 +31,7 @@ from tls12.errors import (
     TruncationError,
     UnexpectedMessage,
     UnknownCA,
+    UnknownPskIdentity,
     UnsupportedCertificate,
     UnsupportedExtension,
     UsageError,
@@ -81,6 +82,7 @@ __all__ = [
     "KeyUsageLimit",
     "Negotiated",
     "NoApplicationProtocol",
+    "PSK_SUITES",
     "ProtocolVersionError",
     "RecordOverflow",
     "RenegotiationRefused",
@@ -95,6 +97,7 @@ __all__ = [
     "TrustStore",
     "UnexpectedMessage",
     "UnknownCA",
+    "UnknownPskIdentity",
     "UnsupportedCertificate",
     "UnsupportedExtension",
     "UsageError",

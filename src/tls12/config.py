@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from tls12 import psk_config
 from tls12.crypto import rsa_pss
 from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
 from tls12.crypto.signatures import scheme_by_name
@@ -140,7 +141,7 @@ def _schemes(value: Sequence[SignatureScheme | int | str]) -> tuple[SignatureSch
 
 def _wider_than_default(suites: Sequence[CipherSuite]) -> bool:
     default = set(DEFAULT_SUITES)
-    return any(s not in default for s in suites)
+    return any(s not in default and not s.uses_psk for s in suites)  # PSK suites sign nothing
 
 
 def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
@@ -407,9 +408,17 @@ class ClientConfig(_Common):
     used, preferring one issued by an authority the server named."""
     session_cache: ClientSessionCache | None = None
     """Where ``connect`` finds and keeps sessions, by server name and port (off when None)."""
+    # PSK (RFC 4279, RFC 5489): checked in psk_config.py, docs/PSK.md
+    psk_identity: bytes | None = None
+    """Our PSK identity (UTF-8, sent in clear); with ``psk``, PSK suites are offered first."""
+    psk: bytes | None = field(default=None, repr=False)
+    psk_callback: Callable[[bytes | None], tuple[bytes, bytes] | None] | None = None
+    """Or: the server's hint (None without one) → (identity, key), or None to abort."""
 
     def __post_init__(self) -> None:
+        psk_config.prepare_client(self)
         super().__post_init__()
+        psk_config.check_client(self)
         if self.cafile is not None and self.trust is None:
             from tls12.verify import TrustStore
 
@@ -455,14 +464,22 @@ class ServerConfig(_Common):
     its certificate; returns the chains to use, or None for the usual choice. Raising a
     TLSError aborts the handshake with its alert (the ssl-compatible context's
     ``sni_callback`` is built on this)."""
+    # PSK (RFC 4279, RFC 5489): checked in psk_config.py, docs/PSK.md
+    psk_lookup: Callable[[bytes], bytes | None] | None = None
+    """Client identity → key, or None (unknown_psk_identity); PSK suites are chosen first."""
+    psk_keys: Mapping[bytes, bytes] = field(default_factory=dict, repr=False)
+    psk_identity_hint: bytes | None = None
+    max_psk_identity_length: int = psk_config.DEFAULT_MAX_IDENTITY
 
     def __post_init__(self) -> None:
+        psk_config.prepare_server(self)
         super().__post_init__()
         object.__setattr__(self, "certificates", tuple(self.certificates))
         sni = {name.lower().rstrip("."): tuple(c) for name, c in self.sni_certificates.items()}
         object.__setattr__(self, "sni_certificates", sni)
-        if not self.certificates and not sni:
-            raise ConfigError("a server needs at least one certificate chain")
+        psk_config.check_server(self)
+        if not self.certificates and not sni and self.psk_lookup is None:
+            raise ConfigError("a server needs at least one certificate chain (or a PSK)")
         object.__setattr__(self, "client_auth", ClientAuth(self.client_auth))
         if self.session_tickets and self.ticket_keys is None:
             object.__setattr__(self, "ticket_keys", TicketKeys(clock=self.clock))
@@ -496,7 +513,7 @@ class ServerConfig(_Common):
         if named is not None:
             return named
         sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
-        if self.certificates:
+        if self.certificates or not sni:
             return self.certificates  # type: ignore[return-value]
         return next(iter(sni.values()))
 

@@ -76,6 +76,12 @@ class NoApplicationProtocol(TLSError):
     alert = AlertDescription.no_application_protocol
 
 
+class UnknownPskIdentity(TLSError):
+    """The client's PSK identity is not one the server knows (RFC 4279 §2)."""
+
+    alert = AlertDescription.unknown_psk_identity
+
+
 class InternalError(TLSError):
     alert = AlertDescription.internal_error
 

@@ -40,6 +40,8 @@ class Negotiated:
     """The most plaintext we put in a protected record."""
     receive_limit: int = 16384
     """The most plaintext we accept in a protected record (record_overflow beyond)."""
+    psk_identity: bytes | None = None
+    """The PSK identity the handshake used (PSK suites only; RFC 4279)."""
 
 
 class Event:

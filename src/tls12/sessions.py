@@ -24,6 +24,9 @@ from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
 FORMAT_VERSION = 1
+PSK_FORMAT_VERSION = 2
+"""Version 1 with the PSK identity after the certificates; written only for PSK sessions,
+so every other session keeps version 1's bytes (older readers in a fleet still read them)."""
 MASTER_SECRET_LEN = 48
 MAX_CREATED_MS = 253_402_300_799_999
 """The last millisecond of year 9999: far below 2^51, where seconds as a float still round-trip
@@ -50,6 +53,8 @@ class Session:
     """The server's ticket (client side only); empty for session-ID resumption."""
     max_fragment_length: int | None = None
     """RFC 6066 §4: the length negotiated with the session, binding on its resumptions."""
+    psk_identity: bytes | None = None
+    """The PSK identity of a PSK suite's session (RFC 4279); None otherwise."""
 
     @property
     def suite(self) -> CipherSuite | None:
@@ -95,7 +100,7 @@ class Session:
 
     def to_bytes(self) -> bytes:
         w = Writer()
-        w.u8(FORMAT_VERSION)
+        w.u8(FORMAT_VERSION if self.psk_identity is None else PSK_FORMAT_VERSION)
         w.u16(self.cipher_suite)
         w.opaque8(self.session_id)
         w.raw(self.master_secret)
@@ -110,13 +115,15 @@ class Session:
         with w.vec24():
             for der in self.peer_certificates_der:
                 w.opaque24(der)
+        if self.psk_identity is not None:
+            w.opaque16(self.psk_identity)
         return w.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Session:
         r = Reader(data, "session")
         version = r.u8()
-        if version != FORMAT_VERSION:
+        if version not in (FORMAT_VERSION, PSK_FORMAT_VERSION):
             raise DecodeError(f"session format version {version} is not supported")
         suite = r.u16()
         session_id = r.opaque8(0, 32, field="session_id")
@@ -137,6 +144,9 @@ class Session:
         certs = []
         while not certs_r.at_end():
             certs.append(certs_r.opaque24(1, field="certificate"))
+        psk_identity = None
+        if version == PSK_FORMAT_VERSION:
+            psk_identity = r.opaque16(1, field="psk_identity")
         r.expect_end()
         return cls(
             session_id=session_id,
@@ -150,6 +160,7 @@ class Session:
             lifetime=lifetime,
             ticket=ticket,
             max_fragment_length=MFL_CODES[mfl_code] if mfl_code else None,
+            psk_identity=psk_identity,
         )
 
 

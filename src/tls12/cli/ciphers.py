@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, OPENSSL_NAMES
+from tls12.crypto.suites import (
+    ALL_SUITES,
+    COMPATIBLE_SUITES,
+    DEFAULT_SUITES,
+    OPENSSL_NAMES,
+    PSK_COMPATIBLE_SUITES,
+    PSK_DEFAULT_SUITES,
+    PSK_SUITES,
+)
 
 _ALIAS = {iana: alias for alias, iana in OPENSSL_NAMES.items()}
 
@@ -18,10 +26,10 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     print(f"{'id':<8}{'policy':<12}{'IANA name':<48}OpenSSL name")
-    for s in ALL_SUITES:
-        if s in DEFAULT_SUITES:
+    for s in ALL_SUITES + PSK_SUITES:
+        if s in DEFAULT_SUITES or s in PSK_DEFAULT_SUITES:
             policy = "default"
-        elif s in COMPATIBLE_SUITES:
+        elif s in COMPATIBLE_SUITES or s in PSK_COMPATIBLE_SUITES:
             policy = "compatible"
         else:
             policy = "by name"
@@ -34,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         "\ndefault: forward-secret AEAD suites only. cipher_suites='compatible' "
         "(or --ciphers COMPATIBLE) adds CBC, AES-CCM and RSA key transport for legacy peers;\n"
         "'by name': the _CCM_8 suites (8-byte tags, for constrained devices) are used only "
-        "when named."
+        "when named.\n"
+        "PSK suites (RFC 4279, RFC 5489) join a policy only when a PSK is configured "
+        "(--psk); --ciphers PSK names them all."
     )
     return 0

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tls12.cli import negotiation, record_size
+from tls12.cli import negotiation, psk_options, record_size
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -102,12 +102,14 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="leave Nagle's algorithm on (TCP_NODELAY is set by default)",
     )
+    psk_options.add_client_options(p)
     add_exporter_options(p)
     p.set_defaults(run=run)
 
 
 def config_from_args(args: argparse.Namespace) -> ClientConfig:
     kw: dict[str, Any] = {"alpn_protocols": parse_alpn(args.alpn)}
+    kw.update(psk_options.client_config_kwargs(args))
     suites = parse_suites(args.ciphers)
     if suites:
         kw["cipher_suites"] = suites
@@ -343,6 +345,8 @@ def report(tls: TLSSocket) -> None:
         status(f"Server certificate: {describe(n.peer_certificates[0])}")
     if n.alpn_protocol:
         status(f"ALPN: {n.alpn_protocol}")
+    if n.psk_identity is not None:
+        status(f"PSK identity: {n.psk_identity.decode('utf-8', 'replace')}")
     status(f"Extended master secret: {'yes' if n.extended_master_secret else 'no'}")
     if sizes := record_size.describe(n):
         status(sizes)

@@ -10,7 +10,7 @@ from typing import Any
 from tls12.config import CertifiedKey
 from tls12.connection import Connection
 from tls12.crypto.exporter import MAX_EXPORT_LENGTH, check_length, checked_label
-from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, lookup
+from tls12.crypto.suites import ALL_SUITES, COMPATIBLE_SUITES, DEFAULT_SUITES, PSK_SUITES, lookup
 from tls12.errors import ConfigError, UsageError
 
 
@@ -77,7 +77,8 @@ def check_writable(path: str | None, option: str) -> None:
 
 def parse_suites(text: str | None) -> list[Any] | None:
     """A comma or colon separated list of IANA suite names or OpenSSL aliases; ``ALL`` means
-    every suite tls12 supports, ``DEFAULT`` and ``COMPATIBLE`` the named policies."""
+    every certificate suite tls12 supports, ``DEFAULT`` and ``COMPATIBLE`` the named policies,
+    ``PSK`` every PSK suite."""
     if not text:
         return None
     out: list[Any] = []
@@ -85,7 +86,12 @@ def parse_suites(text: str | None) -> list[Any] | None:
         name = name.strip()
         if not name:
             continue
-        policy = {"ALL": ALL_SUITES, "DEFAULT": DEFAULT_SUITES, "COMPATIBLE": COMPATIBLE_SUITES}
+        policy = {
+            "ALL": ALL_SUITES,
+            "DEFAULT": DEFAULT_SUITES,
+            "COMPATIBLE": COMPATIBLE_SUITES,
+            "PSK": PSK_SUITES,
+        }
         if name.upper() in policy:
             out.extend(s for s in policy[name.upper()] if s not in out)
         elif lookup(name) is not None:

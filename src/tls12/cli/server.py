@@ -15,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from tls12.cli import fleet, negotiation, record_size, workers
+from tls12.cli import fleet, negotiation, psk_options, record_size, workers
 from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     add_exporter_options,
@@ -53,10 +53,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(
         "--cert",
-        required=True,
-        help="certificate chain, leaf first (PEM); its key RSA, RSA-PSS, ECDSA, Ed25519 or Ed448",
+        help="certificate chain, leaf first (PEM); its key RSA, RSA-PSS, ECDSA, Ed25519 or Ed448 "
+        "(required unless --psk)",
     )
-    p.add_argument("--key", required=True, help="private key (PEM)")
+    p.add_argument("--key", help="private key (PEM), with --cert")
+    psk_options.add_server_options(p)
     p.add_argument("--www", action="store_true", help="answer requests with a status page")
     p.add_argument("--alpn", help="comma-separated ALPN protocols to accept, in preference order")
     p.add_argument("--ciphers", help="comma-separated IANA cipher suite names, or ALL")
@@ -116,10 +117,12 @@ def add_parser(sub: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
-    kw: dict[str, Any] = {
-        "certificates": [load_certified_key(args.cert, args.key)],
-        "alpn_protocols": parse_alpn(args.alpn),
-    }
+    kw: dict[str, Any] = {"alpn_protocols": parse_alpn(args.alpn)}
+    kw.update(psk_options.server_config_kwargs(args))
+    if args.cert or args.key or "psk_keys" not in kw:
+        if not (args.cert and args.key):
+            raise ConfigError("--cert and --key are required (or --psk for a PSK-only server)")
+        kw["certificates"] = [load_certified_key(args.cert, args.key)]
     check_writable(getattr(args, "keylog", None), "--keylog")
     check_writable(getattr(args, "trace_json", None), "--trace-json")
     suites = parse_suites(args.ciphers)
@@ -153,6 +156,8 @@ def page_for(n: Negotiated) -> bytes:
         lines.append(sizes)
     if n.peer_certificates:
         lines.append(f"Client certificate: {describe(n.peer_certificates[0])}")
+    if n.psk_identity is not None:
+        lines.append(f"PSK identity: {n.psk_identity.decode('utf-8', 'replace')}")
     body = ("\n".join(lines) + "\n").encode()
     head = (
         "HTTP/1.0 200 ok\r\nContent-Type: text/plain\r\n"

@@ -15,11 +15,14 @@ class KeyExchange(Enum):
     ECDHE = "ECDHE"
     DHE = "DHE"
     RSA = "RSA"
+    PSK = "PSK"  # RFC 4279 §2: the premaster is built from the pre-shared key alone
+    ECDHE_PSK = "ECDHE_PSK"  # RFC 5489 §2: an unsigned ECDHE share, mixed with the key
 
 
 class Auth(Enum):
     RSA = "RSA"
     ECDSA = "ECDSA"
+    PSK = "PSK"  # both sides prove they hold the pre-shared key; no certificate
 
 
 class BulkCipher(Enum):
@@ -84,7 +87,11 @@ class CipherSuite:
 
     @property
     def forward_secret(self) -> bool:
-        return self.kx is not KeyExchange.RSA
+        return self.kx not in (KeyExchange.RSA, KeyExchange.PSK)
+
+    @property
+    def uses_psk(self) -> bool:
+        return self.auth is Auth.PSK
 
     @property
     def key_len(self) -> int:
@@ -174,8 +181,41 @@ ALL_SUITES: tuple[CipherSuite, ...] = (
 
 _CCM = (M128, M256, M128_8, M256_8)
 
-BY_ID: dict[int, CipherSuite] = {s.id: s for s in ALL_SUITES}
-BY_NAME: dict[str, CipherSuite] = {s.name: s for s in ALL_SUITES}
+P, EP, A_PSK = KeyExchange.PSK, KeyExchange.ECDHE_PSK, Auth.PSK
+
+PSK_SUITES: tuple[CipherSuite, ...] = (
+    # RFC 8442: ECDHE_PSK with AES-GCM and AES-CCM (no peer on this machine has them)
+    _s(0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", EP, A_PSK, G128, "SHA256"),
+    _s(0xD002, "TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384", EP, A_PSK, G256, "SHA384"),
+    # RFC 7905
+    _s(0xCCAC, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", EP, A_PSK, CHA, "SHA256"),
+    _s(0xD005, "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256", EP, A_PSK, M128, "SHA256"),
+    # RFC 5487 (GCM), RFC 7905 (ChaCha20-Poly1305), RFC 6655 (CCM): no forward secrecy
+    _s(0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256", P, A_PSK, G128, "SHA256"),
+    _s(0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384", P, A_PSK, G256, "SHA384"),
+    _s(0xCCAB, "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256", P, A_PSK, CHA, "SHA256"),
+    _s(0xC0A4, "TLS_PSK_WITH_AES_128_CCM", P, A_PSK, M128, "SHA256"),
+    _s(0xC0A5, "TLS_PSK_WITH_AES_256_CCM", P, A_PSK, M256, "SHA256"),
+    # RFC 5489 (ECDHE_PSK) and RFC 4279 / RFC 5487 (PSK) with CBC and HMAC
+    _s(0xC037, "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256", EP, A_PSK, C128, "SHA256", "SHA256"),
+    _s(0xC038, "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384", EP, A_PSK, C256, "SHA384", "SHA384"),
+    _s(0xC035, "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA", EP, A_PSK, C128, "SHA256", "SHA1"),
+    _s(0xC036, "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA", EP, A_PSK, C256, "SHA256", "SHA1"),
+    _s(0x00AE, "TLS_PSK_WITH_AES_128_CBC_SHA256", P, A_PSK, C128, "SHA256", "SHA256"),
+    _s(0x00AF, "TLS_PSK_WITH_AES_256_CBC_SHA384", P, A_PSK, C256, "SHA384", "SHA384"),
+    _s(0x008C, "TLS_PSK_WITH_AES_128_CBC_SHA", P, A_PSK, C128, "SHA256", "SHA1"),
+    _s(0x008D, "TLS_PSK_WITH_AES_256_CBC_SHA", P, A_PSK, C256, "SHA256", "SHA1"),
+    # the 8-byte-tag suites, used only when named
+    _s(0xD003, "TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256", EP, A_PSK, M128_8, "SHA256"),
+    _s(0xC0A8, "TLS_PSK_WITH_AES_128_CCM_8", P, A_PSK, M128_8, "SHA256"),
+    _s(0xC0A9, "TLS_PSK_WITH_AES_256_CCM_8", P, A_PSK, M256_8, "SHA256"),
+)
+"""Pre-shared key suites (RFC 4279, RFC 5489 and the AEAD RFCs), kept apart from ALL_SUITES
+(the certificate suites): they are offered and chosen only when a PSK is configured
+(tls12/psk_config.py adds them to a policy then)."""
+
+BY_ID: dict[int, CipherSuite] = {s.id: s for s in ALL_SUITES + PSK_SUITES}
+BY_NAME: dict[str, CipherSuite] = {s.name: s for s in ALL_SUITES + PSK_SUITES}
 
 DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
     s for s in ALL_SUITES if s.forward_secret and s.is_aead and s.cipher not in _CCM
@@ -189,6 +229,21 @@ COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(
 for legacy peers and devices; with it, SHA-1 and SHA-224 signatures are accepted too
 (config.COMPATIBLE_SIGNATURE_SCHEMES). The _CCM_8 suites are in no policy (name them to use
 them); RC4, 3DES, export, NULL and anonymous suites are never offered nor accepted."""
+
+PSK_DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
+    s for s in PSK_SUITES if s.forward_secret and s.is_aead and not s.cipher.short_tag
+)
+"""With a PSK configured, the "default" policy adds these: ECDHE_PSK with an AEAD."""
+
+PSK_COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(
+    s for s in PSK_SUITES if not s.cipher.short_tag
+)
+"""With a PSK configured, "compatible" adds these: plain PSK (no forward secrecy) and CBC too."""
+
+PSK_POLICIES: dict[str, tuple[CipherSuite, ...]] = {
+    "default": PSK_DEFAULT_SUITES,
+    "compatible": PSK_COMPATIBLE_SUITES,
+}
 
 POLICIES: dict[str, tuple[CipherSuite, ...]] = {
     "default": DEFAULT_SUITES,
@@ -235,6 +290,22 @@ OPENSSL_NAMES: dict[str, str] = {
     "DHE-RSA-AES256-CCM8": "TLS_DHE_RSA_WITH_AES_256_CCM_8",
     "AES128-CCM8": "TLS_RSA_WITH_AES_128_CCM_8",
     "AES256-CCM8": "TLS_RSA_WITH_AES_256_CCM_8",
+    "ECDHE-PSK-CHACHA20-POLY1305": "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-PSK-AES128-CBC-SHA256": "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256",
+    "ECDHE-PSK-AES256-CBC-SHA384": "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384",
+    "ECDHE-PSK-AES128-CBC-SHA": "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA",
+    "ECDHE-PSK-AES256-CBC-SHA": "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA",
+    "PSK-AES128-GCM-SHA256": "TLS_PSK_WITH_AES_128_GCM_SHA256",
+    "PSK-AES256-GCM-SHA384": "TLS_PSK_WITH_AES_256_GCM_SHA384",
+    "PSK-CHACHA20-POLY1305": "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
+    "PSK-AES128-CCM": "TLS_PSK_WITH_AES_128_CCM",
+    "PSK-AES256-CCM": "TLS_PSK_WITH_AES_256_CCM",
+    "PSK-AES128-CCM8": "TLS_PSK_WITH_AES_128_CCM_8",
+    "PSK-AES256-CCM8": "TLS_PSK_WITH_AES_256_CCM_8",
+    "PSK-AES128-CBC-SHA256": "TLS_PSK_WITH_AES_128_CBC_SHA256",
+    "PSK-AES256-CBC-SHA384": "TLS_PSK_WITH_AES_256_CBC_SHA384",
+    "PSK-AES128-CBC-SHA": "TLS_PSK_WITH_AES_128_CBC_SHA",
+    "PSK-AES256-CBC-SHA": "TLS_PSK_WITH_AES_256_CBC_SHA",
 }
 
 

@@ -41,6 +41,8 @@ class Agreement:
     """The session being resumed (abbreviated handshake), else None."""
     record_limits: RecordLimits = NO_LIMITS
     """RFC 6066 / RFC 8449 record sizes (handshake/record_limits.py)."""
+    psk_identity: bytes | None = None
+    """The PSK identity (PSK suites), from the ClientKeyExchange or the resumed session."""
 
 
 def negotiated(
@@ -69,6 +71,7 @@ def negotiated(
         record_size_limit=agreement.record_limits.peer_record_size_limit,
         send_limit=agreement.record_limits.send_limit,
         receive_limit=agreement.record_limits.receive_limit,
+        psk_identity=agreement.psk_identity,
     )
 
 
@@ -87,4 +90,5 @@ def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Sessi
         created=created,
         lifetime=lifetime,
         max_fragment_length=agreement.record_limits.max_fragment_length,
+        psk_identity=agreement.psk_identity,
     )

@@ -7,11 +7,16 @@ Transitions (message received → next state):
 
     start()                  queues ClientHello (offering a session when one is given)
     ExpectServerHello        --ServerHello-->          ExpectServerCertificate (new session)
+                                                      | ExpectPskServerKeyExchange (PSK suite)
                                                       | ExpectNewSessionTicket (echoed session ID)
                                                       | ExpectChangeCipherSpec (echoed session ID)
     ExpectServerCertificate  --Certificate-->         ExpectServerKeyExchange
                                                       | ExpectServerHelloDone (RSA key transport)
     ExpectServerKeyExchange  --ServerKeyExchange-->   ExpectServerHelloDone
+    ExpectPskServerKeyExchange --ServerKeyExchange--> ExpectServerHelloDone (PSK suites:
+                             no Certificate, no CertificateRequest)
+    ExpectPskServerKeyExchange --ServerHelloDone-->   ExpectServerHelloDone, which handles it
+                             (plain PSK without a hint: no ServerKeyExchange, RFC 4279 §2)
     ExpectServerHelloDone    --CertificateRequest-->  ExpectServerHelloDone (once)
     ExpectServerHelloDone    --ServerHelloDone-->     ExpectNewSessionTicket
                                                       | ExpectChangeCipherSpec
@@ -37,7 +42,7 @@ from tls12.crypto.signatures import EDDSA_PUBLIC
 from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
 from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
 from tls12.events import HandshakeComplete
-from tls12.handshake import record_limits
+from tls12.handshake import psk, record_limits
 from tls12.handshake.agreement import Agreement, negotiated, new_session
 from tls12.handshake.client_auth import send_client_certificate
 from tls12.handshake.client_hello import (
@@ -60,6 +65,7 @@ from tls12.handshake.key_exchange import (
     read_server_key_exchange,
 )
 from tls12.handshake.limits import check_chain_length, check_request
+from tls12.handshake.psk import PskServerParams, shown
 from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
@@ -136,6 +142,8 @@ class ExpectServerHello(ClientState):
         record_limits.apply(self.ctx, result.record_limits)
         if self._resuming(msg):
             return self._resume(result)
+        if result.suite.uses_psk:
+            return ExpectPskServerKeyExchange(self.ctx, hello=result)
         return ExpectServerCertificate(self.ctx, hello=result)
 
     def refusal_hint(self, description: AlertDescription) -> str | None:
@@ -177,6 +185,7 @@ class ExpectServerHello(ClientState):
             scheme=None,
             peer_certificates=session.peer_certificates,
             resumed=session,
+            psk_identity=session.psk_identity,
         )
         return after_keys(self.ctx, agreement, ticket_expected=result.ticket_expected)
 
@@ -274,6 +283,37 @@ class ExpectServerKeyExchange(ClientState):
         )
 
 
+class ExpectPskServerKeyExchange(ClientState):
+    """A PSK suite: no Certificate. ECDHE_PSK always sends ServerKeyExchange; plain PSK only
+    with an identity hint (RFC 4279 §2), so ServerHelloDone may come at once."""
+
+    expects = (ServerKeyExchange, ServerHelloDone)
+
+    def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
+        super().__init__(ctx)
+        self.hello = hello
+
+    def accepts(self, msg_type: int) -> bool:
+        if msg_type == ServerHelloDone.msg_type and self.hello.suite.kx is not KeyExchange.PSK:
+            return False
+        return super().accepts(msg_type)
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        hello = self.hello
+        if isinstance(msg, ServerHelloDone) and hello.suite.kx is KeyExchange.PSK:
+            no_hint = PskServerParams(hint=None)
+            done = ExpectServerHelloDone(
+                self.ctx, hello=hello, identity=None, kx=no_hint, request=None
+            )
+            return done.handle(msg, raw)
+        if not isinstance(msg, ServerKeyExchange):
+            return super().handle(msg, raw)
+        params = psk.read_server_key_exchange(hello.suite, msg.body, hello.client_hello_groups)
+        group = params.group.name if params.group else None
+        self.ctx.received(msg, raw, group=group, hint=shown(params.hint) if params.hint else None)
+        return ExpectServerHelloDone(self.ctx, hello=hello, identity=None, kx=params, request=None)
+
+
 class ExpectServerHelloDone(ClientState):
     expects = (CertificateRequest, ServerHelloDone)
 
@@ -282,18 +322,24 @@ class ExpectServerHelloDone(ClientState):
         ctx: HandshakeContext,
         *,
         hello: ServerHelloResult,
-        identity: ServerIdentity,
-        kx: VerifiedKeyExchange | None,
+        identity: ServerIdentity | None,
+        kx: VerifiedKeyExchange | PskServerParams | None,
         request: CertificateRequest | None,
     ) -> None:
         super().__init__(ctx)
         self.hello = hello
         self.identity = identity
+        """None only for a PSK suite (kx is then its PskServerParams)."""
         self.kx = kx
         self.request = request
 
+    def accepts(self, msg_type: int) -> bool:
+        if msg_type == CertificateRequest.msg_type and self.identity is None:
+            return False  # a PSK suite: the server sends no CertificateRequest
+        return super().accepts(msg_type)
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
-        if isinstance(msg, CertificateRequest) and self.request is None:
+        if isinstance(msg, CertificateRequest) and self.request is None and self.identity:
             check_request(self.ctx.config, msg)
             self.ctx.received(msg, raw, authorities=len(msg.certificate_authorities))
             return ExpectServerHelloDone(
@@ -302,27 +348,37 @@ class ExpectServerHelloDone(ClientState):
         if not isinstance(msg, ServerHelloDone):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
-        hello = self.hello
+        hello, kx = self.hello, self.kx
+        master, psk_identity = self._send_client_flight()
         agreement = hello.agreement(
-            master=self._send_client_flight(),
-            group=self.kx.group if self.kx else None,
-            scheme=self.kx.scheme if self.kx else None,
-            peer_certificates=self.identity.certificates,
+            master=master,
+            group=kx.group if kx else None,
+            scheme=kx.scheme if isinstance(kx, VerifiedKeyExchange) else None,
+            peer_certificates=self.identity.certificates if self.identity else (),
             resumed=None,
+            psk_identity=psk_identity,
         )
         return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 
-    def _send_client_flight(self) -> bytes:
+    def _send_client_flight(self) -> tuple[bytes, bytes | None]:
+        """Sends our flight; returns the master secret and the PSK identity (PSK suites)."""
         ctx, hello = self.ctx, self.hello
         suite = hello.suite
         if self.request is not None:
             signer = send_client_certificate(ctx, self.request)
         else:
             signer = None
-        body, premaster = client_key_exchange(
-            suite, self.kx, self.identity.public_key, hello.client_hello.version
-        )
-        ctx.send(ClientKeyExchange(body))
+        psk_identity = None
+        if isinstance(self.kx, PskServerParams):
+            body, premaster, psk_identity = psk.client_key_exchange(ctx.config, suite, self.kx)
+        elif self.identity is not None:
+            body, premaster = client_key_exchange(
+                suite, self.kx, self.identity.public_key, hello.client_hello.version
+            )
+        else:
+            raise IllegalParameter(f"{suite.name} needs the server's certificate")
+        shown_identity = shown(psk_identity) if psk_identity else None
+        ctx.send(ClientKeyExchange(body), psk_identity=shown_identity)
         master = derive_master_secret(
             ctx,
             suite,
@@ -337,7 +393,7 @@ class ExpectServerHelloDone(ClientState):
             suite, master, hello.client_random, hello.server_random, hello.encrypt_then_mac
         )
         send_finished(ctx, suite, master, from_client=True)
-        return master
+        return master, psk_identity
 
 
 def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: bool) -> State:
@@ -355,6 +411,10 @@ class ExpectNewSessionTicket(ClientState):
         super().__init__(ctx)
         self.agreement = agreement
 
+    def refusal_hint(self, description: AlertDescription) -> str | None:
+        agreement = self.agreement
+        return psk.refusal_hint(agreement.suite, description, agreement.psk_identity)
+
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, NewSessionTicket):
             return super().handle(msg, raw)
@@ -368,6 +428,10 @@ class ExpectChangeCipherSpec(ClientState):
     ) -> None:
         super().__init__(ctx)
         self.agreement, self.ticket = agreement, ticket
+
+    def refusal_hint(self, description: AlertDescription) -> str | None:
+        agreement = self.agreement
+        return psk.refusal_hint(agreement.suite, description, agreement.psk_identity)
 
     def handle_change_cipher_spec(self) -> State:
         self.ctx.note_change_cipher_spec_received()

@@ -70,6 +70,7 @@ class ServerHelloResult:
         scheme: SignatureScheme | None,
         peer_certificates: tuple[x509.Certificate, ...],
         resumed: Session | None,
+        psk_identity: bytes | None = None,
     ) -> Agreement:
         """The client's Agreement: what the hellos settled plus what the key exchange (full
         handshake) or the stored session (abbreviated) brings."""
@@ -87,6 +88,7 @@ class ServerHelloResult:
             peer_certificates=peer_certificates,
             resumed=resumed,
             record_limits=self.record_limits,
+            psk_identity=psk_identity,
         )
 
 
@@ -147,6 +149,8 @@ def resumable_offer(
         return None
     if not record_limits.session_offerable(config, session):
         return None
+    if session.psk_identity is not None and config.psk_identity not in (None, session.psk_identity):
+        return None  # made with another PSK identity than the one configured now
     return session
 
 

@@ -56,7 +56,12 @@ def find_resumable(config: ServerConfig, facts: HelloFacts) -> Resumption | None
         )
     if session.extended_master_secret != facts.extended_master_secret:
         return None
-    if config.client_auth is ClientAuth.REQUIRED and not session.peer_certificates_der:
+    if session.psk_identity is not None:
+        # A PSK session resumes only while its identity still has a key (revoking one ends
+        # its sessions too); the PSK authenticated the client, so client_auth does not apply.
+        if config.psk_lookup is None or not config.psk_lookup(session.psk_identity):
+            return None
+    elif config.client_auth is ClientAuth.REQUIRED and not session.peer_certificates_der:
         return None
     if not record_limits.session_resumable(session, facts.record_limits):
         return None

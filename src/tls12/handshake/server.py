@@ -36,6 +36,7 @@ from tls12.handshake.context import HandshakeContext
 from tls12.handshake.finished import check_finished, derive_master_secret, send_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.limits import check_chain_length, check_hello
+from tls12.handshake.psk import PskServerAgreement
 from tls12.handshake.resumption import Resumption, find_resumable
 from tls12.handshake.server_hello import (
     FullChoice,
@@ -98,6 +99,7 @@ def _agreement(
     full: FullChoice | None,
     client: ClientIdentity | None,
     resumed: Session | None,
+    psk_identity: bytes | None = None,
 ) -> Agreement:
     """The server's Agreement, for a full handshake (``full``) or a resumed one (``resumed``)."""
     return Agreement(
@@ -114,6 +116,7 @@ def _agreement(
         peer_certificates=client.certificates if client else (),
         resumed=resumed,
         record_limits=facts.record_limits,
+        psk_identity=psk_identity,
     )
 
 
@@ -136,7 +139,7 @@ class ExpectClientHello(State):
         choice = choose_full(config, facts)
         share = send_full_flight(self.ctx, facts, choice)
         flight = ServerFlight(facts=facts, choice=choice, share=share)
-        if config.client_auth is not ClientAuth.NONE:
+        if config.client_auth is not ClientAuth.NONE and choice.certified is not None:
             return ExpectClientCertificate(self.ctx, flight=flight)
         return ExpectClientKeyExchange(self.ctx, flight=flight, client=None)
 
@@ -179,6 +182,7 @@ class ExpectClientHello(State):
             full=None,
             client=client,
             resumed=session,
+            psk_identity=session.psk_identity,
         )
         return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
@@ -230,7 +234,9 @@ class ExpectClientKeyExchange(State):
             return super().handle(msg, raw)
         facts, choice = self.flight.facts, self.flight.choice
         suite = choice.suite
-        premaster = self.flight.share.premaster(msg.body)
+        share = self.flight.share
+        premaster = share.premaster(msg.body)
+        psk_identity = share.identity if isinstance(share, PskServerAgreement) else None
         self.ctx.received(msg, raw)
         master = derive_master_secret(
             self.ctx,
@@ -252,6 +258,7 @@ class ExpectClientKeyExchange(State):
             full=choice,
             client=self.client,
             resumed=None,
+            psk_identity=psk_identity,
         )
         keys = ServerKeys(facts=facts, agreement=agreement)
         if self.client is not None:

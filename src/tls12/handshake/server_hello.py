@@ -25,7 +25,7 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate, record_limits
+from tls12.handshake import negotiate, psk, record_limits
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
@@ -118,7 +118,8 @@ class FullChoice:
 
     session_id: bytes
     suite: CipherSuite
-    certified: CertifiedKey
+    certified: CertifiedKey | None
+    """None for a PSK suite: no Certificate is sent."""
     scheme: SignatureScheme | None
     """None for RSA key transport: nothing is signed."""
     group: NamedGroup | None
@@ -138,10 +139,14 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
-    picks: dict[int, tuple[CertifiedKey, SignatureScheme | None, NamedGroup | None]] = {}
+    picks: dict[int, tuple[CertifiedKey | None, SignatureScheme | None, NamedGroup | None]] = {}
     scheme_refusals: list[str] = []
 
     def usable(suite: CipherSuite) -> bool:
+        if suite.uses_psk:  # config.suites holds PSK suites only when a PSK is configured
+            psk_group = ec_group if suite.kx is KeyExchange.ECDHE_PSK else None
+            picks[suite.id] = (None, None, psk_group)
+            return psk_group is not None or suite.kx is KeyExchange.PSK
         group = {KeyExchange.ECDHE: ec_group, KeyExchange.DHE: ff_group}.get(suite.kx)
         if suite.kx is not KeyExchange.RSA and group is None:
             return False
@@ -270,6 +275,11 @@ def send_full_flight(
         encrypt_then_mac=choice.encrypt_then_mac or None,
     )
     record_limits.apply(ctx, facts.record_limits)
+    if choice.certified is None:  # a PSK suite: no Certificate, no CertificateRequest
+        psk_agreement = psk.send_server_key_exchange(ctx, choice.suite, choice.group)
+        ctx.send(ServerHelloDone())
+        ctx.flush()
+        return psk_agreement
     ctx.send(
         Certificate(choice.certified.chain_der),
         certificates=len(choice.certified.chain),

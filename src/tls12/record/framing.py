@@ -24,7 +24,7 @@ MESSAGE_MAXIMA: dict[int, int] = {
     13: 131329,  # certificate_request: (1+255)+(2+65534)+(2+65535)
     14: 64,  # server_hello_done: empty
     15: 65539,  # certificate_verify: 2+(2+65535)
-    16: 65537,  # client_key_exchange: (2+65535), an RSA or DH value
+    16: 65793,  # client_key_exchange: ECDHE_PSK's (2+65535)+(1+255); RSA, DH: (2+65535)
     20: 64,  # finished: verify_data (12 bytes for every suite here)
 }
 """The default limit per handshake type: the largest message the wire format allows, or

@@ -87,6 +87,7 @@ class AlertDescription(WireEnum):
     no_renegotiation = 100
     unsupported_extension = 110
     unrecognized_name = 112
+    unknown_psk_identity = 115  # RFC 4279 §2
     no_application_protocol = 120
 
 
