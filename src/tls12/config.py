@@ -24,6 +24,7 @@ from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
 from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
+from tls12.ocsp_staple import Staple
 from tls12.sessions import (
     DEFAULT_LIFETIME,
     ClientSessionCache,
@@ -184,6 +185,8 @@ class CertifiedKey:
 
     chain: tuple[x509.Certificate, ...]
     key: PrivateKey = field(repr=False)
+    # OCSP stapling (RFC 6066 §8): this chain's own staple (Staple or StapleFile)
+    ocsp_staple: Staple | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.chain:
@@ -221,7 +224,6 @@ class CertifiedKey:
         """RSA keys (PSS ones too) serve *_RSA suites; ECDSA and EdDSA keys the ECDHE_ECDSA
         suites (RFC 8422 §2)."""
         return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
-
 
     @classmethod
     def from_pem(
@@ -398,6 +400,11 @@ class ClientConfig(_Common):
     used, preferring one issued by an authority the server named."""
     session_cache: ClientSessionCache | None = None
     """Where ``connect`` finds and keeps sessions, by server name and port (off when None)."""
+    # OCSP stapling (RFC 6066 §8, RFC 7633): handshake/certificate_status.py, tls12/ocsp.py
+    ocsp_status_request: bool = False
+    """Send status_request and check any stapled OCSP response (a revoked one fails)."""
+    require_ocsp_staple: bool = False
+    """Fail unless the server staples a good OCSP response (implies ocsp_status_request)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -446,6 +453,9 @@ class ServerConfig(_Common):
     its certificate; returns the chains to use, or None for the usual choice. Raising a
     TLSError aborts the handshake with its alert (the ssl-compatible context's
     ``sni_callback`` is built on this)."""
+    # OCSP stapling (RFC 6066 §8): for the chain the response answers for (ocsp_staple.py)
+    ocsp_staple: Staple | None = None
+    """A Staple or StapleFile used when the chosen CertifiedKey has none of its own."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from tls12.crypto.suites import CipherSuite
+from tls12.ocsp import OcspResponse
 from tls12.wire.enums import AlertDescription, AlertLevel, NamedGroup, SignatureScheme
 
 
@@ -31,6 +32,9 @@ class Negotiated:
     """Server side: the suite ids the client offered, in its order (for shared_ciphers)."""
     offered_session: bool = False
     """Server side: the client proposed a session to resume (a session ID or a ticket)."""
+    ocsp_response: OcspResponse | None = None
+    """Client side: the server's stapled OCSP response, checked (RFC 6066 §8); None when
+    none was stapled (and always on a resumed session: no Certificate, no staple)."""
 
 
 class Event:

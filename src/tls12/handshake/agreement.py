@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.crypto.suites import CipherSuite
 from tls12.events import Negotiated
+from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
@@ -45,8 +46,10 @@ def negotiated(
     *,
     offered_cipher_suites: tuple[int, ...] = (),
     offered_session: bool = False,
+    ocsp_response: OcspResponse | None = None,
 ) -> Negotiated:
-    """The handshake's result; the two ``offered_*`` fields are the server's view."""
+    """The handshake's result; the two ``offered_*`` fields are the server's view,
+    ``ocsp_response`` the client's (a checked staple)."""
     return Negotiated(
         version="TLSv1.2",
         cipher_suite=agreement.suite,
@@ -62,6 +65,7 @@ def negotiated(
         peer_certificates=agreement.peer_certificates,
         offered_cipher_suites=offered_cipher_suites,
         offered_session=offered_session,
+        ocsp_response=ocsp_response,
     )
 
 
