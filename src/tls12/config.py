@@ -225,6 +225,7 @@ class CertifiedKey:
         suites (RFC 8422 §2)."""
         return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
 
+
     @classmethod
     def from_pem(
         cls, cert_pem: bytes, key_pem: bytes, password: bytes | None = None

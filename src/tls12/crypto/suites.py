@@ -182,7 +182,9 @@ DEFAULT_SUITES: tuple[CipherSuite, ...] = tuple(
 )
 """The "default" policy: (EC)DHE with AES-GCM or ChaCha20-Poly1305: forward secrecy, no CBC."""
 
-COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(s for s in ALL_SUITES if not s.cipher.short_tag)
+COMPATIBLE_SUITES: tuple[CipherSuite, ...] = tuple(
+    s for s in ALL_SUITES if not s.cipher.short_tag
+)
 """The "compatible" policy: adds CBC with HMAC (ECDHE and DHE), AES-CCM and RSA key transport
 for legacy peers and devices; with it, SHA-1 and SHA-224 signatures are accepted too
 (config.COMPATIBLE_SIGNATURE_SCHEMES). The _CCM_8 suites are in no policy (name them to use

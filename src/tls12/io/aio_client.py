@@ -51,11 +51,7 @@ async def open_connection(
 
     def factory() -> TLSProtocol:
         return TLSProtocol(
-            conn,
-            app,
-            loop=loop,
-            handshake_timeout=handshake_timeout,
-            waiter=waiter,
+            conn, app, loop=loop, handshake_timeout=handshake_timeout, waiter=waiter,
             suppress_ragged_eofs=suppress_ragged_eofs,
         )
 

@@ -38,12 +38,8 @@ from tls12.verify import TrustStore
 from tls12.wire.enums import AlertDescription, NamedGroup
 
 _NO_VERSIONS = (
-    ssl.OP_NO_SSLv2
-    | ssl.OP_NO_SSLv3
-    | ssl.OP_NO_TLSv1
-    | ssl.OP_NO_TLSv1_1
-    | ssl.OP_NO_TLSv1_2
-    | ssl.OP_NO_TLSv1_3
+    ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3 | ssl.OP_NO_TLSv1 | ssl.OP_NO_TLSv1_1
+    | ssl.OP_NO_TLSv1_2 | ssl.OP_NO_TLSv1_3
 )
 _CURVES = {
     "prime256v1": NamedGroup.secp256r1,

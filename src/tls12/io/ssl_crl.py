@@ -51,7 +51,11 @@ def revocation_check(
             cert = path[i]
             issuer = path[i + 1] if i + 1 < len(path) else cert
             crl = next(
-                (c for c in crl_list if c.issuer == issuer.subject and _valid_signature(c, issuer)),
+                (
+                    c
+                    for c in crl_list
+                    if c.issuer == issuer.subject and _valid_signature(c, issuer)
+                ),
                 None,
             )
             if crl is None:

@@ -274,3 +274,4 @@ class ContextSettings:
     @property
     def _host_flags(self) -> int:
         raise refuse("SSLContext._host_flags", "OpenSSL host-check flags do not apply")
+

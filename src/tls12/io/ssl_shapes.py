@@ -249,7 +249,9 @@ def want_read() -> ssl.SSLWantReadError:
 
 def want_write() -> ssl.SSLWantWriteError:
     """What ``ssl`` raises when a non-blocking operation must write queued records first."""
-    return ssl.SSLWantWriteError(ssl.SSL_ERROR_WANT_WRITE, "The operation did not complete (write)")
+    return ssl.SSLWantWriteError(
+        ssl.SSL_ERROR_WANT_WRITE, "The operation did not complete (write)"
+    )
 
 
 CHANNEL_BINDING_TYPES = ["tls-unique"]
