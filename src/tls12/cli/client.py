@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tls12.cli import negotiation
+from tls12.cli import negotiation, ocsp_options
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -102,6 +102,7 @@ def add_parser(sub: Any) -> None:
         help="leave Nagle's algorithm on (TCP_NODELAY is set by default)",
     )
     add_exporter_options(p)
+    ocsp_options.add_client_options(p)
     p.set_defaults(run=run)
 
 
@@ -111,6 +112,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
     if suites:
         kw["cipher_suites"] = suites
     kw.update(negotiation.config_kwargs(args))
+    kw.update(ocsp_options.client_config_kwargs(args))
     if args.cafile:
         kw["cafile"] = args.cafile
     if args.insecure:
@@ -241,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
     tls, sock = _open(args, config, session, traces)
     if not args.quiet:
         report(tls)
+        for line in ocsp_options.report_lines(args, tls.negotiated):
+            status(line)
     if args.keymatexport is not None:
         status(exporter_report(tls.connection, args.keymatexport, args.keymatexportlen))
     if args.sess_out:
