@@ -172,7 +172,7 @@ def verify_response(
         produced_at=response.produced_at_utc,
         responder="the issuer" if responder is issuer else responder.subject.rfc4514_string(),
         revocation_time=single.revocation_time_utc,
-        revocation_reason=reason.name if reason is not None else None,
+        revocation_reason=reason.value if reason is not None else None,
         der=der,
     )
 

@@ -26,12 +26,14 @@ def ocsp_response(
     revoked_at: datetime | None = None,
     responder: Identity | None = None,
     by_key_hash: bool = False,
+    include_responder: bool = True,
 ) -> bytes:
     """A DER OCSPResponse about ``leaf`` from ``issuer`` ("good", "revoked" or "unknown").
 
     ``this_update`` defaults to an hour ago, ``next_update`` (True) to a day after it; None
     leaves nextUpdate out. ``responder`` signs instead of the issuer (a delegated responder,
-    from ``delegated_responder``); ``by_key_hash`` names the signer by key hash, not name.
+    from ``delegated_responder``), its certificate included unless ``include_responder`` is
+    false; ``by_key_hash`` names the signer by key hash, not name.
     """
     now = datetime.now(UTC)
     this = this_update or now - timedelta(hours=1)
@@ -58,7 +60,8 @@ def ocsp_response(
     signer_cert, signer_key = issuer.cert, issuer.key
     if responder is not None:
         signer_cert, signer_key = responder.cert, responder.key
-        builder = builder.certificates([responder.cert])
+        if include_responder:
+            builder = builder.certificates([responder.cert])
     encoding = ocsp.OCSPResponderEncoding.HASH if by_key_hash else ocsp.OCSPResponderEncoding.NAME
     builder = builder.responder_id(encoding, signer_cert)
     return _sign(builder, signer_key).public_bytes(Encoding.DER)
