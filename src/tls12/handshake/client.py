@@ -43,7 +43,12 @@ from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
 from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
 from tls12.events import HandshakeComplete
 from tls12.handshake.agreement import Agreement, negotiated, new_session
-from tls12.handshake.certificate_status import check_no_staple, check_staple, server_will_staple
+from tls12.handshake.certificate_status import (
+    check_no_staple,
+    check_staple,
+    requests_status,
+    server_will_staple,
+)
 from tls12.handshake.client_auth import send_client_certificate
 from tls12.handshake.client_hello import (
     ServerHelloResult,
@@ -104,6 +109,7 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
         server_name=server_name,
         suites=len(hello.cipher_suites),
         resuming=("ticket" if offer.ticket else "session id") if offer else None,
+        status_request=requests_status(ctx.config) or None,
     )
     ctx.flush()
     return ExpectServerHello(ctx, hello=hello, server_name=server_name, offer=offer)
