@@ -8,6 +8,7 @@ OpenSSL's responder will not make (expired, wrong signer, delegated responders).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -32,10 +33,10 @@ from peers import (
 )
 from tls_support import pki
 
-from tls12 import errors
+from tls12 import aio, errors
 from tls12.config import CertifiedKey
 from tls12.io.sync import TLSSocket, connect
-from tls12.ocsp import CertStatus
+from tls12.ocsp import CertStatus, OcspResponse
 from tls12.ocsp_staple import StapleFile
 from tls12.pki import Identity
 from tls12.pki_ocsp import delegated_responder, must_staple_leaf, ocsp_response
@@ -198,6 +199,23 @@ def test_our_client_checks_the_staple_of_s_server(tmp_path, files):
     assert result.responder == "the issuer"
     assert result.der == response.read_bytes()
     assert tls.negotiated.ocsp_response == result
+
+
+def test_our_asyncio_client_exposes_the_staple_of_s_server(tmp_path, files):
+    response = openssl_ocsp_response(tmp_path, pki().rsa.cert)
+
+    async def handshake(port: int) -> object:
+        config = pki().client_config(ocsp_status_request=True)
+        reader, writer = await aio.open_connection(HOST, port, config, server_name="localhost")
+        result = writer.get_extra_info("ocsp_response")
+        writer.close()
+        with contextlib.suppress(errors.TLSError, ConnectionError):
+            await writer.wait_closed()
+        return result
+
+    with openssl_server(tmp_path, s_server_options(files, response)) as server:
+        result = asyncio.run(handshake(server.port))
+    assert isinstance(result, OcspResponse) and result.cert_status is CertStatus.GOOD
 
 
 def test_our_client_without_status_request_gets_no_staple(tmp_path, files):
