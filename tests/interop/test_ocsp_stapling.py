@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from figure_support import diagram_flights
 from ocsp_support import openssl_ocsp_response, write_ca
 from peers import (
     OurServer,
@@ -98,6 +100,28 @@ def test_s_client_status_prints_the_staple_of_the_cli_server(tmp_path, files):
         out = s_client_status(tmp_path, files, port, "-status")
     assert "OCSP Response Status: successful (0x0)" in out, out
     assert "Cert Status: good" in out, out
+
+
+def test_cli_server_trace_draws_certificate_status_after_certificate(tmp_path, files):
+    """``tls12 server --trace``: the figure of a stapled handshake with s_client -status has
+    CertificateStatus where RFC 6066 §8 puts it, between Certificate and ServerKeyExchange."""
+    response = openssl_ocsp_response(tmp_path, pki().rsa.cert)
+    args = [
+        *TLS12, "server", "--port", "0", "--cert", str(files["rsa.crt"]),
+        "--key", str(files["rsa.key"]), "--status-file", str(response), "--trace",
+        "--no-tickets",
+    ]  # fmt: skip
+    with Peer("tls12-server", args, tmp_path) as server:
+        match = server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr")
+        s_client_status(tmp_path, files, int(match.group(1)), "-status")
+        server.wait_for(rb"Alert\(", stream="stderr")
+        text = server.stderr().decode()
+    drawing = text[text.index("Client ") :]
+    flights, _ = diagram_flights(drawing[: drawing.index("\n\n", drawing.index("\n\n") + 2)])
+    server_flight = next(names for side, names in flights if side == "server")
+    assert server_flight == (
+        "ServerHello", "Certificate", "CertificateStatus", "ServerKeyExchange", "ServerHelloDone",
+    ), drawing  # fmt: skip
 
 
 def test_s_client_without_status_gets_no_staple_and_no_echo(tmp_path, files):
@@ -386,7 +410,30 @@ def test_require_ocsp_staple_without_a_staple_is_refused(tmp_path, files):
 
 def test_cli_client_status_prints_the_response_of_s_server(tmp_path, files):
     response = openssl_ocsp_response(tmp_path, pki().rsa.cert)
+    trace = tmp_path / "trace.jsonl"
     with openssl_server(tmp_path, s_server_options(files, response)) as server:
+        run = Peer(
+            "tls12-client",
+            [*TLS12, "client", f"{HOST}:{server.port}", "--servername", "localhost",
+             "--cafile", str(files["ca"]), "--status", "--idle-timeout", "0.2",
+             "--trace-json", str(trace)],
+            tmp_path,
+        )  # fmt: skip
+        with run:
+            run.close_stdin()
+            assert run.wait(30) == 0, run.diagnostics()
+    err = run.stderr().decode()
+    assert "OCSP Response Status: successful (0x0)" in err, err
+    assert "Cert Status: good" in err, err
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert lines[0]["message"] == "ClientHello" and lines[0]["status_request"] is True
+    status = next(line for line in lines if line["message"] == "CertificateStatus")
+    assert status["cert_status"] == "good" and status["status_type"] == "ocsp"
+    assert [line["message"] for line in lines].index("CertificateStatus") == 3
+
+
+def test_cli_client_status_says_when_nothing_was_stapled(tmp_path, files):
+    with openssl_server(tmp_path, s_server_options(files, None)) as server:
         run = Peer(
             "tls12-client",
             [*TLS12, "client", f"{HOST}:{server.port}", "--servername", "localhost",
@@ -396,9 +443,31 @@ def test_cli_client_status_prints_the_response_of_s_server(tmp_path, files):
         with run:
             run.close_stdin()
             assert run.wait(30) == 0, run.diagnostics()
-    err = run.stderr().decode()
-    assert "OCSP Response Status: successful (0x0)" in err, err
-    assert "Cert Status: good" in err, err
+    assert "OCSP response: no response sent" in run.stderr().decode()
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [("server", ["--status-file"]), ("client", ["--status", "--require-staple"])],
+)
+def test_help_lists_the_ocsp_options(command, options):
+    out = subprocess.run([*TLS12, command, "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    for option in options:
+        assert option in out.stdout
+
+
+def test_cli_server_refuses_an_oversized_status_file_in_one_line(tmp_path, files):
+    big = tmp_path / "big.der"
+    big.write_bytes(b"0" * 20000)
+    out = subprocess.run(
+        [*TLS12, "server", "--port", "0", "--cert", str(files["rsa.crt"]),
+         "--key", str(files["rsa.key"]), "--status-file", str(big)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    lines = out.stderr.splitlines()
+    assert out.returncode == 1 and len(lines) == 1, lines
+    assert "OCSP status file" in lines[0] and "big.der" in lines[0] and "16380" in lines[0]
 
 
 def test_cli_client_revoked_is_one_line(tmp_path, files):
