@@ -531,3 +531,64 @@ def test_certified_key_staples_are_per_chain(tmp_path, files):
             out = s_client_status(tmp_path, files, server.port, "-status", "-sigalgs", sigalgs)
             assert "Cert Status: good" in out, out
             assert re.search(f"Serial Number: 0*{leaf.serial_number:X}\n", out), out
+
+
+# --- resumption: no Certificate, no CertificateStatus ----------------------------------------
+
+
+def test_s_client_reconnect_gets_the_staple_only_on_the_full_handshake(tmp_path, files):
+    """``s_client -status -reconnect``: the first connection is new and stapled, the five
+    resumed ones (the server's traces show) carry no CertificateStatus."""
+    response = openssl_ocsp_response(tmp_path, pki().rsa.cert)
+    config = pki().server_config(
+        certificates=[pki().certified(pki().rsa)], ocsp_staple=StapleFile(response)
+    )
+    with OurServer(config, lambda tls: None) as server:
+        out = s_client_status(tmp_path, files, server.port, "-status", "-reconnect")
+        outcomes = [server.next_outcome() for _ in range(6)]
+    assert out.count("Reused, TLSv1.2") == 5, out
+    assert out.count("Cert Status: good") == 1, out
+    resumed = [o.info["negotiated"].resumed for o in outcomes]
+    stapled = ["CertificateStatus" in o.info["connection"].trace.names for o in outcomes]
+    assert resumed == [False] + [True] * 5
+    assert stapled == [True] + [False] * 5
+
+
+def test_our_client_resuming_with_s_server_gets_no_staple(tmp_path, files):
+    response = openssl_ocsp_response(tmp_path, pki().rsa.cert)
+    options = [*s_server_options(files, response)[:-2], "-status_file", str(response)]
+    options[options.index("-naccept") + 1] = "2"
+    with openssl_server(tmp_path, options) as server:
+        first = connect_with_status(server.port)
+        assert first.ocsp_response is not None
+        session = first.session
+        first.unwrap().close()
+        config = pki().client_config(ocsp_status_request=True)
+        again = connect(HOST, server.port, config, server_name="localhost", session=session)
+        assert again.session_reused
+        assert again.ocsp_response is None
+        assert "CertificateStatus" not in again.connection.trace.names
+        again.unwrap().close()
+
+
+def test_an_sni_chain_staples_its_own_response(tmp_path, files):
+    """sni_certificates: the chain for "localhost" has its staple, the default chain (served
+    to "127.0.0.1", which SNI does not carry) has none."""
+    p = pki()
+    named = CertifiedKey(
+        tuple(p.rsa.chain),
+        p.rsa.key,
+        ocsp_staple=StapleFile(openssl_ocsp_response(tmp_path, p.rsa.cert)),
+    )
+    config = p.server_config(
+        certificates=[p.certified(p.ecdsa)], sni_certificates={"localhost": [named]}
+    )
+    with OurServer(config, _echo) as server:
+        out = s_client_status(tmp_path, files, server.port, "-status")
+        assert "Cert Status: good" in out, out
+        run = run_openssl_client(
+            tmp_path, server.port, ["-CAfile", str(files["ca"]), "-status", "-noservername"],
+            stdin_data=b"ping\n",
+        )  # fmt: skip
+        assert run.returncode == 0, run.diagnostics()
+        assert "OCSP response: no response sent" in run.output, run.output
