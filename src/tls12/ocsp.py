@@ -101,7 +101,8 @@ def _stamp(when: datetime) -> str:
 
 def must_staple(leaf: x509.Certificate) -> bool:
     """The leaf carries the TLS Feature extension (RFC 7633, 1.3.6.1.5.5.7.1.24) listing
-    status_request: a client that asked for status must then get a good staple."""
+    status_request: a client that asked for status must then get a good staple. A leaf whose
+    extensions cannot be read counts as must-staple (failing closed)."""
     try:
         features = leaf.extensions.get_extension_for_class(x509.TLSFeature).value
     except x509.ExtensionNotFound:

@@ -15,11 +15,11 @@ from tls12 import errors
 from tls12.config import CertifiedKey, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.messages import extensions as ext
-from tls12.messages.handshake import CertificateStatus, ServerHello
+from tls12.messages.handshake import CertificateStatus, ClientHello, ServerHello
 from tls12.ocsp import CertStatus
 from tls12.ocsp_staple import Staple
 from tls12.pki_ocsp import ocsp_response
-from tls12.wire.enums import AlertDescription, ContentType, HandshakeType
+from tls12.wire.enums import AlertDescription, ContentType, ExtensionType, HandshakeType
 from tls12.wire.reader import Reader
 
 
@@ -299,3 +299,55 @@ def test_certificate_status_round_trip_and_decode_errors_from_the_codec():
     raw = msg.encode()
     assert raw[:1] == bytes([22]) and raw[4] == 1
     assert CertificateStatus.decode_body(Reader(raw[4:])) == msg
+
+
+# -- the server's reading of the client's status_request --------------------------------------
+
+
+def hello_with_status_request(body: bytes) -> bytes:
+    """An asking client's ClientHello record with status_request's body replaced by raw bytes."""
+    client = ClientConnection(asking_client(), "localhost")
+    client.start()
+    [(ctype, payload)] = split_records(client.data_to_send())
+    hello = ClientHello.decode_body(Reader(payload[4:]))
+    items = tuple(
+        ext.UnknownExtension(ExtensionType.status_request, body)
+        if isinstance(e, ext.StatusRequest)
+        else e
+        for e in hello.extensions
+    )
+    edited = ClientHello(
+        hello.random, hello.cipher_suites, hello.session_id, ext.Extensions(items)
+    ).encode()
+    return join_records([(ctype, edited)])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\x01", b"\x01\x00", b"\x01\x00\x04\x00\x05abcde\x00\x00", b"\x01\x00\x00\x00\x00\x00"],
+    ids=["no lists", "cut responder list", "responder id past its list", "trailing byte"],
+)
+def test_malformed_status_request_is_decode_error(body):
+    server = ServerConnection(stapling_server())
+    with pytest.raises(errors.DecodeError):
+        server.receive_data(hello_with_status_request(body))
+    assert queued_alert(server) == AlertDescription.decode_error
+
+
+def test_responder_ids_and_request_extensions_still_get_the_staple():
+    """RFC 6066 §8: the server SHOULD use them to pick a responder; with a fixed staple file
+    there is one answer, which it sends."""
+    body = b"\x01" + b"\x00\x06\x00\x04abcd" + b"\x00\x02\x30\x00"
+    server = ServerConnection(stapling_server())
+    server.receive_data(hello_with_status_request(body))
+    [(_, payload)] = split_records(server.data_to_send())
+    assert HandshakeType.certificate_status in names(split_handshake(payload))
+
+
+def test_an_unknown_status_type_gets_no_staple():
+    server = ServerConnection(stapling_server())
+    server.receive_data(hello_with_status_request(b"\x07whatever"))
+    [(_, payload)] = split_records(server.data_to_send())
+    flight = split_handshake(payload)
+    assert HandshakeType.certificate_status not in names(flight)
+    assert not ServerHello.decode_body(Reader(flight[0][4:])).extensions.has(ext.StatusRequest)

@@ -286,7 +286,7 @@ def send_full_flight(
         subject=Lazy(describe, choice.certified.chain[0]),
     )
     if staple is not None:
-        ctx.send(CertificateStatus(staple), status_type="ocsp", size=len(staple))
+        ctx.send(CertificateStatus(staple), status_type="ocsp", response_bytes=len(staple))
     agreement = send_server_key_exchange(
         ctx,
         choice.suite,
