@@ -457,6 +457,19 @@ def test_help_lists_the_ocsp_options(command, options):
         assert option in out.stdout
 
 
+def test_cli_server_warns_about_a_status_file_for_another_certificate(tmp_path, files):
+    other = tmp_path / "other.der"
+    other.write_bytes(ocsp_response(pki().ca, pki().ecdsa.cert))
+    args = [
+        *TLS12, "server", "--port", "0", "--cert", str(files["rsa.crt"]),
+        "--key", str(files["rsa.key"]), "--status-file", str(other),
+    ]  # fmt: skip
+    with Peer("tls12-server", args, tmp_path) as server:
+        server.wait_for(rb"listening on 127\.0\.0\.1:(\d+)", stream="stderr")
+        text = server.stderr().decode()
+    assert "warning: --status-file" in text and "not for the certificate" in text, text
+
+
 def test_cli_server_refuses_an_oversized_status_file_in_one_line(tmp_path, files):
     big = tmp_path / "big.der"
     big.write_bytes(b"0" * 20000)

@@ -6,8 +6,11 @@ handshake without a good one."""
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
+from tls12.cli.common import status
+from tls12.config import CertifiedKey
 from tls12.events import Negotiated
 from tls12.ocsp_staple import MAX_STAPLE_SIZE, StapleFile
 
@@ -22,10 +25,21 @@ def add_server_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def server_config_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+def server_config_kwargs(args: argparse.Namespace, certified: CertifiedKey) -> dict[str, Any]:
+    """The staple for --cert; a file that would not be stapled now (for another certificate,
+    expired, unsuccessful) is kept, since it is read again when it changes, and said so in
+    one warning line."""
     if not getattr(args, "status_file", None):
         return {}
-    return {"ocsp_staple": StapleFile(args.status_file)}
+    staple = StapleFile(args.status_file)
+    chain = certified.chain
+    issuer = next((c for c in chain[1:] if c.subject == chain[0].issuer), None)
+    if staple.for_leaf(chain[0], issuer, time.time()) is None:
+        status(
+            f"tls12: warning: --status-file {args.status_file} is not stapled now: "
+            f"{staple.last_problem} (it is read again when it changes)"
+        )
+    return {"ocsp_staple": staple}
 
 
 def add_client_options(p: argparse.ArgumentParser) -> None:

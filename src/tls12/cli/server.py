@@ -127,7 +127,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         kw["cipher_suites"] = suites
     kw.update(fleet.config_options(args))
     kw.update(negotiation.config_kwargs(args))
-    kw.update(ocsp_options.server_config_kwargs(args))
+    kw.update(ocsp_options.server_config_kwargs(args, kw["certificates"][0]))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if not args.client_cafile:
