@@ -351,3 +351,19 @@ def test_an_unknown_status_type_gets_no_staple():
     flight = split_handshake(payload)
     assert HandshakeType.certificate_status not in names(flight)
     assert not ServerHello.decode_body(Reader(flight[0][4:])).extensions.has(ext.StatusRequest)
+
+
+def test_rsa_key_transport_staple_is_followed_by_server_hello_done():
+    """No ServerKeyExchange (RSA key transport): CertificateStatus, then ServerHelloDone."""
+    suite = ["TLS_RSA_WITH_AES_128_GCM_SHA256"]
+    client, server = pair(asking_client(cipher_suites=suite), stapling_server(cipher_suites=suite))
+    flight = server_flight(client, server)
+    assert names(flight) == [
+        HandshakeType.server_hello,
+        HandshakeType.certificate,
+        HandshakeType.certificate_status,
+        HandshakeType.server_hello_done,
+    ]
+    client.receive_data(as_records(flight))
+    drive(client, server)
+    assert client.handshake_complete and client.ocsp_response is not None
