@@ -11,9 +11,11 @@ from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import ALL_SUITES, DEFAULT_SUITES, PSK_SUITES, CipherSuite
 from tls12.errors import (
     BadCertificate,
+    BadCertificateStatusResponse,
     BadRecordMac,
     CertificateError,
     CertificateExpired,
+    CertificateRevoked,
     ConfigError,
     ConnectionClosedError,
     DecodeError,
@@ -47,6 +49,8 @@ from tls12.events import (
 )
 from tls12.io.sync import TLSSocket, connect, wrap_client, wrap_server
 from tls12.io.sync_server import TLSServer
+from tls12.ocsp import CertStatus, OcspResponse
+from tls12.ocsp_staple import Staple, StapleFile
 from tls12.sessions import ClientSessionCache, InMemorySessionStore, Session
 from tls12.tickets import TicketKeys
 from tls12.verify import TrustStore
@@ -55,9 +59,12 @@ __all__ = [
     "ALL_SUITES",
     "ApplicationData",
     "BadCertificate",
+    "BadCertificateStatusResponse",
     "BadRecordMac",
     "CertificateError",
+    "CertStatus",
     "CertificateExpired",
+    "CertificateRevoked",
     "CertifiedKey",
     "CipherSuite",
     "ClientAuth",
@@ -83,12 +90,15 @@ __all__ = [
     "Negotiated",
     "NoApplicationProtocol",
     "PSK_SUITES",
+    "OcspResponse",
     "ProtocolVersionError",
     "RecordOverflow",
     "RenegotiationRefused",
     "ServerConfig",
     "ServerConnection",
     "Session",
+    "Staple",
+    "StapleFile",
     "TLSError",
     "TLSServer",
     "TLSSocket",

@@ -25,6 +25,7 @@ from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
 from tls12.crypto.signatures import scheme_by_name
 from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
 from tls12.errors import ConfigError
+from tls12.ocsp_staple import Staple
 from tls12.record.limits import check_config as check_record_limits
 from tls12.sessions import (
     DEFAULT_LIFETIME,
@@ -186,6 +187,8 @@ class CertifiedKey:
 
     chain: tuple[x509.Certificate, ...]
     key: PrivateKey = field(repr=False)
+    # OCSP stapling (RFC 6066 §8): this chain's own staple (Staple or StapleFile)
+    ocsp_staple: Staple | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.chain:
@@ -414,6 +417,11 @@ class ClientConfig(_Common):
     psk: bytes | None = field(default=None, repr=False)
     psk_callback: Callable[[bytes | None], tuple[bytes, bytes] | None] | None = None
     """Or: the server's hint (None without one) → (identity, key), or None to abort."""
+    # OCSP stapling (RFC 6066 §8, RFC 7633): handshake/certificate_status.py, tls12/ocsp.py
+    ocsp_status_request: bool = False
+    """Send status_request and check any stapled OCSP response (a revoked one fails)."""
+    require_ocsp_staple: bool = False
+    """Fail unless the server staples a good OCSP response (implies ocsp_status_request)."""
 
     def __post_init__(self) -> None:
         psk_config.prepare_client(self)
@@ -470,6 +478,9 @@ class ServerConfig(_Common):
     psk_keys: Mapping[bytes, bytes] = field(default_factory=dict, repr=False)
     psk_identity_hint: bytes | None = None
     max_psk_identity_length: int = psk_config.DEFAULT_MAX_IDENTITY
+    # OCSP stapling (RFC 6066 §8): for the chain the response answers for (ocsp_staple.py)
+    ocsp_staple: Staple | None = None
+    """A Staple or StapleFile used when the chosen CertifiedKey has none of its own."""
 
     def __post_init__(self) -> None:
         psk_config.prepare_server(self)

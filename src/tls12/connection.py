@@ -36,6 +36,7 @@ from tls12.handshake.context import HandshakeContext
 from tls12.handshake.state import Failed, State
 from tls12.messages.alert import Alert, check_change_cipher_spec
 from tls12.messages.handshake import decode_handshake, message_name
+from tls12.ocsp import OcspResponse
 from tls12.record.framing import HandshakeBuffer
 from tls12.record.layer import RecordLayer
 from tls12.sessions import Session
@@ -109,6 +110,12 @@ class Connection(abc.ABC):
         if self._exporter is None:
             raise UsageError("keying material can be exported only after the handshake")
         return self._exporter.export(label, length, context)
+
+    @property
+    def ocsp_response(self) -> OcspResponse | None:
+        """Client: the server's stapled OCSP response once checked (tls12.ocsp), or None when
+        none was stapled; the same object as ``negotiated.ocsp_response``."""
+        return self._ctx.ocsp_response
 
     @property
     def tls_unique(self) -> bytes | None:

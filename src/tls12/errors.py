@@ -108,6 +108,20 @@ class UnknownCA(CertificateError):
     alert = AlertDescription.unknown_ca
 
 
+class CertificateRevoked(CertificateError):
+    """A valid status response (a stapled OCSP response, a CRL) says the certificate is
+    revoked (RFC 5246 §7.2.2)."""
+
+    alert = AlertDescription.certificate_revoked
+
+
+class BadCertificateStatusResponse(CertificateError):
+    """A stapled OCSP response that is invalid or unacceptable, or one a must-staple
+    certificate needs and the server did not send (RFC 6066 §8, RFC 7633 §4.2.3.1)."""
+
+    alert = AlertDescription.bad_certificate_status_response
+
+
 class FatalAlertReceived(TLSError):
     """The peer sent a fatal alert (or close_notify before the handshake completed)."""
 

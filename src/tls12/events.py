@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from tls12.crypto.suites import CipherSuite
+from tls12.ocsp import OcspResponse
 from tls12.wire.enums import AlertDescription, AlertLevel, NamedGroup, SignatureScheme
 
 
@@ -42,6 +43,9 @@ class Negotiated:
     """The most plaintext we accept in a protected record (record_overflow beyond)."""
     psk_identity: bytes | None = None
     """The PSK identity the handshake used (PSK suites only; RFC 4279)."""
+    ocsp_response: OcspResponse | None = None
+    """Client side: the server's stapled OCSP response, checked (RFC 6066 §8); None when
+    none was stapled (and always on a resumed session: no Certificate, no staple)."""
 
 
 class Event:

@@ -12,6 +12,7 @@ FIGURE_1_ORDER = [
     "ClientHello",
     "ServerHello",
     "Certificate",
+    "CertificateStatus",
     "ServerKeyExchange",
     "ServerHelloDone",
     "ClientKeyExchange",
@@ -59,8 +60,13 @@ def test_demo_shows_figure_1_figure_2_and_fallback():
     with_ticket = {"server:Certificate", "server:ServerKeyExchange"}
     want = rfc_flights(FIGURE_1, with_ticket)
     want[3] = ("server", ("NewSessionTicket", *want[3][1]))  # RFC 5077 §3.1
+    hello = list(want[1][1])
+    hello.insert(hello.index("Certificate") + 1, "CertificateStatus")  # RFC 6066 §8
+    want[1] = ("server", tuple(hello))
     assert handshake_flights(full) == want
     assert "session              new" in full
+    assert "OCSP staple          good, from the issuer" in full
+    assert "status_type=ocsp, cert_status=good" in full
     assert handshake_flights(resumed) == rfc_flights(FIGURE_2, set())
     assert "session              resumed" in resumed
     assert handshake_flights(fallback) == want
@@ -74,7 +80,7 @@ def test_demo_shows_figure_1_figure_2_and_fallback():
 def test_demo_message_order_matches_figure_1():
     out = run("demo", "--client-auth").stdout
     full = sections(out)[0]
-    positions = [full.index(name) for name in FIGURE_1_ORDER[:5]]
+    positions = [full.index(name) for name in FIGURE_1_ORDER[:6]]
     assert positions == sorted(positions)
     for name in CLIENT_AUTH_EXTRAS:
         assert name in full

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ocsp_support import openssl_ocsp_response
 from peers import (
     Peer,
     openssl_server,
@@ -16,6 +17,7 @@ from peers import (
     python_tls_client,
     run_openssl_client,
 )
+from tls_support import pki
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TIMEOUT = 60
@@ -202,3 +204,31 @@ def test_resumption_across_two_servers_sharing_a_ticket_key_file(
     assert lines[1].endswith(": resumed"), out
     assert lines[0].split(":")[0] != lines[1].split(":")[0], "both visits went to one server"
     assert keys.is_file()
+
+
+def test_ocsp_client_prints_the_staple_of_s_server(tmp_path):
+    """examples/ocsp_client.py against ``openssl s_server -status_file``, with a response
+    ``openssl ocsp`` made: printed when good; exit 2 when revoked; exit 1 with --require and
+    nothing stapled."""
+    p = pki()
+    paths = p.write(tmp_path)
+    base = ["-cert", str(paths["rsa.crt"]), "-key", str(paths["rsa.key"]), "-www"]
+    args = ["localhost", "", "--cafile", str(paths["ca"])]
+    good = openssl_ocsp_response(tmp_path, p.rsa.cert)
+    with openssl_server(tmp_path, [*base, "-status_file", str(good)]) as server:
+        args[1] = str(server.port)
+        out = run_example("ocsp_client.py", *args, cwd=tmp_path)
+    assert "OCSP Response Status: successful (0x0)" in out and "Cert Status: good" in out, out
+    revoked = openssl_ocsp_response(tmp_path, p.rsa.cert, revoked=True, name="revoked.der")
+    for options, extra, code in (
+        (["-status_file", str(revoked)], [], 2),
+        ([], ["--require"], 1),
+    ):
+        with openssl_server(tmp_path, [*base, *options]) as server:
+            args[1] = str(server.port)
+            done = subprocess.run(
+                [sys.executable, example("ocsp_client.py"), *args, *extra],
+                capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path,
+            )  # fmt: skip
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr

@@ -19,6 +19,7 @@ from tls12.messages.alert import Alert, check_change_cipher_spec
 from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
+    CertificateStatus,
     CertificateVerify,
     ClientHello,
     ClientKeyExchange,
@@ -72,6 +73,16 @@ renegotiation_info = st.builds(ext.RenegotiationInfo, st.binary(max_size=255))
 session_ticket = st.builds(ext.SessionTicket, st.binary(max_size=200))
 max_fragment_length = st.builds(ext.MaxFragmentLength, st.integers(1, 4))
 record_size_limit = st.builds(ext.RecordSizeLimit, st.integers(64, 0xFFFF))
+status_request = st.one_of(
+    st.just(ext.StatusRequest(None)),  # the server's empty acknowledgement
+    st.builds(
+        ext.StatusRequest,
+        st.just(1),
+        st.lists(nonempty, max_size=3).map(tuple),
+        st.binary(max_size=40),
+    ),
+    st.builds(ext.StatusRequest, st.integers(2, 0xFF), other_request=st.binary(max_size=20)),
+)
 unknown_extension = st.builds(
     ext.UnknownExtension,
     u16.filter(lambda t: t not in ext.KNOWN_EXTENSIONS),
@@ -90,6 +101,7 @@ EXTENSION_STRATEGIES = {
     "SessionTicket": session_ticket,
     "MaxFragmentLength": max_fragment_length,
     "RecordSizeLimit": record_size_limit,
+    "StatusRequest": status_request,
     "UnknownExtension": unknown_extension,
 }
 any_extension = st.one_of(*EXTENSION_STRATEGIES.values())
@@ -127,6 +139,7 @@ client_key_exchange = st.builds(ClientKeyExchange, nonempty)
 certificate_verify = st.builds(CertificateVerify, u16, nonempty)
 finished = st.builds(Finished, nonempty)
 new_session_ticket = st.builds(NewSessionTicket, u32, st.binary(max_size=200))
+certificate_status = st.builds(CertificateStatus, st.binary(min_size=1, max_size=300))
 
 MESSAGE_STRATEGIES = {
     "HelloRequest": st.just(HelloRequest()),
@@ -140,6 +153,7 @@ MESSAGE_STRATEGIES = {
     "CertificateVerify": certificate_verify,
     "Finished": finished,
     "NewSessionTicket": new_session_ticket,
+    "CertificateStatus": certificate_status,
 }
 
 
@@ -343,7 +357,7 @@ def test_unknown_extensions_are_kept_byte_exact_and_in_order() -> None:
         b"\x0a\x0a\x00\x00"  # GREASE, empty
         b"\x00\x17\x00\x00"  # extended_master_secret
         b"\x12\x34\x00\x05hello"  # unknown 0x1234
-        b"\x00\x05\x00\x05\x01\x00\x00\x00\x00"  # status_request: named, not interpreted
+        b"\x00\x05\x00\x05\x01\x00\x00\x00\x00"  # status_request (RFC 6066 §8), read
     )
     body = _hello_with_raw_extensions(block)
     hello = decode_handshake(HandshakeType.client_hello, body)
@@ -353,7 +367,7 @@ def test_unknown_extensions_are_kept_byte_exact_and_in_order() -> None:
         ext.UnknownExtension(0x0A0A, b""),
         ext.ExtendedMasterSecret(),
         ext.UnknownExtension(0x1234, b"hello"),
-        ext.UnknownExtension(ExtensionType.status_request, b"\x01\x00\x00\x00\x00"),
+        ext.StatusRequest(1, (), b""),
     )
     assert hello.extensions.types == (0x0A0A, 23, 0x1234, 5)
     assert items[0].extension_type.name == "unknown_0xa0a"  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tls12.cli import negotiation, psk_options, record_size
+from tls12.cli import negotiation, ocsp_options, psk_options, record_size
 from tls12.cli.common import (
     add_exporter_options,
     check_exporter_options,
@@ -104,6 +104,7 @@ def add_parser(sub: Any) -> None:
     )
     psk_options.add_client_options(p)
     add_exporter_options(p)
+    ocsp_options.add_client_options(p)
     p.set_defaults(run=run)
 
 
@@ -115,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> ClientConfig:
         kw["cipher_suites"] = suites
     kw.update(negotiation.config_kwargs(args))
     kw.update(record_size.config_kwargs(args))
+    kw.update(ocsp_options.client_config_kwargs(args))
     if args.cafile:
         kw["cafile"] = args.cafile
     if args.insecure:
@@ -245,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
     tls, sock = _open(args, config, session, traces)
     if not args.quiet:
         report(tls)
+        for line in ocsp_options.report_lines(args, tls.negotiated):
+            status(line)
     if args.keymatexport is not None:
         status(exporter_report(tls.connection, args.keymatexport, args.keymatexportlen))
     if args.sess_out:

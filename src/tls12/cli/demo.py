@@ -2,7 +2,9 @@
 
 Three connections: a full handshake (figure 1), an abbreviated one resuming its session
 (figure 2), and one offering a session to a server that never saw it, which falls back to a
-full handshake. Nothing touches the disk or the network beyond 127.0.0.1.
+full handshake. The client asks for OCSP status and the server staples a response its CA
+signed (RFC 6066 §8): CertificateStatus follows Certificate in each full handshake. Nothing
+touches the disk or the network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig
 from tls12.io.sync import TLSSocket, connect
 from tls12.io.sync_server import TLSServer
+from tls12.ocsp_staple import Staple
 from tls12.pki import make_ca
+from tls12.pki_ocsp import ocsp_response
 from tls12.sessions import Session
 from tls12.verify import TrustStore, describe
 
@@ -65,6 +69,7 @@ def _exchange(
         print(f"  key exchange group   {n.group.name if n.group else '-'}")
         print(f"  server signature     {n.signature_scheme.name if n.signature_scheme else '-'}")
         print(f"  server certificate   {describe(n.peer_certificates[0])} (verified)")
+        print(f"  OCSP staple          {_staple(tls)}")
     print(f"  session              {'resumed' if n.resumed else 'new'}")
     print(f"  ALPN                 {n.alpn_protocol}")
     print(f"  extended master      {'yes' if n.extended_master_secret else 'no'}")
@@ -75,18 +80,27 @@ def _exchange(
     return tls, reply == b"echo: " + message
 
 
+def _staple(tls: TLSSocket) -> str:
+    staple = tls.ocsp_response
+    if staple is None:
+        return "none"
+    return f"{staple.cert_status.value}, from {staple.responder} (RFC 6066 §8, RFC 6960)"
+
+
 def run(args: argparse.Namespace) -> int:
     ca = make_ca("tls12 demo CA")
     server_id = ca.issue(["localhost", "127.0.0.1"], key_type=args.key_type)
     trust = TrustStore.from_certificates([ca.cert])
+    staple = Staple(ocsp_response(ca, server_id.cert))
     server_kw: dict[str, Any] = {
-        "certificates": [CertifiedKey(tuple(server_id.chain), server_id.key)],
+        "certificates": [CertifiedKey(tuple(server_id.chain), server_id.key, ocsp_staple=staple)],
         "alpn_protocols": ["http/1.1"],
     }
     client_kw: dict[str, Any] = {
         "trust": trust,
         "alpn_protocols": ["http/1.1"],
         "session_tickets": not args.no_tickets,
+        "ocsp_status_request": True,
     }
     if args.client_auth:
         client_id = ca.issue(["demo client"], key_type="ecdsa", client_auth=True, server_auth=False)
@@ -100,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         first, ok = _exchange(
             "1. full handshake (RFC 5246 figure 1)", server.port, client_config, None
         )
-        results.append(ok and not first.session_reused)
+        results.append(ok and not first.session_reused and first.ocsp_response is not None)
         second, ok = _exchange(
             "2. abbreviated handshake resuming that session (figure 2)",
             server.port,
@@ -115,6 +129,6 @@ def run(args: argparse.Namespace) -> int:
             client_config,
             first.session,
         )
-        results.append(ok and not third.session_reused)
+        results.append(ok and not third.session_reused and third.ocsp_response is not None)
     print("result: " + ("OK" if all(results) else f"FAILED {results}"))
     return 0 if all(results) else 1

@@ -15,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from tls12.cli import fleet, negotiation, psk_options, record_size, workers
+from tls12.cli import fleet, negotiation, ocsp_options, psk_options, record_size, workers
 from tls12.cli.certificate_checks import check_certificates
 from tls12.cli.common import (
     add_exporter_options,
@@ -113,6 +113,7 @@ def add_parser(sub: Any) -> None:
         help="leave Nagle's algorithm on (TCP_NODELAY is set by default)",
     )
     add_exporter_options(p)
+    ocsp_options.add_server_options(p)
     p.set_defaults(run=run)
 
 
@@ -131,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     kw.update(fleet.config_options(args))
     kw.update(negotiation.config_kwargs(args))
     kw.update(record_size.config_kwargs(args))
+    kw.update(ocsp_options.server_config_kwargs(args, kw["certificates"][0]))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if not args.client_cafile:

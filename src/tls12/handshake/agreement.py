@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from tls12.crypto.suites import CipherSuite
 from tls12.events import Negotiated
 from tls12.handshake.record_limits import NO_LIMITS, RecordLimits
+from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
 from tls12.wire.enums import NamedGroup, SignatureScheme
 
@@ -50,8 +51,10 @@ def negotiated(
     *,
     offered_cipher_suites: tuple[int, ...] = (),
     offered_session: bool = False,
+    ocsp_response: OcspResponse | None = None,
 ) -> Negotiated:
-    """The handshake's result; the two ``offered_*`` fields are the server's view."""
+    """The handshake's result; the two ``offered_*`` fields are the server's view,
+    ``ocsp_response`` the client's (a checked staple)."""
     return Negotiated(
         version="TLSv1.2",
         cipher_suite=agreement.suite,
@@ -72,6 +75,7 @@ def negotiated(
         send_limit=agreement.record_limits.send_limit,
         receive_limit=agreement.record_limits.receive_limit,
         psk_identity=agreement.psk_identity,
+        ocsp_response=ocsp_response,
     )
 
 

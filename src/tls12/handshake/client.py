@@ -12,6 +12,11 @@ Transitions (message received → next state):
                                                       | ExpectChangeCipherSpec (echoed session ID)
     ExpectServerCertificate  --Certificate-->         ExpectServerKeyExchange
                                                       | ExpectServerHelloDone (RSA key transport)
+                                                      | ExpectCertificateStatus (status echoed)
+    ExpectCertificateStatus  --CertificateStatus-->   ExpectServerKeyExchange
+                                                      | ExpectServerHelloDone (RSA key transport)
+                             (RFC 6066 §8: the server may leave it out; the next message then
+                              goes to the state that follows)
     ExpectServerKeyExchange  --ServerKeyExchange-->   ExpectServerHelloDone
     ExpectPskServerKeyExchange --ServerKeyExchange--> ExpectServerHelloDone (PSK suites:
                              no Certificate, no CertificateRequest)
@@ -44,6 +49,12 @@ from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
 from tls12.events import HandshakeComplete
 from tls12.handshake import psk, record_limits
 from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.certificate_status import (
+    check_no_staple,
+    check_staple,
+    requests_status,
+    server_will_staple,
+)
 from tls12.handshake.client_auth import send_client_certificate
 from tls12.handshake.client_hello import (
     ServerHelloResult,
@@ -70,6 +81,7 @@ from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
+    CertificateStatus,
     ClientHello,
     ClientKeyExchange,
     Finished,
@@ -105,6 +117,7 @@ def start(ctx: HandshakeContext, server_name: str | None, session: Session | Non
         suites=len(hello.cipher_suites),
         resuming=("ticket" if offer.ticket else "session id") if offer else None,
         **record_limits.offered(ctx.config),
+        status_request=requests_status(ctx.config) or None,
     )
     ctx.flush()
     return ExpectServerHello(ctx, hello=hello, server_name=server_name, offer=offer)
@@ -215,11 +228,52 @@ class ExpectServerCertificate(ClientState):
         identity = _check_server_chain(self.ctx.config, msg, self.hello)
         if self.ctx.trace.entries:
             self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, identity.certificates[0]))
-        if self.hello.suite.kx is KeyExchange.RSA:
-            return ExpectServerHelloDone(
-                self.ctx, hello=self.hello, identity=identity, kx=None, request=None
-            )
-        return ExpectServerKeyExchange(self.ctx, hello=self.hello, identity=identity)
+        if server_will_staple(self.hello.server_hello):
+            return ExpectCertificateStatus(self.ctx, hello=self.hello, identity=identity)
+        check_no_staple(self.ctx.config, identity.certificates)
+        return _after_certificate(self.ctx, self.hello, identity)
+
+
+def _after_certificate(
+    ctx: HandshakeContext, hello: ServerHelloResult, identity: ServerIdentity
+) -> State:
+    """What follows the server's Certificate (and its CertificateStatus, if any)."""
+    if hello.suite.kx is KeyExchange.RSA:
+        return ExpectServerHelloDone(ctx, hello=hello, identity=identity, kx=None, request=None)
+    return ExpectServerKeyExchange(ctx, hello=hello, identity=identity)
+
+
+class ExpectCertificateStatus(ClientState):
+    """The server echoed status_request: its stapled OCSP response may come now (RFC 6066
+    §8), checked in certificate_status.py. The server may also leave it out: any message
+    the following state accepts is handed to that state, once a missing staple is found
+    acceptable."""
+
+    expects = (CertificateStatus,)
+
+    def __init__(
+        self, ctx: HandshakeContext, *, hello: ServerHelloResult, identity: ServerIdentity
+    ) -> None:
+        super().__init__(ctx)
+        self.hello = hello
+        self.identity = identity
+
+    def accepts(self, msg_type: int) -> bool:
+        return super().accepts(msg_type) or self._following().accepts(msg_type)
+
+    def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
+        if not isinstance(msg, CertificateStatus):
+            check_no_staple(self.ctx.config, self.identity.certificates)
+            return self._following().handle(msg, raw)
+        self.ctx.received(msg, raw, status_type="ocsp")
+        result = check_staple(self.ctx.config, self.identity.certificates, msg)
+        self.ctx.ocsp_response = result
+        if self.ctx.trace.entries:
+            self.ctx.trace.entries[-1].annotate(cert_status=result.cert_status.value)
+        return _after_certificate(self.ctx, self.hello, self.identity)
+
+    def _following(self) -> State:
+        return _after_certificate(self.ctx, self.hello, self.identity)
 
 
 def _check_server_chain(
@@ -456,7 +510,7 @@ class ExpectFinished(ClientState):
         ctx.received(msg, raw)
         if agreement.resumed is not None:
             send_finished(ctx, suite, agreement.master, from_client=True)
-        result = negotiated(agreement)
+        result = negotiated(agreement, ocsp_response=ctx.ocsp_response)
         ctx.events.append(HandshakeComplete(result))
         return ClientConnected(ctx, negotiated=result, proof=proof, session=self._session())
 

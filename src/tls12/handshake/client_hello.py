@@ -22,6 +22,7 @@ from tls12.errors import (
 )
 from tls12.handshake import negotiate, record_limits
 from tls12.handshake.agreement import Agreement
+from tls12.handshake.certificate_status import status_request
 from tls12.handshake.limits import check_hello
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
@@ -101,6 +102,7 @@ def build_client_hello(
     items: list[ext.Extension] = []
     if server_name and not _is_ip_literal(server_name):
         items.append(ext.ServerName(server_name.rstrip(".")))
+    items += status_request(config)
     offers_dhe = any(s.kx is KeyExchange.DHE for s in config.suites)
     ffdhe = tuple(config.dhe_groups) if offers_dhe else ()
     items.append(ext.SupportedGroups(tuple(config.ecdhe_groups) + ffdhe))

@@ -18,6 +18,7 @@ from tls12.crypto.transcript import Transcript
 from tls12.events import Event
 from tls12.messages.alert import CHANGE_CIPHER_SPEC, Alert
 from tls12.messages.handshake import HandshakeMessage
+from tls12.ocsp import OcspResponse
 from tls12.record.layer import RecordLayer
 from tls12.record.protection import protection_for
 from tls12.trace import Trace
@@ -36,6 +37,7 @@ class HandshakeContext:
         "_pending",
         "exporter",
         "first_finished",
+        "ocsp_response",
     )
 
     def __init__(self, is_client: bool, config: Any, records: RecordLayer, out: bytearray) -> None:
@@ -50,6 +52,8 @@ class HandshakeContext:
         self.exporter: ExporterSecret | None = None
         self.first_finished: bytes | None = None
         """verify_data of the handshake's first Finished (RFC 5929 tls-unique)."""
+        self.ocsp_response: OcspResponse | None = None
+        """Client: the server's stapled OCSP response, once checked (certificate_status.py)."""
 
     # -- messages -----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from tls12.crypto.suites import (
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate, psk, record_limits
+from tls12.handshake.certificate_status import staple_for
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
@@ -36,6 +37,7 @@ from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
     CertificateRequest,
+    CertificateStatus,
     ClientHello,
     ServerHello,
     ServerHelloDone,
@@ -227,10 +229,17 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
 
 
 def server_hello_extensions(
-    facts: HelloFacts, *, ems: bool, ticket: bool, etm: bool = False, resumed: bool = False
+    facts: HelloFacts,
+    *,
+    ems: bool,
+    ticket: bool,
+    etm: bool = False,
+    resumed: bool = False,
+    stapling: bool = False,
 ) -> ext.Extensions:
     """The ServerHello's extensions. server_name is acknowledged only when the name chose our
-    certificate, and never on resumption (RFC 6066 §3)."""
+    certificate, and never on resumption (RFC 6066 §3); status_request only when a
+    CertificateStatus follows (RFC 6066 §8)."""
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:
@@ -248,14 +257,20 @@ def server_hello_extensions(
     if etm:
         items.append(ext.EncryptThenMac())
     items.extend(record_limits.server_extensions(facts.record_limits))
+    if stapling:
+        items.append(ext.StatusRequest(None))
     return ext.Extensions(tuple(items))
 
 
 def send_full_flight(
     ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice
 ) -> ServerKeyAgreement:
-    """ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest], ServerHelloDone."""
+    """ServerHello, Certificate, [CertificateStatus], [ServerKeyExchange],
+    [CertificateRequest], ServerHelloDone."""
     config: ServerConfig = ctx.config
+    staple = None
+    if choice.certified is not None:  # a PSK suite has no certificate to staple for
+        staple = staple_for(config, facts.client_hello, choice.certified)
     hello = ServerHello(
         random=facts.server_random,
         cipher_suite=choice.suite.id,
@@ -265,6 +280,7 @@ def send_full_flight(
             ems=facts.extended_master_secret,
             ticket=facts.wants_ticket,
             etm=choice.encrypt_then_mac,
+            stapling=staple is not None,
         ),
     )
     ctx.send(
@@ -285,6 +301,8 @@ def send_full_flight(
         certificates=len(choice.certified.chain),
         subject=Lazy(describe, choice.certified.chain[0]),
     )
+    if staple is not None:
+        ctx.send(CertificateStatus(staple), status_type="ocsp", response_bytes=len(staple))
     agreement = send_server_key_exchange(
         ctx,
         choice.suite,

@@ -19,6 +19,7 @@ TLS_NAMES = frozenset(
     {
         "tls12", "negotiated", "session", "cipher", "peercert", "peercert_binary",
         "peer_certificates", "ssl_object", "server_hostname", "compression", "sslcontext",
+        "ocsp_response",
     }
 )  # fmt: skip
 """The names ``tls_extra_info`` answers; the TCP transport answers the others."""
@@ -51,6 +52,8 @@ def tls_extra_info(conn: Connection, name: str, default: Any = None) -> Any:
         return getattr(conn, "server_name", default)
     if name == "compression":
         return None
+    if name == "ocsp_response":
+        return conn.ocsp_response  # the client's checked OCSP staple (RFC 6066 §8), or None
     if name == "sslcontext":
         return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
     raise KeyError(name)

@@ -37,6 +37,7 @@ from cryptography import x509
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
 
 RECV_SIZE = 65536
@@ -253,6 +254,11 @@ class TLSSocket:
     def session_reused(self) -> bool:
         n = self.connection.negotiated
         return bool(n and n.resumed)
+
+    @property
+    def ocsp_response(self) -> OcspResponse | None:
+        """Client: the server's stapled OCSP response, checked (RFC 6066 §8), or None."""
+        return self.connection.ocsp_response
 
     @property
     def peer_certificates(self) -> tuple[x509.Certificate, ...]:

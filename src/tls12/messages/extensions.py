@@ -16,7 +16,13 @@ from typing import ClassVar, TypeVar
 
 from tls12.errors import ConfigError, DecodeError, IllegalParameter
 from tls12.record.limits import MFL_CODES, MIN_RECORD_SIZE_LIMIT
-from tls12.wire.enums import ExtensionType, NamedGroup, NameType, SignatureScheme
+from tls12.wire.enums import (
+    CertificateStatusType,
+    ExtensionType,
+    NamedGroup,
+    NameType,
+    SignatureScheme,
+)
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
@@ -301,6 +307,48 @@ class RecordSizeLimit(Extension):
 
 
 @dataclass(frozen=True)
+class StatusRequest(Extension):
+    """RFC 6066 §8 status_request. The client's CertificateStatusRequest: a status_type and,
+    for ocsp(1), an OCSPStatusRequest (responder IDs and DER request extensions, both usually
+    empty). ``status_type`` None is the server's empty acknowledgement. A status type other
+    than ocsp keeps its request bytes in ``other_request``, unread (a server staples only for
+    ocsp)."""
+
+    status_type: int | None = CertificateStatusType.ocsp
+    responder_ids: tuple[bytes, ...] = ()
+    request_extensions: bytes = b""
+    other_request: bytes = b""
+    extension_type: ClassVar[int] = ExtensionType.status_request
+
+    def encode_body(self, w: Writer) -> None:
+        if self.status_type is None:
+            return
+        w.u8(self.status_type)
+        if self.status_type != CertificateStatusType.ocsp:
+            w.raw(self.other_request)
+            return
+        with w.vec16():
+            for responder in self.responder_ids:
+                w.opaque16(responder)
+        w.opaque16(self.request_extensions)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> StatusRequest:
+        if r.at_end():
+            return cls(None)
+        status_type = CertificateStatusType.of(r.u8())
+        if status_type != CertificateStatusType.ocsp:
+            return cls(status_type, other_request=r.rest())
+        ids = r.vec16(field="responder_id_list")
+        responders = []
+        while not ids.at_end():
+            responders.append(ids.opaque16(1, field="ResponderID"))
+        extensions = r.opaque16(field="request_extensions")
+        r.expect_end()
+        return cls(status_type, tuple(responders), extensions)
+
+
+@dataclass(frozen=True)
 class UnknownExtension(Extension):
     """An extension we do not interpret: kept byte for byte, otherwise ignored. ``type`` is
     the plain code point; ``extension_type`` makes its enum pseudo-member only when asked
@@ -331,6 +379,7 @@ KNOWN_EXTENSIONS: dict[int, Callable[[Reader], Extension]] = {
         SessionTicket,
         MaxFragmentLength,
         RecordSizeLimit,
+        StatusRequest,
     )
 }
 

@@ -13,7 +13,12 @@ from typing import ClassVar
 
 from tls12.errors import DecodeError, UnexpectedMessage
 from tls12.messages.extensions import SCHEME_MEMBERS, Extensions, known_members
-from tls12.wire.enums import ClientCertificateType, HandshakeType, SignatureScheme
+from tls12.wire.enums import (
+    CertificateStatusType,
+    ClientCertificateType,
+    HandshakeType,
+    SignatureScheme,
+)
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
@@ -128,6 +133,33 @@ class Certificate(HandshakeMessage):
             certs.append(lst.opaque24(1, field="ASN.1Cert"))
         r.expect_end()
         return cls(tuple(certs))
+
+
+@dataclass(frozen=True)
+class CertificateStatus(HandshakeMessage):
+    """RFC 6066 §8: the server's stapled OCSP response, right after its Certificate. The only
+    status type is ocsp(1); another is refused with decode_error, as OpenSSL does (the body
+    of an unknown type cannot be read). ``ocsp_response`` is a DER OCSPResponse
+    (opaque<1..2^24-1>), checked by tls12.ocsp, not here."""
+
+    ocsp_response: bytes
+    status_type: int = CertificateStatusType.ocsp
+    msg_type: ClassVar[HandshakeType] = HandshakeType.certificate_status
+
+    def encode_body(self, w: Writer) -> None:
+        w.u8(self.status_type)
+        w.opaque24(self.ocsp_response)
+
+    @classmethod
+    def decode_body(cls, r: Reader) -> CertificateStatus:
+        status_type = r.u8()
+        if status_type != CertificateStatusType.ocsp:
+            raise DecodeError(
+                f"CertificateStatus has status_type {status_type}; only ocsp(1) exists"
+            )
+        response = r.opaque24(1, field="OCSPResponse")
+        r.expect_end()
+        return cls(response)
 
 
 @dataclass(frozen=True)
@@ -269,6 +301,7 @@ _CLASSES: tuple[type[HandshakeMessage], ...] = (
     ClientHello,
     ServerHello,
     Certificate,
+    CertificateStatus,
     ServerKeyExchange,
     CertificateRequest,
     ServerHelloDone,

@@ -52,6 +52,7 @@ class HandshakeType(WireEnum):
     certificate_verify = 15
     client_key_exchange = 16
     finished = 20
+    certificate_status = 22  # RFC 6066 §8
 
 
 class AlertLevel(WireEnum):
@@ -88,6 +89,7 @@ class AlertDescription(WireEnum):
     unsupported_extension = 110
     unrecognized_name = 112
     unknown_psk_identity = 115  # RFC 4279 §2
+    bad_certificate_status_response = 113  # RFC 6066 §8
     no_application_protocol = 120
 
 
@@ -158,6 +160,12 @@ class ClientCertificateType(WireEnum):
     ecdsa_sign = 64
     rsa_fixed_ecdh = 65
     ecdsa_fixed_ecdh = 66
+
+
+class CertificateStatusType(WireEnum):
+    """RFC 6066 §8: the only status type of status_request and CertificateStatus."""
+
+    ocsp = 1
 
 
 class NameType(WireEnum):
