@@ -81,6 +81,7 @@ def test_cli_client_with_the_wrong_key_is_one_clear_line(tmp_path: Path):
         (["client", "h:1", "--psk", "00"], "--psk needs --psk-identity"),
         (["server", "--port", "0", "--psk-hint", "h"], "--psk-hint needs --psk"),
         (["server", "--port", "0"], "--cert and --key are required (or --psk"),
+        (["server", "--port", "0", "--psk", "00", "--status-file", "x.der"], "--status-file needs"),
     ],
 )
 def test_bad_psk_options_are_refused_by_name(argv: list[str], words: str):

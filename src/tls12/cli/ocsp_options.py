@@ -11,6 +11,7 @@ from typing import Any
 
 from tls12.cli.common import status
 from tls12.config import CertifiedKey
+from tls12.errors import ConfigError
 from tls12.events import Negotiated
 from tls12.ocsp_staple import MAX_STAPLE_SIZE, StapleFile
 
@@ -25,12 +26,18 @@ def add_server_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def server_config_kwargs(args: argparse.Namespace, certified: CertifiedKey) -> dict[str, Any]:
+def server_config_kwargs(
+    args: argparse.Namespace, certified: CertifiedKey | None
+) -> dict[str, Any]:
     """The staple for --cert; a file that would not be stapled now (for another certificate,
     expired, unsuccessful) is kept, since it is read again when it changes, and said so in
     one warning line."""
     if not getattr(args, "status_file", None):
         return {}
+    if certified is None:
+        raise ConfigError(
+            "--status-file needs --cert: a PSK-only server has no certificate to staple for"
+        )
     staple = StapleFile(args.status_file)
     chain = certified.chain
     issuer = next((c for c in chain[1:] if c.subject == chain[0].issuer), None)

@@ -132,7 +132,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     kw.update(fleet.config_options(args))
     kw.update(negotiation.config_kwargs(args))
     kw.update(record_size.config_kwargs(args))
-    kw.update(ocsp_options.server_config_kwargs(args, kw["certificates"][0]))
+    certified = kw["certificates"][0] if "certificates" in kw else None
+    kw.update(ocsp_options.server_config_kwargs(args, certified))
     if args.verify_client or args.require_client_cert:
         kw["client_auth"] = ClientAuth.REQUIRED if args.require_client_cert else ClientAuth.OPTIONAL
         if not args.client_cafile:
