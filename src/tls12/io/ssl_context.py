@@ -379,10 +379,10 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         server_hostname: str | None,
         session: Session | None,
         owner: Any = None,
-    ) -> Connection:
+    ) -> ClientConnection | ServerConnection:
         """A fresh engine for ``owner`` (the TLS12Socket or TLS12SSLObject that drives it)."""
         self._check_versions()
-        conn: Connection
+        conn: ClientConnection | ServerConnection
         if server_side:
             config = self.server_config()
             if self._sni_callback is not None:

@@ -8,9 +8,10 @@ import contextlib
 import os
 import socket
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tls12.errors import TLSError, TruncationError
+from tls12.io.ssl_context_view import ContextView
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
@@ -25,9 +26,6 @@ from tls12.io.ssl_shapes import (
 from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
 from tls12.sessions import Session
 
-if TYPE_CHECKING:
-    from tls12.io.ssl_context import TLS12Context
-
 
 def _is_connected(sock: socket.socket) -> bool:
     try:
@@ -35,6 +33,20 @@ def _is_connected(sock: socket.socket) -> bool:
     except OSError:
         return False
     return True
+
+
+class SocketContext(ContextView, Protocol):
+    """The context as a wrapped listening socket sees it: ``accept`` wraps each new
+    connection with it."""
+
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+    ) -> TLS12Socket:
+        """A TLS12Socket over ``sock``."""
 
 
 # --- the socket -------------------------------------------------------------------------------
@@ -55,7 +67,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     def __init__(
         self,
         sock: socket.socket,
-        context: TLS12Context,
+        context: SocketContext,
         *,
         server_side: bool,
         server_hostname: str | None,
@@ -134,11 +146,11 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         return want_write() if self._out else want_read()
 
     @property  # type: ignore[override]
-    def context(self) -> TLS12Context:
+    def context(self) -> SocketContext:
         return self._context
 
     @context.setter
-    def context(self, value: TLS12Context) -> None:
+    def context(self, value: SocketContext) -> None:
         """An sni_callback may switch the context, as with ``ssl``."""
         self._context = value
 
