@@ -259,7 +259,7 @@ class ExpectServerKeyExchange(ClientState):
             self.hello.suite,
             msg.body,
             offered_groups=self.hello.client_hello_groups,
-            offered_schemes=config.schemes,
+            offered_schemes=config.signature_schemes,
             server_key=self.identity.public_key,
             client_random=self.hello.client_random,
             server_random=self.hello.server_random,

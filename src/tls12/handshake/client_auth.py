@@ -31,7 +31,9 @@ def _scheme_for(
     if _TYPE_FOR_AUTH[candidate.auth] not in request.certificate_types:
         return None
     try:
-        return signatures.choose_scheme(candidate.key, request.signature_algorithms, config.schemes)
+        return signatures.choose_scheme(
+            candidate.key, request.signature_algorithms, config.signature_schemes
+        )
     except HandshakeFailure:
         return None
 

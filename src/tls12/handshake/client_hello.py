@@ -97,16 +97,16 @@ def build_client_hello(
     items: list[ext.Extension] = []
     if server_name and not _is_ip_literal(server_name):
         items.append(ext.ServerName(server_name.rstrip(".")))
-    offers_dhe = any(s.kx is KeyExchange.DHE for s in config.suites)
-    ffdhe = tuple(config.dhe_groups) if offers_dhe else ()
-    items.append(ext.SupportedGroups(tuple(config.ecdhe_groups) + ffdhe))
+    offers_dhe = any(s.kx is KeyExchange.DHE for s in config.cipher_suites)
+    ffdhe = tuple(config.ffdhe_groups) if offers_dhe else ()
+    items.append(ext.SupportedGroups(tuple(config.groups) + ffdhe))
     items.append(ext.ECPointFormats((0,)))
-    items.append(ext.SignatureAlgorithms(tuple(config.schemes)))
-    if config.alpn:
-        items.append(ext.ApplicationLayerProtocols(tuple(config.alpn)))
+    items.append(ext.SignatureAlgorithms(tuple(config.signature_schemes)))
+    if config.alpn_protocols:
+        items.append(ext.ApplicationLayerProtocols(tuple(config.alpn_protocols)))
     if config.extended_master_secret:
         items.append(ext.ExtendedMasterSecret())
-    if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
+    if config.encrypt_then_mac and any(not s.is_aead for s in config.cipher_suites):
         items.append(ext.EncryptThenMac())
     items.append(ext.RenegotiationInfo(b""))
     if offer is not None and offer.ticket:
@@ -118,7 +118,7 @@ def build_client_hello(
             session_id = offer.session_id
         if config.session_tickets:
             items.append(ext.SessionTicket(b""))
-    suites = tuple(s.id for s in config.suites)
+    suites = tuple(s.id for s in config.cipher_suites)
     return ClientHello(
         random=os.urandom(32),
         cipher_suites=suites,
@@ -136,7 +136,7 @@ def resumable_offer(
         return None
     if session.expired(config.clock()):
         return None
-    if session.cipher_suite not in {s.id for s in config.suites}:
+    if session.cipher_suite not in {s.id for s in config.cipher_suites}:
         return None
     if (session.server_name or None) != (server_name or None):
         return None
@@ -188,7 +188,7 @@ def check_server_hello(
     alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
     protocol = None
     if alpn is not None:
-        if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn:
+        if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
             raise IllegalParameter("server's ALPN answer is not one protocol that we offered")
         protocol = alpn.protocols[0]
     return ServerHelloResult(

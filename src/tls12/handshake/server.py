@@ -205,7 +205,7 @@ class ExpectClientCertificate(State):
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
         leaf_key = rsa_pss.certificate_public_key(chain[0])
         usable = set(signatures.schemes_for_key(leaf_key))  # type: ignore[arg-type]
-        if not usable & set(config.schemes):
+        if not usable & set(config.signature_schemes):
             raise HandshakeFailure(
                 f"the client certificate's key ({signatures.key_type_name(leaf_key)})"  # type: ignore[arg-type]
                 " can sign with no signature scheme this server accepts"
@@ -268,7 +268,7 @@ class ExpectCertificateVerify(State):
         if not isinstance(msg, CertificateVerify):
             return super().handle(msg, raw)
         scheme = SignatureScheme(msg.scheme)
-        if scheme not in self.ctx.config.schemes:
+        if scheme not in self.ctx.config.signature_schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
         key = rsa_pss.certificate_public_key(self.client.certificates[0])
         signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]

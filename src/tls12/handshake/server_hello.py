@@ -95,7 +95,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         raise DecodeError("client's server_name extension is empty (it needs a ServerNameList)")
     server_name = sni.host_name if sni else None
     alpn_ext = exts.get(ext.ApplicationLayerProtocols)
-    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn)
+    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn_protocols)
     return HelloFacts(
         client_hello=ch,
         server_random=os.urandom(32),
@@ -131,8 +131,8 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     client_groups = groups_ext.groups if groups_ext else None
     # One set for the per-suite, per-certificate curve checks below (the list may hold 32,767).
     client_group_set = frozenset(client_groups) if client_groups is not None else None
-    ec_group = negotiate.choose_group(client_groups, config.ecdhe_groups)
-    ff_group = negotiate.choose_ffdhe(client_groups, config.dhe_groups)
+    ec_group = negotiate.choose_group(client_groups, config.groups)
+    ff_group = negotiate.choose_ffdhe(client_groups, config.ffdhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
@@ -152,7 +152,9 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(certified.key, client_schemes, config.schemes)
+                scheme = signatures.choose_scheme(
+                    certified.key, client_schemes, config.signature_schemes
+                )
             except HandshakeFailure as exc:
                 scheme_refusals.append(str(exc))
                 continue
@@ -161,7 +163,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         return False
 
     suite = negotiate.choose_suite(
-        ch.cipher_suites, config.suites, config.prefer_client_order, usable
+        ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
     )
     if suite is None:
         if scheme_refusals:
@@ -196,7 +198,7 @@ def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | N
 def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
     """Says why, and names the option that would have allowed the client's suites."""
     offered = [BY_ID[s] for s in ch.cipher_suites if s in BY_ID]
-    ours = set(config.suites)
+    ours = set(config.cipher_suites)
     names = ", ".join(suite_name(s) for s in ch.cipher_suites[:8])
     if offered and not any(s in ours for s in offered):
         # Name the option only when it would help: our suites are within the default policy
@@ -209,7 +211,7 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
             )
         return (
             f"no cipher suite in common: the client offered {names}; this server has "
-            + ", ".join(s.name for s in config.suites[:6])
+            + ", ".join(s.name for s in config.cipher_suites[:6])
         )
     if ec_group is None and any(s.kx is KeyExchange.ECDHE for s in offered):
         return f"no ECDHE group in common with the client (client offered {names})"
@@ -286,7 +288,7 @@ def send_full_flight(
         names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
         request = CertificateRequest(
             certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.schemes),
+            signature_algorithms=tuple(config.signature_schemes),
             certificate_authorities=names,
         )
         ctx.send(request, authorities=len(names))

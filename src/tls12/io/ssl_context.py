@@ -4,6 +4,7 @@ use, turned into a tls12 ClientConfig / ServerConfig (see sslcompat.py for the o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import socket
@@ -17,7 +18,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig, keylog_to_file
-from tls12.config import replace as replace_config
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import DEFAULT_SUITES, CipherSuite
 from tls12.errors import ConfigError, TLSError
@@ -386,7 +386,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         if server_side:
             config = self.server_config()
             if self._sni_callback is not None:
-                config = replace_config(
+                config = dataclasses.replace(
                     config, server_name_callback=lambda name: self._on_server_name(owner, name)
                 )
             conn = ServerConnection(config)

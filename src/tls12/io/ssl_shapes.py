@@ -330,7 +330,7 @@ class SSLObjectView:
         if not self.server_side or n is None:
             return None
         offered = set(n.offered_cipher_suites)
-        ours: tuple[CipherSuite, ...] = self.connection.config.cipher_suites  # type: ignore[assignment]
+        ours = self.connection.config.cipher_suites
         return [cipher_tuple(s) for s in ours if s.id in offered]
 
     def compression(self) -> None:
