@@ -47,7 +47,7 @@ from tls12.handshake.client_hello import (
     resumable_offer,
 )
 from tls12.handshake.connected import Connected
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ClientContext
 from tls12.handshake.finished import (
     check_finished,
     derive_master_secret,
@@ -81,13 +81,19 @@ from tls12.wire.enums import AlertDescription, HandshakeType
 
 class ClientState(State):
     """A client state before the handshake completes: a HelloRequest is ignored while a
-    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript."""
+    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript. Its context
+    carries the ClientConfig."""
+
+    ctx: ClientContext
+
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
 
     def ignores(self, msg_type: int) -> bool:
         return msg_type == HandshakeType.hello_request
 
 
-def start(ctx: HandshakeContext, server_name: str | None, session: Session | None) -> State:
+def start(ctx: ClientContext, server_name: str | None, session: Session | None) -> State:
     """Queues the ClientHello (offering ``session`` when it can still be resumed) and returns
     the first state."""
     offer = resumable_offer(ctx.config, session, server_name)
@@ -107,7 +113,7 @@ class ExpectServerHello(ClientState):
 
     def __init__(
         self,
-        ctx: HandshakeContext,
+        ctx: ClientContext,
         *,
         hello: ClientHello,
         server_name: str | None,
@@ -191,7 +197,7 @@ class ServerIdentity:
 class ExpectServerCertificate(ClientState):
     expects = (Certificate,)
 
-    def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
+    def __init__(self, ctx: ClientContext, *, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
 
@@ -245,7 +251,7 @@ class ExpectServerKeyExchange(ClientState):
     expects = (ServerKeyExchange,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, hello: ServerHelloResult, identity: ServerIdentity
+        self, ctx: ClientContext, *, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -254,7 +260,7 @@ class ExpectServerKeyExchange(ClientState):
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ServerKeyExchange):
             return super().handle(msg, raw)
-        config: ClientConfig = self.ctx.config
+        config = self.ctx.config
         kx = read_server_key_exchange(
             self.hello.suite,
             msg.body,
@@ -276,7 +282,7 @@ class ExpectServerHelloDone(ClientState):
 
     def __init__(
         self,
-        ctx: HandshakeContext,
+        ctx: ClientContext,
         *,
         hello: ServerHelloResult,
         identity: ServerIdentity,
@@ -337,7 +343,7 @@ class ExpectServerHelloDone(ClientState):
         return master
 
 
-def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: bool) -> State:
+def after_keys(ctx: ClientContext, agreement: Agreement, *, ticket_expected: bool) -> State:
     """The state that follows once keys are installed: a ticket first if the server said so
     (RFC 5077 §3.3: its ServerHello carried an empty session_ticket)."""
     if ticket_expected:
@@ -348,7 +354,7 @@ def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: 
 class ExpectNewSessionTicket(ClientState):
     expects = (NewSessionTicket,)
 
-    def __init__(self, ctx: HandshakeContext, *, agreement: Agreement) -> None:
+    def __init__(self, ctx: ClientContext, *, agreement: Agreement) -> None:
         super().__init__(ctx)
         self.agreement = agreement
 
@@ -361,7 +367,7 @@ class ExpectNewSessionTicket(ClientState):
 
 class ExpectChangeCipherSpec(ClientState):
     def __init__(
-        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+        self, ctx: ClientContext, *, agreement: Agreement, ticket: NewSessionTicket | None
     ) -> None:
         super().__init__(ctx)
         self.agreement, self.ticket = agreement, ticket
@@ -375,7 +381,7 @@ class ExpectFinished(ClientState):
     expects = (Finished,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+        self, ctx: ClientContext, *, agreement: Agreement, ticket: NewSessionTicket | None
     ) -> None:
         super().__init__(ctx)
         self.agreement, self.ticket = agreement, ticket

@@ -20,7 +20,7 @@ from tls12.crypto import kx, rsa_pss, signatures
 from tls12.crypto.signatures import EDDSA_KEYS
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import IllegalParameter, InternalError, UnsupportedCertificate
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.messages import key_exchange as bodies
 from tls12.messages.handshake import ServerKeyExchange
 from tls12.wire.enums import NamedGroup, SignatureScheme
@@ -61,7 +61,7 @@ class _RsaServer:
 
 
 def send_server_key_exchange(
-    ctx: HandshakeContext,
+    ctx: ServerContext,
     suite: CipherSuite,
     group: NamedGroup | None,
     key: object,

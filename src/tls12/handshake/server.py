@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from tls12.config import ClientAuth, ServerConfig
+from tls12.config import ClientAuth
 from tls12.crypto import rsa_pss, signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
@@ -32,7 +32,7 @@ from tls12.events import HandshakeComplete
 from tls12.handshake import negotiate
 from tls12.handshake.agreement import Agreement, negotiated, new_session
 from tls12.handshake.connected import Connected
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.handshake.finished import check_finished, derive_master_secret, send_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.limits import check_chain_length, check_hello
@@ -116,7 +116,16 @@ def _agreement(
     )
 
 
-class ExpectClientHello(State):
+class ServerState(State):
+    """A server state: its context carries the ServerConfig."""
+
+    ctx: ServerContext
+
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(ctx)
+
+
+class ExpectClientHello(ServerState):
     expects = (ClientHello,)
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
@@ -126,7 +135,7 @@ class ExpectClientHello(State):
         self.ctx.received(
             msg, raw, server_name=sni.host_name if sni else None, suites=len(msg.cipher_suites)
         )
-        config: ServerConfig = self.ctx.config
+        config = self.ctx.config
         check_hello(config, msg)
         facts = read_client_hello(config, msg)
         resumption = find_resumable(config, facts)
@@ -143,7 +152,7 @@ class ExpectClientHello(State):
         """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
         ctx, session = self.ctx, resumption.session
         ch = facts.client_hello
-        config: ServerConfig = ctx.config
+        config = ctx.config
         etm = negotiate.choose_encrypt_then_mac(
             resumption.suite, config.encrypt_then_mac, ch.extensions.has(ext.EncryptThenMac)
         )
@@ -181,10 +190,10 @@ class ExpectClientHello(State):
         return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
 
-class ExpectClientCertificate(State):
+class ExpectClientCertificate(ServerState):
     expects = (Certificate,)
 
-    def __init__(self, ctx: HandshakeContext, *, flight: ServerFlight) -> None:
+    def __init__(self, ctx: ServerContext, *, flight: ServerFlight) -> None:
         super().__init__(ctx)
         self.flight = flight
 
@@ -192,7 +201,7 @@ class ExpectClientCertificate(State):
         if not isinstance(msg, Certificate):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw, certificates=len(msg.certificate_list))
-        config: ServerConfig = self.ctx.config
+        config = self.ctx.config
         check_chain_length(config, len(msg.certificate_list), "client")
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
@@ -214,11 +223,11 @@ class ExpectClientCertificate(State):
         return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=identity)
 
 
-class ExpectClientKeyExchange(State):
+class ExpectClientKeyExchange(ServerState):
     expects = (ClientKeyExchange,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, flight: ServerFlight, client: ClientIdentity | None
+        self, ctx: ServerContext, *, flight: ServerFlight, client: ClientIdentity | None
     ) -> None:
         super().__init__(ctx)
         self.flight, self.client = flight, client
@@ -257,10 +266,10 @@ class ExpectClientKeyExchange(State):
         return ExpectChangeCipherSpec(self.ctx, keys=keys)
 
 
-class ExpectCertificateVerify(State):
+class ExpectCertificateVerify(ServerState):
     expects = (CertificateVerify,)
 
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
 
@@ -276,8 +285,8 @@ class ExpectCertificateVerify(State):
         return ExpectChangeCipherSpec(self.ctx, keys=self.keys)
 
 
-class ExpectChangeCipherSpec(State):
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
+class ExpectChangeCipherSpec(ServerState):
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
@@ -286,10 +295,10 @@ class ExpectChangeCipherSpec(State):
         return ExpectFinished(self.ctx, keys=self.keys)
 
 
-class ExpectFinished(State):
+class ExpectFinished(ServerState):
     expects = (Finished,)
 
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
@@ -297,7 +306,7 @@ class ExpectFinished(State):
         if not isinstance(msg, Finished):
             return super().handle(msg, raw)
         ctx, facts, agreement = self.ctx, self.keys.facts, self.keys.agreement
-        config: ServerConfig = ctx.config
+        config = ctx.config
         proof = check_finished(ctx, agreement.suite, agreement.master, msg, from_client=True)
         ctx.received(msg, raw)
         if agreement.resumed is not None:

@@ -26,7 +26,7 @@ from tls12.crypto.suites import (
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
     certificate_fits,
@@ -246,10 +246,10 @@ def server_hello_extensions(
 
 
 def send_full_flight(
-    ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice
+    ctx: ServerContext, facts: HelloFacts, choice: FullChoice
 ) -> ServerKeyAgreement:
     """ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest], ServerHelloDone."""
-    config: ServerConfig = ctx.config
+    config = ctx.config
     hello = ServerHello(
         random=facts.server_random,
         cipher_suite=choice.suite.id,

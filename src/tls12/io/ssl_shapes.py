@@ -15,7 +15,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from tls12.config import ClientConfig
 from tls12.connection import ClientConnection, Connection
 from tls12.crypto import suites
 from tls12.crypto.suites import BY_ID, BY_NAME, CipherSuite
@@ -266,7 +265,7 @@ def offering_session(
         raise ValueError(f"Cannot set session for server-side {what}")
     if started:
         raise ValueError("Cannot set session after handshake")
-    if isinstance(connection, ClientConnection) and isinstance(connection.config, ClientConfig):
+    if isinstance(connection, ClientConnection):
         return ClientConnection(connection.config, connection.server_name, session)
     return connection
 
