@@ -17,7 +17,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.crypto import kx, rsa_pss, signatures
-from tls12.crypto.signatures import EDDSA_KEYS
+from tls12.crypto.signatures import EDDSA_KEYS, PrivateKey, PublicKey
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import IllegalParameter, InternalError, UnsupportedCertificate
 from tls12.handshake.context import ServerContext
@@ -64,7 +64,7 @@ def send_server_key_exchange(
     ctx: ServerContext,
     suite: CipherSuite,
     group: NamedGroup | None,
-    key: object,
+    key: PrivateKey,
     scheme: SignatureScheme | None,
     client_random: bytes,
     server_random: bytes,
@@ -79,7 +79,7 @@ def send_server_key_exchange(
         raise InternalError(f"{suite.name} needs a group and a signature scheme")
 
     def sign(params: bytes) -> bodies.DigitallySigned:
-        signature = signatures.sign(key, scheme, client_random + server_random + params)  # type: ignore[arg-type]
+        signature = signatures.sign(key, scheme, client_random + server_random + params)
         return bodies.DigitallySigned(scheme, signature)
 
     if suite.kx is KeyExchange.ECDHE:
@@ -119,12 +119,13 @@ def read_server_key_exchange(
     *,
     offered_groups: Sequence[int],
     offered_schemes: Sequence[int],
-    server_key: object,
+    server_key: PublicKey,
     client_random: bytes,
     server_random: bytes,
 ) -> VerifiedKeyExchange:
     """Decodes ServerKeyExchange for the suite and verifies its signature."""
     if suite.kx is KeyExchange.ECDHE:
+        ske: bodies.EcdheServerKeyExchange | bodies.DheServerKeyExchange
         ske = bodies.EcdheServerKeyExchange.decode(body)
         if ske.group not in offered_groups:
             raise IllegalParameter(f"server chose group {NamedGroup(ske.group).name}, not offered")
@@ -141,20 +142,20 @@ def read_server_key_exchange(
             dh_g=g,
             dh_public=dh.public,
         )
-        ske = dh  # type: ignore[assignment]
+        ske = dh
     else:
         raise InternalError(f"{suite.name} has no ServerKeyExchange")
     if result.scheme not in offered_schemes:
         raise IllegalParameter(f"server signed with {result.scheme.name}, which we did not offer")
     signed = client_random + server_random + ske.params()
-    signatures.verify(server_key, result.scheme, ske.signed.signature, signed)  # type: ignore[arg-type]
+    signatures.verify(server_key, result.scheme, ske.signed.signature, signed)
     return result
 
 
 def client_key_exchange(
     suite: CipherSuite,
     server_kx: VerifiedKeyExchange | None,
-    server_key: object,
+    server_key: PublicKey,
     client_version: int,
 ) -> tuple[bytes, bytes]:
     """(ClientKeyExchange body, premaster secret) for the suite."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from tls12.config import ClientAuth
-from tls12.crypto import rsa_pss, signatures
+from tls12.crypto import signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
 from tls12.events import HandshakeComplete
@@ -212,11 +212,11 @@ class ExpectClientCertificate(ServerState):
             raise HandshakeFailure("no trust anchors are configured for client certificates")
         chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
-        leaf_key = rsa_pss.certificate_public_key(chain[0])
-        usable = set(signatures.schemes_for_key(leaf_key))  # type: ignore[arg-type]
+        leaf_key = signatures.peer_signing_key(chain[0], "client")
+        usable = set(signatures.schemes_for_key(leaf_key))
         if not usable & set(config.signature_schemes):
             raise HandshakeFailure(
-                f"the client certificate's key ({signatures.key_type_name(leaf_key)})"  # type: ignore[arg-type]
+                f"the client certificate's key ({signatures.key_type_name(leaf_key)})"
                 " can sign with no signature scheme this server accepts"
             )
         identity = ClientIdentity(tuple(chain))
@@ -279,8 +279,8 @@ class ExpectCertificateVerify(ServerState):
         scheme = SignatureScheme(msg.scheme)
         if scheme not in self.ctx.config.signature_schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
-        key = rsa_pss.certificate_public_key(self.client.certificates[0])
-        signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
+        key = signatures.peer_signing_key(self.client.certificates[0], "client")
+        signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())
         self.ctx.received(msg, raw, signature=scheme.name)
         return ExpectChangeCipherSpec(self.ctx, keys=self.keys)
 
