@@ -235,8 +235,8 @@ def ssl_error(exc: TLSError) -> TLS12SSLError:
     err.tls_error = exc
     err.library = "TLS12"
     err.reason = reason
-    if isinstance(err, TLS12CertVerificationError):
-        err.verify_code = verify_code(exc)  # type: ignore[arg-type]
+    if isinstance(err, TLS12CertVerificationError) and isinstance(exc, CertificateError):
+        err.verify_code = verify_code(exc)
         err.verify_message = str(exc)
     return err
 

@@ -264,7 +264,7 @@ class NewSessionTicket(HandshakeMessage):
         return cls(hint, ticket)
 
 
-_CLASSES: tuple[type[HandshakeMessage], ...] = (
+_CLASSES = (
     HelloRequest,
     ClientHello,
     ServerHello,
@@ -278,7 +278,7 @@ _CLASSES: tuple[type[HandshakeMessage], ...] = (
     NewSessionTicket,
 )
 _DECODERS: dict[int, Callable[[Reader], HandshakeMessage]] = {
-    int(cls.msg_type): cls.decode_body  # type: ignore[attr-defined]
+    int(cls.msg_type): cls.decode_body
     for cls in _CLASSES
 }
 _NAMES: dict[int, str] = {int(cls.msg_type): cls.__name__ for cls in _CLASSES}
