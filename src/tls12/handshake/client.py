@@ -37,7 +37,7 @@ from tls12.crypto.signatures import EDDSA_PUBLIC
 from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
 from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
 from tls12.events import HandshakeComplete
-from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.agreement import Agreement, agree, negotiated, new_session
 from tls12.handshake.client_auth import send_client_certificate
 from tls12.handshake.client_hello import (
     ServerHelloResult,
@@ -174,10 +174,9 @@ class ExpectServerHello(ClientState):
             result.server_random,
             result.encrypt_then_mac,
         )
-        agreement = result.agreement(
+        agreement = agree(
+            result,
             master=session.master_secret,
-            group=None,
-            scheme=None,
             peer_certificates=session.peer_certificates,
             resumed=session,
         )
@@ -306,12 +305,11 @@ class ExpectServerHelloDone(ClientState):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
         hello = self.hello
-        agreement = hello.agreement(
+        agreement = agree(
+            hello,
             master=self._send_client_flight(),
-            group=self.kx.group if self.kx else None,
-            scheme=self.kx.scheme if self.kx else None,
             peer_certificates=self.identity.certificates,
-            resumed=None,
+            key_exchange=(self.kx.group, self.kx.scheme) if self.kx else (None, None),
         )
         return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 

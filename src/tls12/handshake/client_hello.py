@@ -10,8 +10,6 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from cryptography import x509
-
 from tls12.config import ClientConfig
 from tls12.crypto.suites import BY_ID, CipherSuite, KeyExchange
 from tls12.errors import (
@@ -21,12 +19,11 @@ from tls12.errors import (
     UnsupportedExtension,
 )
 from tls12.handshake import negotiate
-from tls12.handshake.agreement import Agreement
 from tls12.handshake.limits import check_hello
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.sessions import Session
-from tls12.wire.enums import TLS12_VERSION, NamedGroup, SignatureScheme
+from tls12.wire.enums import TLS12_VERSION
 
 
 @dataclass(frozen=True)
@@ -61,31 +58,9 @@ class ServerHelloResult:
     def server_random(self) -> bytes:
         return self.server_hello.random
 
-    def agreement(
-        self,
-        *,
-        master: bytes,
-        group: NamedGroup | None,
-        scheme: SignatureScheme | None,
-        peer_certificates: tuple[x509.Certificate, ...],
-        resumed: Session | None,
-    ) -> Agreement:
-        """The client's Agreement: what the hellos settled plus what the key exchange (full
-        handshake) or the stored session (abbreviated) brings."""
-        return Agreement(
-            suite=self.suite,
-            master=master,
-            session_id=self.server_hello.session_id,
-            extended_master_secret=self.extended_master_secret,
-            secure_renegotiation=self.secure_renegotiation,
-            encrypt_then_mac=self.encrypt_then_mac,
-            alpn_protocol=self.alpn_protocol,
-            server_name=self.server_name,
-            group=group,
-            scheme=scheme,
-            peer_certificates=peer_certificates,
-            resumed=resumed,
-        )
+    @property
+    def session_id(self) -> bytes:
+        return self.server_hello.session_id
 
 
 def build_client_hello(

@@ -30,7 +30,7 @@ from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
 from tls12.events import HandshakeComplete
 from tls12.handshake import negotiate
-from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.agreement import Agreement, agree, negotiated, new_session
 from tls12.handshake.connected import Connected
 from tls12.handshake.context import ServerContext
 from tls12.handshake.finished import check_finished, derive_master_secret, send_finished
@@ -57,7 +57,6 @@ from tls12.messages.handshake import (
     NewSessionTicket,
     ServerHello,
 )
-from tls12.sessions import Session
 from tls12.trace import Lazy
 from tls12.verify import describe, verify_client_chain
 from tls12.wire.enums import SignatureScheme
@@ -88,32 +87,31 @@ class ServerKeys:
     agreement: Agreement
 
 
-def _agreement(
-    facts: HelloFacts,
-    *,
-    suite: CipherSuite,
-    master: bytes,
-    session_id: bytes,
-    encrypt_then_mac: bool,
-    full: FullChoice | None,
-    client: ClientIdentity | None,
-    resumed: Session | None,
-) -> Agreement:
-    """The server's Agreement, for a full handshake (``full``) or a resumed one (``resumed``)."""
-    return Agreement(
-        suite=suite,
-        master=master,
-        session_id=session_id,
-        extended_master_secret=facts.extended_master_secret,
-        secure_renegotiation=facts.secure_renegotiation,
-        encrypt_then_mac=encrypt_then_mac,
-        alpn_protocol=facts.alpn_name,
-        server_name=facts.server_name,
-        group=full.group if full else None,
-        scheme=full.scheme if full else None,
-        peer_certificates=client.certificates if client else (),
-        resumed=resumed,
-    )
+@dataclass(frozen=True)
+class ServerTerms:
+    """What the hellos settled, as the server reads it (agreement.HelloTerms): the facts of
+    the ClientHello plus the suite, session ID and encrypt-then-MAC decision of this path."""
+
+    facts: HelloFacts
+    suite: CipherSuite
+    session_id: bytes
+    encrypt_then_mac: bool
+
+    @property
+    def extended_master_secret(self) -> bool:
+        return self.facts.extended_master_secret
+
+    @property
+    def secure_renegotiation(self) -> bool:
+        return self.facts.secure_renegotiation
+
+    @property
+    def alpn_protocol(self) -> str | None:
+        return self.facts.alpn_name
+
+    @property
+    def server_name(self) -> str | None:
+        return self.facts.server_name
 
 
 class ServerState(State):
@@ -177,14 +175,10 @@ class ExpectClientHello(ServerState):
         client = None
         if session.peer_certificates_der:
             client = ClientIdentity(session.peer_certificates)
-        agreement = _agreement(
-            facts,
-            suite=resumption.suite,
+        agreement = agree(
+            ServerTerms(facts, resumption.suite, ch.session_id, etm),
             master=session.master_secret,
-            session_id=ch.session_id,
-            encrypt_then_mac=etm,
-            full=None,
-            client=client,
+            peer_certificates=client.certificates if client else (),
             resumed=session,
         )
         return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
@@ -250,15 +244,11 @@ class ExpectClientKeyExchange(ServerState):
         self.ctx.install_pending_keys(
             suite, master, facts.client_random, facts.server_random, choice.encrypt_then_mac
         )
-        agreement = _agreement(
-            facts,
-            suite=suite,
+        agreement = agree(
+            ServerTerms(facts, suite, choice.session_id, choice.encrypt_then_mac),
             master=master,
-            session_id=choice.session_id,
-            encrypt_then_mac=choice.encrypt_then_mac,
-            full=choice,
-            client=self.client,
-            resumed=None,
+            peer_certificates=self.client.certificates if self.client else (),
+            key_exchange=(choice.group, choice.scheme),
         )
         keys = ServerKeys(facts=facts, agreement=agreement)
         if self.client is not None:
