@@ -172,8 +172,8 @@ class _Common:
 class ClientConfig(_Common):
     if TYPE_CHECKING:
         # mypy types the fields a frozen dataclass inherits by their __init__ type, which for
-        # a Converted field is the loose input (mypy/plugins/dataclasses.py, _freeze); naming
-        # the same descriptors here keeps them read as the resolved tuples. Not run.
+        # a Converted field is the loose input (python/mypy#17601, open); naming the same
+        # descriptors here keeps them read as the resolved tuples. Never run.
         cipher_suites: SuitesField = SUITES_FIELD
         groups: GroupsField = ECDHE_GROUPS_FIELD
         ffdhe_groups: GroupsField = FFDHE_GROUPS_FIELD
@@ -220,8 +220,8 @@ class ClientAuth(Enum):
 class ServerConfig(_Common):
     if TYPE_CHECKING:
         # mypy types the fields a frozen dataclass inherits by their __init__ type, which for
-        # a Converted field is the loose input (mypy/plugins/dataclasses.py, _freeze); naming
-        # the same descriptors here keeps them read as the resolved tuples. Not run.
+        # a Converted field is the loose input (python/mypy#17601, open); naming the same
+        # descriptors here keeps them read as the resolved tuples. Never run.
         cipher_suites: SuitesField = SUITES_FIELD
         groups: GroupsField = ECDHE_GROUPS_FIELD
         ffdhe_groups: GroupsField = FFDHE_GROUPS_FIELD

@@ -23,7 +23,7 @@ from tls12.handshake.limits import check_hello
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.sessions import Session
-from tls12.wire.enums import TLS12_VERSION
+from tls12.wire.enums import TLS12_VERSION, CompressionMethod, ECPointFormat
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def build_client_hello(
     offers_dhe = any(s.kx is KeyExchange.DHE for s in config.cipher_suites)
     ffdhe = tuple(config.ffdhe_groups) if offers_dhe else ()
     items.append(ext.SupportedGroups(tuple(config.groups) + ffdhe))
-    items.append(ext.ECPointFormats((0,)))
+    items.append(ext.ECPointFormats((ECPointFormat.uncompressed,)))
     items.append(ext.SignatureAlgorithms(tuple(config.signature_schemes)))
     if config.alpn_protocols:
         items.append(ext.ApplicationLayerProtocols(tuple(config.alpn_protocols)))
@@ -140,7 +140,7 @@ def check_server_hello(
         )
     if sh.cipher_suite not in hello.cipher_suites or sh.cipher_suite not in BY_ID:
         raise IllegalParameter(f"server chose cipher suite {sh.cipher_suite:#06x}, not offered")
-    if sh.compression_method != 0:
+    if sh.compression_method != CompressionMethod.null:
         raise IllegalParameter("server chose a compression method we did not offer")
     offered = set(hello.extensions.types)
     for et in sh.extensions.types:

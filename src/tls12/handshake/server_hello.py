@@ -42,7 +42,13 @@ from tls12.messages.handshake import (
 )
 from tls12.trace import Lazy
 from tls12.verify import describe
-from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
+from tls12.wire.enums import (
+    TLS12_VERSION,
+    ClientCertificateType,
+    CompressionMethod,
+    NamedGroup,
+    SignatureScheme,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         raise ProtocolVersionError(
             f"client offers at most version {ch.version:#06x}; only TLS 1.2 is supported"
         )
-    if 0 not in ch.compression_methods:
+    if CompressionMethod.null not in ch.compression_methods:
         raise IllegalParameter("client does not offer the null compression method")
     exts = ch.extensions
     ri = exts.get(ext.RenegotiationInfo)

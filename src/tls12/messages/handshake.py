@@ -13,7 +13,12 @@ from typing import ClassVar
 
 from tls12.errors import DecodeError, UnexpectedMessage
 from tls12.messages.extensions import SCHEME_MEMBERS, Extensions, known_members
-from tls12.wire.enums import ClientCertificateType, HandshakeType, SignatureScheme
+from tls12.wire.enums import (
+    ClientCertificateType,
+    CompressionMethod,
+    HandshakeType,
+    SignatureScheme,
+)
 from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
@@ -55,7 +60,7 @@ class ClientHello(HandshakeMessage):
     session_id: bytes = b""
     extensions: Extensions = field(default_factory=Extensions)
     version: int = 0x0303
-    compression_methods: tuple[int, ...] = (0,)
+    compression_methods: tuple[int, ...] = (CompressionMethod.null,)
     msg_type: ClassVar[HandshakeType] = HandshakeType.client_hello
 
     def encode_body(self, w: Writer) -> None:
@@ -85,7 +90,7 @@ class ServerHello(HandshakeMessage):
     session_id: bytes = b""
     extensions: Extensions = field(default_factory=Extensions)
     version: int = 0x0303
-    compression_method: int = 0
+    compression_method: int = CompressionMethod.null
     msg_type: ClassVar[HandshakeType] = HandshakeType.server_hello
 
     def encode_body(self, w: Writer) -> None:
