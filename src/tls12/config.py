@@ -141,9 +141,9 @@ class _Common:
     """Receives NSS key log lines; when None, SSLKEYLOGFILE is honoured."""
 
     def __post_init__(self) -> None:
+        set_ = object.__setattr__
         if not self.signature_schemes:  # None: follow the suites
-            schemes = schemes_for_suites(self.cipher_suites)
-            object.__setattr__(self, "signature_schemes", schemes)
+            set_(self, "signature_schemes", schemes_for_suites(self.cipher_suites))
         if self.verify_profile not in VERIFY_PROFILES:
             raise ConfigError(
                 f"unknown verify_profile {self.verify_profile!r}; use one of "
@@ -165,7 +165,7 @@ class _Common:
         if self.require_extended_master_secret and not self.extended_master_secret:
             raise ConfigError("require_extended_master_secret needs extended_master_secret")
         if self.keylog is None:
-            object.__setattr__(self, "keylog", keylog_from_environment())
+            set_(self, "keylog", keylog_from_environment())
 
 
 @dataclass(frozen=True)
