@@ -136,7 +136,7 @@ def _family(key: AnyKey) -> str:
     raise _unsupported(key, f"unsupported key type {type(key).__name__} for TLS signatures")
 
 
-def _unsupported(key: object, message: str) -> ConfigError | UnsupportedCertificate:
+def _unsupported(key: AnyKey, message: str) -> ConfigError | UnsupportedCertificate:
     """Our own key of the wrong kind is a configuration mistake; a peer's, its certificate's."""
     if hasattr(key, "private_bytes"):
         return ConfigError(message)

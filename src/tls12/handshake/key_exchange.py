@@ -177,7 +177,7 @@ def client_key_exchange(
     return bodies.encode_dh_client_public(dhe.public), premaster
 
 
-def certificate_fits(suite: CipherSuite, key: object) -> bool:
+def certificate_fits(suite: CipherSuite, key: PrivateKey) -> bool:
     """Whether a certificate key can serve the suite (signing, or RSA decryption)."""
     if suite.kx is KeyExchange.RSA and rsa_pss.is_pss_key(key):
         return False  # an id-RSASSA-PSS key signs only (RFC 4055 §1.2)
