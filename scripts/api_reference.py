@@ -21,11 +21,13 @@ import re
 import sys
 import textwrap
 import types
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import tls12
+from tls12.converted import Converted
 from tls12.events import Event, Negotiated
 from tls12.io.sslcompat import TLS12Context
 
@@ -185,12 +187,22 @@ def _class(name: str, cls: type) -> list[str]:
                 else:
                     default = "required"
                 text = " ".join(docs.get(f.name, "").split()).replace("|", "\\|")
-                kind = _annotation(f.type).replace("|", "\\|")
+                kind = _field_type(cls, f).replace("|", "\\|")
                 lines.append(f"| `{f.name}` | `{kind}` | `{default}` | {text} |")
             lines.append("")
     for member_name, value in _members(cls):
         lines += _member(name, member_name, value)
     return lines
+
+
+def _field_type(cls: type, f: dataclasses.Field[Any]) -> str:
+    """The field's type; for a Converted field (converted.py), what the constructor accepts
+    and the type the field holds."""
+    hint = typing.get_type_hints(cls).get(f.name)
+    if typing.get_origin(hint) is Converted:
+        loose, resolved = typing.get_args(hint)
+        return f"{_annotation(loose)}` → `{_annotation(resolved)}"
+    return _annotation(f.type)
 
 
 def _function(name: str, func: Callable[..., Any]) -> list[str]:

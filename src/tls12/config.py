@@ -2,6 +2,11 @@
 
 Secure by default: only forward-secret AEAD suites, extended master secret, renegotiation
 indication, certificate and hostname validation. Anything weaker is a named option.
+
+The list fields accept names, code points or a policy (``cipher_suites="compatible"``) and
+hold the resolved tuples (config_values.py parses them; converted.py is the field type that
+does it at construction). CertifiedKey lives in certified_key.py and the key log helpers in
+keylog.py; both are importable from here as before.
 """
 
 from __future__ import annotations
@@ -13,18 +18,31 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from typing import TYPE_CHECKING
 
 from tls12 import psk_config
-from tls12.crypto import rsa_pss
-from tls12.crypto.kx import DHE_GROUPS, ECDHE_GROUPS, group_by_name
-from tls12.crypto.signatures import scheme_by_name
-from tls12.crypto.suites import BY_ID, DEFAULT_SUITES, POLICIES, Auth, CipherSuite, lookup
+from tls12.certified_key import CertifiedKey
+from tls12.config_values import (
+    ALPN_FIELD,
+    COMPATIBLE_SIGNATURE_SCHEMES,
+    DEFAULT_FFDHE_GROUPS,
+    DEFAULT_GROUPS,
+    DEFAULT_SIGNATURE_SCHEMES,
+    ECDHE_GROUPS_FIELD,
+    FFDHE_GROUPS_FIELD,
+    SCHEMES_FIELD,
+    SUITES_FIELD,
+    AlpnField,
+    GroupsField,
+    SchemesField,
+    SuitesField,
+    schemes_for_suites,
+)
+from tls12.converted import Converted
+from tls12.crypto.signatures import PrivateKey
 from tls12.errors import ConfigError
+from tls12.keylog import KeyLogCallback, keylog_from_environment, keylog_to_file
+from tls12.messages.handshake import CertificateRequest
 from tls12.ocsp_staple import Staple
 from tls12.record.limits import check_config as check_record_limits
 from tls12.sessions import (
@@ -35,253 +53,56 @@ from tls12.sessions import (
     ServerSessionStore,
 )
 from tls12.tickets import TicketKeys
+from tls12.trust import TrustStore
 from tls12.verify_profiles import PROFILES
-from tls12.wire.enums import NamedGroup, SignatureScheme
 
-if TYPE_CHECKING:
-    from tls12.verify import TrustStore
-
-DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
-    NamedGroup.x25519,
-    NamedGroup.secp256r1,
-    NamedGroup.secp384r1,
-    NamedGroup.secp521r1,
-)
-"""x25519 first; P-521 last, listed so that a server with a P-521 certificate is accepted
-(RFC 8422 §5.1: the client's supported_groups also names the curves it can verify)."""
-
-DEFAULT_FFDHE_GROUPS: tuple[NamedGroup, ...] = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072)
-
-DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
-    SignatureScheme.ecdsa_secp256r1_sha256,
-    SignatureScheme.ecdsa_secp384r1_sha384,
-    SignatureScheme.ecdsa_secp521r1_sha512,
-    SignatureScheme.ed25519,
-    SignatureScheme.ed448,
-    SignatureScheme.rsa_pss_pss_sha256,
-    SignatureScheme.rsa_pss_pss_sha384,
-    SignatureScheme.rsa_pss_pss_sha512,
-    SignatureScheme.rsa_pss_rsae_sha256,
-    SignatureScheme.rsa_pss_rsae_sha384,
-    SignatureScheme.rsa_pss_rsae_sha512,
-    SignatureScheme.rsa_pkcs1_sha256,
-    SignatureScheme.rsa_pkcs1_sha384,
-    SignatureScheme.rsa_pkcs1_sha512,
-)
-"""SHA-256/384/512 with ECDSA (on any curve, RFC 8422 §5.1.3), Ed25519 and Ed448 (RFC 8422
-§5.1.3), RSA-PSS for id-RSASSA-PSS and rsaEncryption keys (RFC 8446 §4.2.3), and PKCS#1 v1.5:
-OpenSSL's order."""
-
-COMPATIBLE_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
-    *DEFAULT_SIGNATURE_SCHEMES,
-    SignatureScheme.ecdsa_sha224,
-    SignatureScheme.rsa_pkcs1_sha224,
-    SignatureScheme.ecdsa_sha1,
-    SignatureScheme.rsa_pkcs1_sha1,
-)
-"""The default schemes, then SHA-224 and SHA-1 (last, so any better common scheme wins): what a
-client that sends no signature_algorithms can verify (RFC 5246 §7.4.1.4.1), and what old
-clients sign a CertificateVerify with. Used when the cipher suites go past the default policy."""
+__all__ = [
+    "COMPATIBLE_SIGNATURE_SCHEMES",
+    "DEFAULT_FFDHE_GROUPS",
+    "DEFAULT_GROUPS",
+    "DEFAULT_SIGNATURE_SCHEMES",
+    "VERIFY_PROFILES",
+    "CertifiedKey",
+    "ClientAuth",
+    "ClientConfig",
+    "KeyLogCallback",
+    "PrivateKey",
+    "ServerConfig",
+    "keylog_from_environment",
+    "keylog_to_file",
+]
 
 VERIFY_PROFILES = PROFILES
 """How peer chains are validated: "webpki" is the CA/Browser Forum profile (``cryptography``'s
 web PKI defaults); "rfc5280" is plain RFC 5280 path validation, as OpenSSL does it; "auto" uses
 webpki for the system trust store and rfc5280 for anchors the user supplies."""
 
-KeyLogCallback = Callable[[str], None]
-"""Receives one NSS key log line (without newline) per connection."""
+
+def _chains(value: Sequence[CertifiedKey]) -> tuple[CertifiedKey, ...]:
+    return tuple(value)
 
 
-def _suites(value: Sequence[CipherSuite | str | int] | str) -> tuple[CipherSuite, ...]:
-    if isinstance(value, str):
-        if value not in POLICIES:
-            raise ConfigError(
-                f"unknown cipher suite policy {value!r}; use one of {', '.join(POLICIES)} "
-                "or a list of suites"
-            )
-        return POLICIES[value]
-    out = []
-    for item in value:
-        if isinstance(item, CipherSuite):
-            out.append(item)
-        elif isinstance(item, str) and lookup(item) is not None:
-            out.append(lookup(item))  # type: ignore[arg-type]
-        elif isinstance(item, int) and item in BY_ID:
-            out.append(BY_ID[item])
-        else:
-            raise ConfigError(f"unknown cipher suite {item!r}")
-    if not out:
-        raise ConfigError("no cipher suites configured")
-    return tuple(out)
-
-
-def _groups(
-    value: Sequence[NamedGroup | int | str], known: frozenset[int], what: str
-) -> tuple[NamedGroup, ...]:
-    out = []
-    for g in value:
-        found = group_by_name(g) if isinstance(g, str) else NamedGroup.of(g)
-        if found is None:
-            raise ConfigError(f"unknown group {g!r}")
-        group = NamedGroup(found)
-        if group not in known:
-            raise ConfigError(f"group {group.name} is not a supported {what} group")
-        out.append(group)
-    return tuple(out)
-
-
-def _schemes(value: Sequence[SignatureScheme | int | str]) -> tuple[SignatureScheme, ...]:
-    out = []
-    for item in value:
-        found = scheme_by_name(item) if isinstance(item, str) else SignatureScheme.of(item)
-        if found is None:
-            raise ConfigError(f"unknown signature scheme {item!r}")
-        out.append(SignatureScheme(found))
-    return tuple(dict.fromkeys(out))
-
-
-def _wider_than_default(suites: Sequence[CipherSuite]) -> bool:
-    default = set(DEFAULT_SUITES)
-    return any(s not in default and not s.uses_psk for s in suites)  # PSK suites sign nothing
-
-
-def _alpn(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
-    out = []
-    for p in value:
-        raw = p.encode() if isinstance(p, str) else bytes(p)
-        if not 1 <= len(raw) <= 255:
-            raise ConfigError(f"ALPN protocol {p!r} must be 1 to 255 bytes")
-        out.append(raw)
-    return tuple(out)
-
-
-PrivateKey = (
-    rsa.RSAPrivateKey
-    | ec.EllipticCurvePrivateKey
-    | ed25519.Ed25519PrivateKey
-    | ed448.Ed448PrivateKey
-)
-
-_SIGNING_KEYS = (
-    rsa.RSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-)
-
-
-def _public_der(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined, no-any-return]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-@dataclass(frozen=True)
-class CertifiedKey:
-    """A certificate chain (leaf first) and the private key of its leaf.
-
-    RSA (rsaEncryption or id-RSASSA-PSS), ECDSA, Ed25519 and Ed448 keys. When the leaf is an
-    id-RSASSA-PSS certificate, ``key`` becomes a :class:`tls12.crypto.rsa_pss.PssPrivateKey`,
-    which signs only the rsa_pss_pss schemes the certificate allows (RFC 8446 §4.2.3).
-    """
-
-    chain: tuple[x509.Certificate, ...]
-    key: PrivateKey = field(repr=False)
-    # OCSP stapling (RFC 6066 §8): this chain's own staple (Staple or StapleFile)
-    ocsp_staple: Staple | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.chain:
-            raise ConfigError("a certificate chain needs at least one certificate")
-        if not isinstance(self.key, _SIGNING_KEYS):
-            raise ConfigError(
-                "only RSA, RSA-PSS, ECDSA, Ed25519 and Ed448 keys can sign TLS 1.2 key "
-                f"exchanges (got {type(self.key).__name__})"
-            )
-        leaf = self.chain[0]
-        try:
-            theirs = _public_der(leaf.public_key())
-        except ValueError as exc:
-            raise ConfigError(f"the certificate's key cannot be read: {exc}") from None
-        if _public_der(self.key.public_key()) != theirs:
-            raise ConfigError("the private key does not match the certificate")
-        if rsa_pss.is_rsa_pss_certificate(leaf) and isinstance(self.key, rsa.RSAPrivateKey):
-            inner = self.key.inner if isinstance(self.key, rsa_pss.PssPrivateKey) else self.key
-            allowed = rsa_pss.restriction(leaf)
-            if not allowed.schemes:
-                raise ConfigError(
-                    f"the RSA-PSS certificate's key parameters ({allowed.detail}) allow no TLS "
-                    "signature scheme: rsa_pss_pss_* needs SHA-256/384/512, MGF1 with the same "
-                    "hash, and a minimum salt no longer than the hash"
-                )
-            wrapped = rsa_pss.PssPrivateKey(inner, allowed)
-            object.__setattr__(self, "key", wrapped)
-
-    @cached_property
-    def chain_der(self) -> tuple[bytes, ...]:
-        return tuple(c.public_bytes(serialization.Encoding.DER) for c in self.chain)
-
-    @property
-    def auth(self) -> Auth:
-        """RSA keys (PSS ones too) serve *_RSA suites; ECDSA and EdDSA keys the ECDHE_ECDSA
-        suites (RFC 8422 §2)."""
-        return Auth.RSA if isinstance(self.key, rsa.RSAPrivateKey) else Auth.ECDSA
-
-
-    @classmethod
-    def from_pem(
-        cls, cert_pem: bytes, key_pem: bytes, password: bytes | None = None
-    ) -> CertifiedKey:
-        try:
-            chain = tuple(x509.load_pem_x509_certificates(cert_pem))
-        except ValueError as exc:
-            raise ConfigError(f"could not read certificate PEM: {exc}") from None
-        try:
-            key = serialization.load_pem_private_key(key_pem, password)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"could not read private key PEM: {exc}") from None
-        return cls(chain, key)  # type: ignore[arg-type]
-
-    @classmethod
-    def from_files(
-        cls,
-        cert_file: str | os.PathLike[str],
-        key_file: str | os.PathLike[str],
-        password: bytes | None = None,
-    ) -> CertifiedKey:
-        return cls.from_pem(Path(cert_file).read_bytes(), Path(key_file).read_bytes(), password)
-
-
-def keylog_from_environment() -> KeyLogCallback | None:
-    """A key log writer for the file named by SSLKEYLOGFILE, or None when it is not set."""
-    path = os.environ.get("SSLKEYLOGFILE")
-    return keylog_to_file(path) if path else None
-
-
-def keylog_to_file(path: str | os.PathLike[str]) -> KeyLogCallback:
-    def write(line: str) -> None:
-        with open(path, "a", encoding="ascii") as f:
-            f.write(line + "\n")
-
-    return write
+CertifiedKeysField = Converted[Sequence[CertifiedKey], tuple[CertifiedKey, ...]]
 
 
 @dataclass(frozen=True)
 class _Common:
-    cipher_suites: Sequence[CipherSuite | str | int] | str = DEFAULT_SUITES
-    """Suites in preference order, or a policy name: "default" (forward-secret AEAD only) or
-    "compatible" (adds CBC and RSA key transport for legacy peers)."""
-    groups: Sequence[NamedGroup | int | str] = DEFAULT_GROUPS
+    cipher_suites: SuitesField = SUITES_FIELD
+    """Suites in preference order (IANA or OpenSSL names, code points), one suite's name, or a
+    policy name: "default" (forward-secret AEAD only) or "compatible" (adds CBC and RSA key
+    transport for legacy peers)."""
+    groups: GroupsField = ECDHE_GROUPS_FIELD
     """ECDHE groups in preference order."""
-    ffdhe_groups: Sequence[NamedGroup | int | str] = DEFAULT_FFDHE_GROUPS
+    ffdhe_groups: GroupsField = FFDHE_GROUPS_FIELD
     """RFC 7919 groups for DHE suites, in preference order."""
     encrypt_then_mac: bool = True
     """Offer (client) or accept (server) RFC 7366 for CBC suites."""
-    signature_schemes: Sequence[SignatureScheme | int | str] | None = None
+    signature_schemes: SchemesField = SCHEMES_FIELD
     """Schemes we sign with and accept, in preference order (IANA or OpenSSL names). None
     follows the suites: DEFAULT_SIGNATURE_SCHEMES, or COMPATIBLE_SIGNATURE_SCHEMES (adding
     SHA-224 and SHA-1) when the cipher suites go past the default policy ("compatible")."""
-    alpn_protocols: Sequence[str | bytes] = ()
+    alpn_protocols: AlpnField = ALPN_FIELD
+    """Protocols to offer (client) or accept (server), in preference order (RFC 7301)."""
     extended_master_secret: bool = True
     """Offer (client) or accept (server) RFC 7627; on by default."""
     require_extended_master_secret: bool = False
@@ -329,48 +150,15 @@ class _Common:
     """64..16384: the largest protected record plaintext we accept (RFC 8449). A server
     answers every client that offers the extension (16384 when this is None)."""
 
-    # The fields as validated by __post_init__, typed for the handshake code: the fields
-    # themselves keep the wide types a caller may pass.
-    @property
-    def suites(self) -> tuple[CipherSuite, ...]:
-        return cast("tuple[CipherSuite, ...]", self.cipher_suites)
-
-    @property
-    def ecdhe_groups(self) -> tuple[NamedGroup, ...]:
-        return cast("tuple[NamedGroup, ...]", self.groups)
-
-    @property
-    def dhe_groups(self) -> tuple[NamedGroup, ...]:
-        return cast("tuple[NamedGroup, ...]", self.ffdhe_groups)
-
-    @property
-    def schemes(self) -> tuple[SignatureScheme, ...]:
-        return cast("tuple[SignatureScheme, ...]", self.signature_schemes)
-
-    @property
-    def alpn(self) -> tuple[bytes, ...]:
-        return cast("tuple[bytes, ...]", self.alpn_protocols)
-
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "cipher_suites", _suites(self.cipher_suites))
-        set_(self, "groups", _groups(self.groups, ECDHE_GROUPS, "ECDHE"))
-        set_(self, "ffdhe_groups", _groups(self.ffdhe_groups, DHE_GROUPS, "FFDHE"))
-        if not self.groups:
-            raise ConfigError("no ECDHE groups configured")
-        schemes = self.signature_schemes
-        if schemes is None:
-            wide = _wider_than_default(self.cipher_suites)  # type: ignore[arg-type]
-            schemes = COMPATIBLE_SIGNATURE_SCHEMES if wide else DEFAULT_SIGNATURE_SCHEMES
-        set_(self, "signature_schemes", _schemes(schemes))
+        if not self.signature_schemes:  # None: follow the suites
+            set_(self, "signature_schemes", schemes_for_suites(self.cipher_suites))
         if self.verify_profile not in VERIFY_PROFILES:
             raise ConfigError(
                 f"unknown verify_profile {self.verify_profile!r}; use one of "
                 + ", ".join(VERIFY_PROFILES)
             )
-        set_(self, "alpn_protocols", _alpn(self.alpn_protocols))
-        if not self.signature_schemes:
-            raise ConfigError("no signature schemes configured")
         if self.max_handshake_message_size is not None and self.max_handshake_message_size < 1:
             raise ConfigError("max_handshake_message_size must be at least 1")
         for limit in (
@@ -393,6 +181,16 @@ class _Common:
 
 @dataclass(frozen=True)
 class ClientConfig(_Common):
+    if TYPE_CHECKING:
+        # mypy types the fields a frozen dataclass inherits by their __init__ type, which for
+        # a Converted field is the loose input (python/mypy#17601, open); naming the same
+        # descriptors here keeps them read as the resolved tuples. Never run.
+        cipher_suites: SuitesField = SUITES_FIELD
+        groups: GroupsField = ECDHE_GROUPS_FIELD
+        ffdhe_groups: GroupsField = FFDHE_GROUPS_FIELD
+        signature_schemes: SchemesField = SCHEMES_FIELD
+        alpn_protocols: AlpnField = ALPN_FIELD
+
     trust: TrustStore | None = None
     """Trust anchors for the server's chain; None means the system store."""
     cafile: str | os.PathLike[str] | None = None
@@ -402,9 +200,9 @@ class ClientConfig(_Common):
     check_hostname: bool = True
     """Check the certificate against the server name. Off: the chain is still validated
     (like ``ssl`` with check_hostname=False and CERT_REQUIRED); SNI is still sent."""
-    client_certificates: Sequence[CertifiedKey] = ()
+    client_certificates: CertifiedKeysField = Converted(_chains, ())
     """Chains to offer when the server asks for a client certificate."""
-    client_certificate_chooser: Callable[[Any], CertifiedKey | None] | None = None
+    client_certificate_chooser: Callable[[CertificateRequest], CertifiedKey | None] | None = None
     """Called with the server's CertificateRequest (its certificate_types,
     signature_algorithms and certificate_authorities); returns the chain to send, or None to
     send an empty Certificate. When unset, the first fitting ``client_certificates`` entry is
@@ -428,16 +226,11 @@ class ClientConfig(_Common):
         super().__post_init__()
         psk_config.check_client(self)
         if self.cafile is not None and self.trust is None:
-            from tls12.verify import TrustStore
-
             object.__setattr__(self, "trust", TrustStore.from_pem_file(Path(self.cafile)))
-        object.__setattr__(self, "client_certificates", tuple(self.client_certificates))
 
     @cached_property
     def trust_store(self) -> TrustStore:
         """The anchors actually used: the configured ones, or the system's (loaded once)."""
-        from tls12.verify import TrustStore
-
         return self.trust if self.trust is not None else TrustStore.system()
 
 
@@ -449,13 +242,23 @@ class ClientAuth(Enum):
 
 @dataclass(frozen=True)
 class ServerConfig(_Common):
-    certificates: Sequence[CertifiedKey] = ()
+    if TYPE_CHECKING:
+        # mypy types the fields a frozen dataclass inherits by their __init__ type, which for
+        # a Converted field is the loose input (python/mypy#17601, open); naming the same
+        # descriptors here keeps them read as the resolved tuples. Never run.
+        cipher_suites: SuitesField = SUITES_FIELD
+        groups: GroupsField = ECDHE_GROUPS_FIELD
+        ffdhe_groups: GroupsField = FFDHE_GROUPS_FIELD
+        signature_schemes: SchemesField = SCHEMES_FIELD
+        alpn_protocols: AlpnField = ALPN_FIELD
+
+    certificates: CertifiedKeysField = Converted(_chains, ())
     """Default chains (an RSA and an ECDSA one may be given together)."""
     sni_certificates: Mapping[str, Sequence[CertifiedKey]] = field(default_factory=dict)
     """Chains by server name; ``*.example.com`` keys match one label."""
     prefer_client_order: bool = False
     """Choose the suite by the client's preference instead of ours."""
-    client_auth: ClientAuth = ClientAuth.NONE
+    client_auth: Converted[ClientAuth | str, ClientAuth] = Converted(ClientAuth, ClientAuth.NONE)
     """Whether to send a CertificateRequest, and whether an empty answer is acceptable."""
     client_trust: TrustStore | None = None
     """Anchors for client certificates (required when client_auth is not NONE)."""
@@ -485,13 +288,11 @@ class ServerConfig(_Common):
     def __post_init__(self) -> None:
         psk_config.prepare_server(self)
         super().__post_init__()
-        object.__setattr__(self, "certificates", tuple(self.certificates))
         sni = {name.lower().rstrip("."): tuple(c) for name, c in self.sni_certificates.items()}
         object.__setattr__(self, "sni_certificates", sni)
         psk_config.check_server(self)
         if not self.certificates and not sni and self.psk_lookup is None:
             raise ConfigError("a server needs at least one certificate chain (or a PSK)")
-        object.__setattr__(self, "client_auth", ClientAuth(self.client_auth))
         if self.session_tickets and self.ticket_keys is None:
             object.__setattr__(self, "ticket_keys", TicketKeys(clock=self.clock))
         if self.session_lifetime <= 0:
@@ -503,14 +304,14 @@ class ServerConfig(_Common):
         """The sni_certificates chains for this name (exact, then wildcard), or None: whether
         the name chose among our certificates, the one case in which the server "used the
         information" and acknowledges server_name (RFC 6066 §3)."""
-        sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
+        sni = self.sni_certificates
         if server_name:
             name = server_name.lower().rstrip(".")
             if name in sni:
-                return sni[name]
+                return tuple(sni[name])
             head, _, rest = name.partition(".")
             if rest and f"*.{rest}" in sni:
-                return sni[f"*.{rest}"]
+                return tuple(sni[f"*.{rest}"])
         return None
 
     def certificates_for(self, server_name: str | None) -> tuple[CertifiedKey, ...]:
@@ -523,14 +324,7 @@ class ServerConfig(_Common):
         named = self.certificates_named(server_name)
         if named is not None:
             return named
-        sni: dict[str, tuple[CertifiedKey, ...]] = self.sni_certificates  # type: ignore[assignment]
-        if self.certificates or not sni:
-            return self.certificates  # type: ignore[return-value]
-        return next(iter(sni.values()))
+        if self.certificates or not self.sni_certificates:
+            return self.certificates
+        return tuple(next(iter(self.sni_certificates.values())))
 
-
-def replace(config: Any, **changes: Any) -> Any:
-    """dataclasses.replace for configs (re-validates)."""
-    import dataclasses
-
-    return dataclasses.replace(config, **changes)

@@ -32,7 +32,7 @@ from tls12.events import (
 from tls12.handshake import client as client_states
 from tls12.handshake import server as server_states
 from tls12.handshake.connected import Connected
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import AnyContext, ClientContext, HandshakeContext, ServerContext
 from tls12.handshake.state import Failed, State
 from tls12.messages.alert import Alert, check_change_cipher_spec
 from tls12.messages.handshake import decode_handshake, message_name
@@ -52,6 +52,9 @@ class Connection(abc.ABC):
     """Common engine of both sides; use ClientConnection or ServerConnection."""
 
     is_client: bool
+    config: ClientConfig | ServerConfig
+    _ctx: AnyContext
+    """Made by each side's constructor, typed by side (ClientContext, ServerContext)."""
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -62,7 +65,6 @@ class Connection(abc.ABC):
         self._records = RecordLayer()
         self._handshake = HandshakeBuffer(config.max_handshake_message_size, self._admit)
         self._out = bytearray()
-        self._ctx = HandshakeContext(self.is_client, config, self._records, self._out)
         self._state: State | None = None
         self._negotiated: Negotiated | None = None
         self._session: Session | None = None
@@ -366,6 +368,8 @@ class ClientConnection(Connection):
     """The client side: ``start()`` queues the ClientHello."""
 
     is_client = True
+    config: ClientConfig
+    _ctx: ClientContext
 
     def __init__(
         self,
@@ -374,6 +378,7 @@ class ClientConnection(Connection):
         session: Session | None = None,
     ) -> None:
         super().__init__(config)
+        self._ctx = HandshakeContext(True, config, self._records, self._out)
         self.server_name = server_name
         self._offer = session
 
@@ -387,9 +392,12 @@ class ServerConnection(Connection):
     """The server side: waits for a ClientHello."""
 
     is_client = False
+    config: ServerConfig
+    _ctx: ServerContext
 
     def __init__(self, config: ServerConfig) -> None:
         super().__init__(config)
+        self._ctx = HandshakeContext(False, config, self._records, self._out)
         self._state = server_states.ExpectClientHello(self._ctx)
 
     def start(self) -> None:

@@ -39,9 +39,10 @@ _SETTERS = object.__setattr__
 def _policy_name(value: object) -> str | None:
     if isinstance(value, str) and value in PSK_POLICIES:
         return value
-    if value is DEFAULT_SUITES:
+    # The config's field holds the resolved tuple: a policy is recognised by its suites.
+    if value == DEFAULT_SUITES:
         return "default"
-    if value is COMPATIBLE_SUITES:
+    if value == COMPATIBLE_SUITES:
         return "compatible"
     return None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from tls12.errors import ConfigError
 
@@ -115,10 +115,6 @@ def make_client(url: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, asyncio: bool
         return client_class.from_url(url, **kw)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"bad Redis URL {url!r}: {exc}") from None
-
-
-def url_query(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
 
 
 class Backoff:

@@ -27,7 +27,7 @@ from tls12.config import ClientAuth, ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import BY_NAME, DEFAULT_SUITES, KeyExchange
 from tls12.events import ApplicationData, HandshakeComplete, WarningAlertReceived
-from tls12.handshake import client as client_states
+from tls12.handshake import server_chain
 from tls12.handshake.context import HandshakeContext
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
@@ -787,7 +787,7 @@ def test_a_deferred_internal_error_keeps_its_cause(monkeypatch: pytest.MonkeyPat
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(client_states, "verify_server_chain", broken)
+    monkeypatch.setattr(server_chain, "verify_server_chain", broken)
     s = stage("after_client_hello")
     warning = record(ContentType.alert, b"\x01\x70")  # unrecognized_name, a warning: an event
     events = s.client.receive_data(warning + s.to_client)
@@ -802,7 +802,7 @@ def test_an_internal_error_raised_at_once_keeps_its_cause(monkeypatch: pytest.Mo
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(client_states, "verify_server_chain", broken)
+    monkeypatch.setattr(server_chain, "verify_server_chain", broken)
     s = stage("after_client_hello")
     with pytest.raises(errors.InternalError, match="RuntimeError: boom") as info:
         s.client.receive_data(s.to_client)

@@ -25,7 +25,7 @@ def check_certificates(config: ServerConfig, now: datetime.datetime | None = Non
     for more in config.sni_certificates.values():
         chains.extend(more)
     warnings: list[str] = []
-    usable = {suite.auth for suite in config.cipher_suites}  # type: ignore[union-attr]
+    usable = {suite.auth for suite in config.cipher_suites}
     for certified in chains:
         leaf = certified.chain[0]
         what = describe(leaf)

@@ -7,11 +7,12 @@ Kept apart from ``cli/server.py`` so the server command wires it in with a few l
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from typing import Any
 
 from tls12.cli.common import status
-from tls12.config import ServerConfig, replace
+from tls12.config import ServerConfig
 from tls12.errors import ConfigError
 from tls12.redis_clients import DEFAULT_TIMEOUT_MS, check_url
 from tls12.sessions import DEFAULT_LIFETIME
@@ -144,7 +145,7 @@ def for_workers(args: argparse.Namespace, config: ServerConfig) -> ServerConfig:
         schedule = DerivedKeySchedule(
             os.urandom(32), RingPolicy(rotate_every=12 * 3600.0, lifetime=config.session_lifetime)
         )
-        config = replace(config, ticket_keys=schedule.ring)
+        config = dataclasses.replace(config, ticket_keys=schedule.ring)
     if not args.session_store:
         status(
             "tls12 server: --workers without --session-store: each worker has its own session "

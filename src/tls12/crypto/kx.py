@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import os
-from functools import lru_cache
 
 import gmpy2
 from cryptography.hazmat.primitives import serialization
@@ -378,7 +377,7 @@ def rsa_decrypt_premaster(
     Limits. Python promises no constant time: the copies and the integer arithmetic take the
     same steps on both paths but their nanoseconds may differ slightly. The larger question is
     the RSA decryption itself. OpenSSL 3.2 and later (the ``cryptography`` wheels bundle such a
-    version; see ``pkcs1_implicit_rejection()``) do "implicit rejection": a badly padded
+    version) do "implicit rejection": a badly padded
     ciphertext decrypts to a synthetic message derived from the key and the ciphertext, with no
     error and in about the same time, so step 2 only raises for public reasons (a ciphertext
     whose length is not the modulus length, or a value not below the modulus). With an older
@@ -405,20 +404,3 @@ def _select(take_first: bool, first: bytes, second: bytes) -> bytes:
     a = int.from_bytes(first, "big")
     b = int.from_bytes(second, "big")
     return ((a & mask) | (b & ~mask)).to_bytes(len(first), "big")
-
-
-@lru_cache(maxsize=1)
-def pkcs1_implicit_rejection() -> bool:
-    """Whether the OpenSSL under ``cryptography`` answers a badly padded PKCS#1 v1.5 ciphertext
-    with a synthetic message (implicit rejection, OpenSSL 3.2+) rather than an error.
-
-    Costs one throw-away 1024-bit key the first time it is asked. For a startup warning or a
-    test; ``rsa_decrypt_premaster`` is correct either way.
-    """
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    # c = 1 decrypts to m = 1, i.e. 00 00 .. 01: the block type byte is wrong.
-    try:
-        key.decrypt((1).to_bytes(128, "big"), padding.PKCS1v15())
-    except ValueError:
-        return False
-    return True

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
-from tls12.crypto.rsa_pss import PSS_PSS_SCHEMES, PssPrivateKey, PssPublicKey
+from tls12.crypto.rsa_pss import (
+    PSS_PSS_SCHEMES,
+    PssPrivateKey,
+    PssPublicKey,
+    certificate_public_key,
+)
 from tls12.errors import (
     ConfigError,
     DecryptError,
@@ -35,6 +41,13 @@ PublicKey = (
     rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 )
 AnyKey = PrivateKey | PublicKey
+PUBLIC_KEYS = (
+    rsa.RSAPublicKey,
+    ec.EllipticCurvePublicKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+)
+"""The members of PublicKey, for isinstance."""
 
 EDDSA_KEYS = (
     ed25519.Ed25519PrivateKey,
@@ -123,11 +136,24 @@ def _family(key: AnyKey) -> str:
     raise _unsupported(key, f"unsupported key type {type(key).__name__} for TLS signatures")
 
 
-def _unsupported(key: object, message: str) -> ConfigError | UnsupportedCertificate:
+def _unsupported(key: AnyKey, message: str) -> ConfigError | UnsupportedCertificate:
     """Our own key of the wrong kind is a configuration mistake; a peer's, its certificate's."""
     if hasattr(key, "private_bytes"):
         return ConfigError(message)
     return UnsupportedCertificate(message)
+
+
+def peer_signing_key(cert: x509.Certificate, whose: str) -> PublicKey:
+    """The public key of a peer's leaf certificate (a PssPublicKey for id-RSASSA-PSS), or
+    UnsupportedCertificate when it is of a type that cannot sign TLS 1.2 messages (DSA, X25519,
+    ...); ``whose`` names the certificate in the message."""
+    key = certificate_public_key(cert)
+    if not isinstance(key, PUBLIC_KEYS):
+        raise UnsupportedCertificate(
+            f"the {whose} certificate's key ({type(key).__name__}) is not RSA, ECDSA, Ed25519 "
+            "or Ed448"
+        )
+    return key
 
 
 def key_type_name(key: AnyKey) -> str:

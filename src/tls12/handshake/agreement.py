@@ -1,14 +1,16 @@
 """What both sides know once the master secret is fixed, and the two results built from it.
 
-Each side fills one ``Agreement`` (the full handshake when the master secret is derived, the
-abbreviated one when the session is found); ``negotiated`` and ``new_session`` are the only
-places that turn it into the ``Negotiated`` the application reads and the ``Session`` it may
-resume later, so client and server report a handshake the same way.
+Each side makes its ``Agreement`` with ``agree``, from what its hellos settled (``HelloTerms``:
+the client's ServerHelloResult, the server's ServerTerms) and what the key exchange (full
+handshake) or the stored session (abbreviated) brings. ``negotiated`` and ``new_session`` are
+the only places that turn it into the ``Negotiated`` the application reads and the ``Session``
+it may resume later, so client and server report a handshake the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -44,6 +46,58 @@ class Agreement:
     """RFC 6066 / RFC 8449 record sizes (handshake/record_limits.py)."""
     psk_identity: bytes | None = None
     """The PSK identity (PSK suites), from the ClientKeyExchange or the resumed session."""
+
+
+class HelloTerms(Protocol):
+    """What the two hellos settled, as each side's hello result reads it."""
+
+    @property
+    def suite(self) -> CipherSuite: ...
+    @property
+    def session_id(self) -> bytes: ...
+    @property
+    def extended_master_secret(self) -> bool: ...
+    @property
+    def secure_renegotiation(self) -> bool: ...
+    @property
+    def encrypt_then_mac(self) -> bool: ...
+    @property
+    def alpn_protocol(self) -> str | None: ...
+    @property
+    def server_name(self) -> str | None: ...
+    @property
+    def record_limits(self) -> RecordLimits: ...
+
+
+def agree(
+    terms: HelloTerms,
+    *,
+    master: bytes,
+    peer_certificates: tuple[x509.Certificate, ...],
+    key_exchange: tuple[NamedGroup | None, SignatureScheme | None] = (None, None),
+    resumed: Session | None = None,
+    psk_identity: bytes | None = None,
+) -> Agreement:
+    """The Agreement of a full handshake (``key_exchange``: the group and the scheme that
+    signed ServerKeyExchange) or of an abbreviated one (``resumed``: the session);
+    ``psk_identity`` for PSK suites."""
+    group, scheme = key_exchange
+    return Agreement(
+        suite=terms.suite,
+        master=master,
+        session_id=terms.session_id,
+        extended_master_secret=terms.extended_master_secret,
+        secure_renegotiation=terms.secure_renegotiation,
+        encrypt_then_mac=terms.encrypt_then_mac,
+        alpn_protocol=terms.alpn_protocol,
+        server_name=terms.server_name,
+        group=group,
+        scheme=scheme,
+        peer_certificates=peer_certificates,
+        resumed=resumed,
+        record_limits=terms.record_limits,
+        psk_identity=psk_identity,
+    )
 
 
 def negotiated(

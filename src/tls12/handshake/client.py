@@ -36,19 +36,11 @@ Transitions (message received → next state):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-from tls12.config import ClientConfig
-from tls12.crypto import rsa_pss
-from tls12.crypto.signatures import EDDSA_PUBLIC
-from tls12.crypto.suites import DEFAULT_SUITES, Auth, KeyExchange
-from tls12.errors import DecodeError, IllegalParameter, UnsupportedCertificate
+from tls12.crypto.suites import DEFAULT_SUITES, KeyExchange
+from tls12.errors import IllegalParameter
 from tls12.events import HandshakeComplete
 from tls12.handshake import psk, record_limits
-from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.agreement import Agreement, agree, negotiated, new_session
 from tls12.handshake.certificate_status import (
     check_no_staple,
     check_staple,
@@ -64,7 +56,7 @@ from tls12.handshake.client_hello import (
     resumable_offer,
 )
 from tls12.handshake.connected import Connected
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ClientContext
 from tls12.handshake.finished import (
     check_finished,
     derive_master_secret,
@@ -77,6 +69,7 @@ from tls12.handshake.key_exchange import (
 )
 from tls12.handshake.limits import check_chain_length, check_request
 from tls12.handshake.psk import PskServerParams, shown
+from tls12.handshake.server_chain import ServerIdentity, check_server_chain
 from tls12.handshake.state import State
 from tls12.messages.handshake import (
     Certificate,
@@ -94,19 +87,25 @@ from tls12.messages.handshake import (
 )
 from tls12.sessions import DEFAULT_LIFETIME, Session
 from tls12.trace import Lazy
-from tls12.verify import describe, parse_chain, verify_server_chain
+from tls12.verify import describe
 from tls12.wire.enums import AlertDescription, HandshakeType
 
 
 class ClientState(State):
     """A client state before the handshake completes: a HelloRequest is ignored while a
-    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript."""
+    handshake is under way (RFC 5246 §7.4.1.1), and never enters the transcript. Its context
+    carries the ClientConfig."""
+
+    ctx: ClientContext
+
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
 
     def ignores(self, msg_type: int) -> bool:
         return msg_type == HandshakeType.hello_request
 
 
-def start(ctx: HandshakeContext, server_name: str | None, session: Session | None) -> State:
+def start(ctx: ClientContext, server_name: str | None, session: Session | None) -> State:
     """Queues the ClientHello (offering ``session`` when it can still be resumed) and returns
     the first state."""
     offer = resumable_offer(ctx.config, session, server_name)
@@ -128,7 +127,7 @@ class ExpectServerHello(ClientState):
 
     def __init__(
         self,
-        ctx: HandshakeContext,
+        ctx: ClientContext,
         *,
         hello: ClientHello,
         server_name: str | None,
@@ -192,10 +191,9 @@ class ExpectServerHello(ClientState):
             result.server_random,
             result.encrypt_then_mac,
         )
-        agreement = result.agreement(
+        agreement = agree(
+            result,
             master=session.master_secret,
-            group=None,
-            scheme=None,
             peer_certificates=session.peer_certificates,
             resumed=session,
             psk_identity=session.psk_identity,
@@ -203,20 +201,10 @@ class ExpectServerHello(ClientState):
         return after_keys(self.ctx, agreement, ticket_expected=result.ticket_expected)
 
 
-@dataclass(frozen=True)
-class ServerIdentity:
-    """The server's chain and public key; built only after the chain was checked (or the
-    caller explicitly turned checking off)."""
-
-    certificates: tuple[x509.Certificate, ...]
-    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC
-    verified: bool
-
-
 class ExpectServerCertificate(ClientState):
     expects = (Certificate,)
 
-    def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
+    def __init__(self, ctx: ClientContext, *, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
 
@@ -225,7 +213,7 @@ class ExpectServerCertificate(ClientState):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw, certificates=len(msg.certificate_list))
         check_chain_length(self.ctx.config, len(msg.certificate_list), "server")
-        identity = _check_server_chain(self.ctx.config, msg, self.hello)
+        identity = check_server_chain(self.ctx.config, msg, self.hello)
         if self.ctx.trace.entries:
             self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, identity.certificates[0]))
         if server_will_staple(self.hello.server_hello):
@@ -235,7 +223,7 @@ class ExpectServerCertificate(ClientState):
 
 
 def _after_certificate(
-    ctx: HandshakeContext, hello: ServerHelloResult, identity: ServerIdentity
+    ctx: ClientContext, hello: ServerHelloResult, identity: ServerIdentity
 ) -> State:
     """What follows the server's Certificate (and its CertificateStatus, if any)."""
     if hello.suite.kx is KeyExchange.RSA:
@@ -252,7 +240,7 @@ class ExpectCertificateStatus(ClientState):
     expects = (CertificateStatus,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, hello: ServerHelloResult, identity: ServerIdentity
+        self, ctx: ClientContext, *, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -276,42 +264,11 @@ class ExpectCertificateStatus(ClientState):
         return _after_certificate(self.ctx, self.hello, self.identity)
 
 
-def _check_server_chain(
-    config: ClientConfig, msg: Certificate, hello: ServerHelloResult
-) -> ServerIdentity:
-    if not msg.certificate_list:
-        raise DecodeError("server sent an empty certificate list")
-    if config.insecure_skip_verify:
-        certs = tuple(parse_chain(msg.certificate_list))
-        verified = False
-    else:
-        name = hello.server_name if config.check_hostname else None
-        certs = tuple(
-            verify_server_chain(
-                msg.certificate_list, name, config.trust_store, profile=config.verify_profile
-            )
-        )
-        verified = True
-    key = rsa_pss.certificate_public_key(certs[0])
-    want = hello.suite.auth
-    if want is Auth.RSA and not isinstance(key, rsa.RSAPublicKey):
-        raise UnsupportedCertificate("the suite needs an RSA certificate; the server sent another")
-    if want is Auth.ECDSA and not isinstance(key, ec.EllipticCurvePublicKey | EDDSA_PUBLIC):
-        raise UnsupportedCertificate(
-            "the suite needs an ECDSA or EdDSA certificate; the server sent another"
-        )
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC):
-        raise UnsupportedCertificate(
-            "the server certificate's key is not RSA, ECDSA, Ed25519 or Ed448"
-        )
-    return ServerIdentity(certs, key, verified)
-
-
 class ExpectServerKeyExchange(ClientState):
     expects = (ServerKeyExchange,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, hello: ServerHelloResult, identity: ServerIdentity
+        self, ctx: ClientContext, *, hello: ServerHelloResult, identity: ServerIdentity
     ) -> None:
         super().__init__(ctx)
         self.hello = hello
@@ -320,12 +277,12 @@ class ExpectServerKeyExchange(ClientState):
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ServerKeyExchange):
             return super().handle(msg, raw)
-        config: ClientConfig = self.ctx.config
+        config = self.ctx.config
         kx = read_server_key_exchange(
             self.hello.suite,
             msg.body,
             offered_groups=self.hello.client_hello_groups,
-            offered_schemes=config.schemes,
+            offered_schemes=config.signature_schemes,
             server_key=self.identity.public_key,
             client_random=self.hello.client_random,
             server_random=self.hello.server_random,
@@ -343,7 +300,7 @@ class ExpectPskServerKeyExchange(ClientState):
 
     expects = (ServerKeyExchange, ServerHelloDone)
 
-    def __init__(self, ctx: HandshakeContext, *, hello: ServerHelloResult) -> None:
+    def __init__(self, ctx: ClientContext, *, hello: ServerHelloResult) -> None:
         super().__init__(ctx)
         self.hello = hello
 
@@ -373,7 +330,7 @@ class ExpectServerHelloDone(ClientState):
 
     def __init__(
         self,
-        ctx: HandshakeContext,
+        ctx: ClientContext,
         *,
         hello: ServerHelloResult,
         identity: ServerIdentity | None,
@@ -404,12 +361,14 @@ class ExpectServerHelloDone(ClientState):
         self.ctx.received(msg, raw)
         hello, kx = self.hello, self.kx
         master, psk_identity = self._send_client_flight()
-        agreement = hello.agreement(
+        agreement = agree(
+            hello,
             master=master,
-            group=kx.group if kx else None,
-            scheme=kx.scheme if isinstance(kx, VerifiedKeyExchange) else None,
             peer_certificates=self.identity.certificates if self.identity else (),
-            resumed=None,
+            key_exchange=(
+                kx.group if kx else None,
+                kx.scheme if isinstance(kx, VerifiedKeyExchange) else None,
+            ),
             psk_identity=psk_identity,
         )
         return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
@@ -450,7 +409,7 @@ class ExpectServerHelloDone(ClientState):
         return master, psk_identity
 
 
-def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: bool) -> State:
+def after_keys(ctx: ClientContext, agreement: Agreement, *, ticket_expected: bool) -> State:
     """The state that follows once keys are installed: a ticket first if the server said so
     (RFC 5077 §3.3: its ServerHello carried an empty session_ticket)."""
     if ticket_expected:
@@ -461,7 +420,7 @@ def after_keys(ctx: HandshakeContext, agreement: Agreement, *, ticket_expected: 
 class ExpectNewSessionTicket(ClientState):
     expects = (NewSessionTicket,)
 
-    def __init__(self, ctx: HandshakeContext, *, agreement: Agreement) -> None:
+    def __init__(self, ctx: ClientContext, *, agreement: Agreement) -> None:
         super().__init__(ctx)
         self.agreement = agreement
 
@@ -478,7 +437,7 @@ class ExpectNewSessionTicket(ClientState):
 
 class ExpectChangeCipherSpec(ClientState):
     def __init__(
-        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+        self, ctx: ClientContext, *, agreement: Agreement, ticket: NewSessionTicket | None
     ) -> None:
         super().__init__(ctx)
         self.agreement, self.ticket = agreement, ticket
@@ -496,7 +455,7 @@ class ExpectFinished(ClientState):
     expects = (Finished,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, agreement: Agreement, ticket: NewSessionTicket | None
+        self, ctx: ClientContext, *, agreement: Agreement, ticket: NewSessionTicket | None
     ) -> None:
         super().__init__(ctx)
         self.agreement, self.ticket = agreement, ticket

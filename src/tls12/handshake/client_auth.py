@@ -13,7 +13,7 @@ from tls12.config import CertifiedKey, ClientConfig
 from tls12.crypto import signatures
 from tls12.crypto.suites import Auth
 from tls12.errors import HandshakeFailure
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ClientContext
 from tls12.messages.handshake import Certificate, CertificateRequest, CertificateVerify
 from tls12.trace import Lazy
 from tls12.verify import describe
@@ -31,7 +31,9 @@ def _scheme_for(
     if _TYPE_FOR_AUTH[candidate.auth] not in request.certificate_types:
         return None
     try:
-        return signatures.choose_scheme(candidate.key, request.signature_algorithms, config.schemes)
+        return signatures.choose_scheme(
+            candidate.key, request.signature_algorithms, config.signature_schemes
+        )
     except HandshakeFailure:
         return None
 
@@ -71,7 +73,7 @@ def choose_client_certificate(
 
 
 def send_client_certificate(
-    ctx: HandshakeContext, request: CertificateRequest
+    ctx: ClientContext, request: CertificateRequest
 ) -> Callable[[], None] | None:
     """Sends the client Certificate; returns the step that sends CertificateVerify after the
     ClientKeyExchange, or None when the Certificate was empty."""

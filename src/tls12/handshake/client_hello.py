@@ -10,8 +10,6 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
-from cryptography import x509
-
 from tls12.config import ClientConfig
 from tls12.crypto.suites import BY_ID, CipherSuite, KeyExchange
 from tls12.errors import (
@@ -21,13 +19,12 @@ from tls12.errors import (
     UnsupportedExtension,
 )
 from tls12.handshake import negotiate, record_limits
-from tls12.handshake.agreement import Agreement
 from tls12.handshake.certificate_status import status_request
 from tls12.handshake.limits import check_hello
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.sessions import Session
-from tls12.wire.enums import TLS12_VERSION, NamedGroup, SignatureScheme
+from tls12.wire.enums import TLS12_VERSION, CompressionMethod, ECPointFormat
 
 
 @dataclass(frozen=True)
@@ -63,34 +60,9 @@ class ServerHelloResult:
     def server_random(self) -> bytes:
         return self.server_hello.random
 
-    def agreement(
-        self,
-        *,
-        master: bytes,
-        group: NamedGroup | None,
-        scheme: SignatureScheme | None,
-        peer_certificates: tuple[x509.Certificate, ...],
-        resumed: Session | None,
-        psk_identity: bytes | None = None,
-    ) -> Agreement:
-        """The client's Agreement: what the hellos settled plus what the key exchange (full
-        handshake) or the stored session (abbreviated) brings."""
-        return Agreement(
-            suite=self.suite,
-            master=master,
-            session_id=self.server_hello.session_id,
-            extended_master_secret=self.extended_master_secret,
-            secure_renegotiation=self.secure_renegotiation,
-            encrypt_then_mac=self.encrypt_then_mac,
-            alpn_protocol=self.alpn_protocol,
-            server_name=self.server_name,
-            group=group,
-            scheme=scheme,
-            peer_certificates=peer_certificates,
-            resumed=resumed,
-            record_limits=self.record_limits,
-            psk_identity=psk_identity,
-        )
+    @property
+    def session_id(self) -> bytes:
+        return self.server_hello.session_id
 
 
 def build_client_hello(
@@ -103,16 +75,16 @@ def build_client_hello(
     if server_name and not _is_ip_literal(server_name):
         items.append(ext.ServerName(server_name.rstrip(".")))
     items += status_request(config)
-    offers_dhe = any(s.kx is KeyExchange.DHE for s in config.suites)
-    ffdhe = tuple(config.dhe_groups) if offers_dhe else ()
-    items.append(ext.SupportedGroups(tuple(config.ecdhe_groups) + ffdhe))
-    items.append(ext.ECPointFormats((0,)))
-    items.append(ext.SignatureAlgorithms(tuple(config.schemes)))
-    if config.alpn:
-        items.append(ext.ApplicationLayerProtocols(tuple(config.alpn)))
+    offers_dhe = any(s.kx is KeyExchange.DHE for s in config.cipher_suites)
+    ffdhe = tuple(config.ffdhe_groups) if offers_dhe else ()
+    items.append(ext.SupportedGroups(tuple(config.groups) + ffdhe))
+    items.append(ext.ECPointFormats((ECPointFormat.uncompressed,)))
+    items.append(ext.SignatureAlgorithms(tuple(config.signature_schemes)))
+    if config.alpn_protocols:
+        items.append(ext.ApplicationLayerProtocols(tuple(config.alpn_protocols)))
     if config.extended_master_secret:
         items.append(ext.ExtendedMasterSecret())
-    if config.encrypt_then_mac and any(not s.is_aead for s in config.suites):
+    if config.encrypt_then_mac and any(not s.is_aead for s in config.cipher_suites):
         items.append(ext.EncryptThenMac())
     items.extend(record_limits.client_extensions(config))
     items.append(ext.RenegotiationInfo(b""))
@@ -125,7 +97,7 @@ def build_client_hello(
             session_id = offer.session_id
         if config.session_tickets:
             items.append(ext.SessionTicket(b""))
-    suites = tuple(s.id for s in config.suites)
+    suites = tuple(s.id for s in config.cipher_suites)
     return ClientHello(
         random=os.urandom(32),
         cipher_suites=suites,
@@ -143,7 +115,7 @@ def resumable_offer(
         return None
     if session.expired(config.clock()):
         return None
-    if session.cipher_suite not in {s.id for s in config.suites}:
+    if session.cipher_suite not in {s.id for s in config.cipher_suites}:
         return None
     if (session.server_name or None) != (server_name or None):
         return None
@@ -176,7 +148,7 @@ def check_server_hello(
         )
     if sh.cipher_suite not in hello.cipher_suites or sh.cipher_suite not in BY_ID:
         raise IllegalParameter(f"server chose cipher suite {sh.cipher_suite:#06x}, not offered")
-    if sh.compression_method != 0:
+    if sh.compression_method != CompressionMethod.null:
         raise IllegalParameter("server chose a compression method we did not offer")
     offered = set(hello.extensions.types)
     for et in sh.extensions.types:
@@ -199,7 +171,7 @@ def check_server_hello(
     alpn = sh.extensions.get(ext.ApplicationLayerProtocols)
     protocol = None
     if alpn is not None:
-        if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn:
+        if len(alpn.protocols) != 1 or alpn.protocols[0] not in config.alpn_protocols:
             raise IllegalParameter("server's ALPN answer is not one protocol that we offered")
         protocol = alpn.protocols[0]
     return ServerHelloResult(

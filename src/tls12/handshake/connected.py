@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from tls12.errors import UnexpectedMessage
 from tls12.events import Negotiated, RenegotiationRefused
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import AnyContext
 from tls12.handshake.finished import FinishedVerified
 from tls12.handshake.state import State
 from tls12.messages.handshake import HandshakeMessage
@@ -27,7 +27,7 @@ class Connected(State):
 
     def __init__(
         self,
-        ctx: HandshakeContext,
+        ctx: AnyContext,
         *,
         negotiated: Negotiated,
         proof: FinishedVerified,

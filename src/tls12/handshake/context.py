@@ -9,8 +9,9 @@ goes through ``records.write_into`` into the connection's output buffer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
 
+from tls12.config import ClientConfig, ServerConfig
 from tls12.crypto import prf
 from tls12.crypto.exporter import ExporterSecret
 from tls12.crypto.suites import CipherSuite
@@ -24,8 +25,13 @@ from tls12.record.protection import protection_for
 from tls12.trace import Trace
 from tls12.wire.enums import AlertDescription, ContentType
 
+ConfigT = TypeVar("ConfigT", bound="ClientConfig | ServerConfig")
 
-class HandshakeContext:
+
+class HandshakeContext(Generic[ConfigT]):
+    """One side's handshake: ``config`` is that side's configuration (ClientContext and
+    ServerContext name the two)."""
+
     __slots__ = (
         "is_client",
         "config",
@@ -40,7 +46,9 @@ class HandshakeContext:
         "ocsp_response",
     )
 
-    def __init__(self, is_client: bool, config: Any, records: RecordLayer, out: bytearray) -> None:
+    def __init__(
+        self, is_client: bool, config: ConfigT, records: RecordLayer, out: bytearray
+    ) -> None:
         self.is_client = is_client
         self.config = config
         self.records = records
@@ -129,3 +137,9 @@ class HandshakeContext:
         if self.first_finished is None:
             self.first_finished = data
         return data
+
+
+ClientContext = HandshakeContext[ClientConfig]
+ServerContext = HandshakeContext[ServerConfig]
+AnyContext = ClientContext | ServerContext
+"""What the states both sides share (State, Connected, the Finished helpers) are given."""

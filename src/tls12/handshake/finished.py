@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tls12.crypto import prf
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import DecodeError, DecryptError
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import AnyContext
 from tls12.messages.handshake import Finished
 
 VERIFY_DATA_LEN = 12
@@ -27,7 +27,7 @@ class FinishedVerified:
 
 
 def check_finished(
-    ctx: HandshakeContext, suite: CipherSuite, master: bytes, msg: Finished, from_client: bool
+    ctx: AnyContext, suite: CipherSuite, master: bytes, msg: Finished, from_client: bool
 ) -> FinishedVerified:
     """Compares the peer's verify_data with ours in constant time (before the transcript takes
     the Finished itself)."""
@@ -41,7 +41,7 @@ def check_finished(
 
 
 def derive_master_secret(
-    ctx: HandshakeContext,
+    ctx: AnyContext,
     suite: CipherSuite,
     premaster: bytes,
     *,
@@ -58,7 +58,7 @@ def derive_master_secret(
 
 
 def send_finished(
-    ctx: HandshakeContext, suite: CipherSuite, master: bytes, *, from_client: bool
+    ctx: AnyContext, suite: CipherSuite, master: bytes, *, from_client: bool
 ) -> None:
     """Ends our flight: ChangeCipherSpec, then Finished under the new keys, then the write
     (RFC 5246 §7.4.9)."""

@@ -17,10 +17,10 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tls12.crypto import kx, rsa_pss, signatures
-from tls12.crypto.signatures import EDDSA_KEYS
+from tls12.crypto.signatures import EDDSA_KEYS, PrivateKey, PublicKey
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import IllegalParameter, InternalError, UnsupportedCertificate
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.messages import key_exchange as bodies
 from tls12.messages.handshake import ServerKeyExchange
 from tls12.wire.enums import NamedGroup, SignatureScheme
@@ -61,10 +61,10 @@ class _RsaServer:
 
 
 def send_server_key_exchange(
-    ctx: HandshakeContext,
+    ctx: ServerContext,
     suite: CipherSuite,
     group: NamedGroup | None,
-    key: object,
+    key: PrivateKey,
     scheme: SignatureScheme | None,
     client_random: bytes,
     server_random: bytes,
@@ -79,7 +79,7 @@ def send_server_key_exchange(
         raise InternalError(f"{suite.name} needs a group and a signature scheme")
 
     def sign(params: bytes) -> bodies.DigitallySigned:
-        signature = signatures.sign(key, scheme, client_random + server_random + params)  # type: ignore[arg-type]
+        signature = signatures.sign(key, scheme, client_random + server_random + params)
         return bodies.DigitallySigned(scheme, signature)
 
     if suite.kx is KeyExchange.ECDHE:
@@ -119,12 +119,13 @@ def read_server_key_exchange(
     *,
     offered_groups: Sequence[int],
     offered_schemes: Sequence[int],
-    server_key: object,
+    server_key: PublicKey,
     client_random: bytes,
     server_random: bytes,
 ) -> VerifiedKeyExchange:
     """Decodes ServerKeyExchange for the suite and verifies its signature."""
     if suite.kx is KeyExchange.ECDHE:
+        ske: bodies.EcdheServerKeyExchange | bodies.DheServerKeyExchange
         ske = bodies.EcdheServerKeyExchange.decode(body)
         if ske.group not in offered_groups:
             raise IllegalParameter(f"server chose group {NamedGroup(ske.group).name}, not offered")
@@ -141,20 +142,20 @@ def read_server_key_exchange(
             dh_g=g,
             dh_public=dh.public,
         )
-        ske = dh  # type: ignore[assignment]
+        ske = dh
     else:
         raise InternalError(f"{suite.name} has no ServerKeyExchange")
     if result.scheme not in offered_schemes:
         raise IllegalParameter(f"server signed with {result.scheme.name}, which we did not offer")
     signed = client_random + server_random + ske.params()
-    signatures.verify(server_key, result.scheme, ske.signed.signature, signed)  # type: ignore[arg-type]
+    signatures.verify(server_key, result.scheme, ske.signed.signature, signed)
     return result
 
 
 def client_key_exchange(
     suite: CipherSuite,
     server_kx: VerifiedKeyExchange | None,
-    server_key: object,
+    server_key: PublicKey,
     client_version: int,
 ) -> tuple[bytes, bytes]:
     """(ClientKeyExchange body, premaster secret) for the suite."""
@@ -176,7 +177,7 @@ def client_key_exchange(
     return bodies.encode_dh_client_public(dhe.public), premaster
 
 
-def certificate_fits(suite: CipherSuite, key: object) -> bool:
+def certificate_fits(suite: CipherSuite, key: PrivateKey) -> bool:
     """Whether a certificate key can serve the suite (signing, or RSA decryption)."""
     if suite.kx is KeyExchange.RSA and rsa_pss.is_pss_key(key):
         return False  # an id-RSASSA-PSS key signs only (RFC 4055 §1.2)

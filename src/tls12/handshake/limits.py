@@ -7,14 +7,13 @@ a hostile hello cannot make us walk thousands of entries and a chain cannot be a
 
 from __future__ import annotations
 
-from typing import Any
-
+from tls12.config import ClientConfig, ServerConfig
 from tls12.errors import BadCertificate, DecodeError
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import CertificateRequest, ClientHello, ServerHello
 
 
-def _entries(what: str, n: int, config: Any) -> None:
+def _entries(what: str, n: int, config: ClientConfig | ServerConfig) -> None:
     if n > config.max_list_entries:
         raise DecodeError(
             f"{what} has {n} entries, more than the limit of {config.max_list_entries} "
@@ -22,7 +21,7 @@ def _entries(what: str, n: int, config: Any) -> None:
         )
 
 
-def check_hello(config: Any, hello: ClientHello | ServerHello) -> None:
+def check_hello(config: ClientConfig | ServerConfig, hello: ClientHello | ServerHello) -> None:
     """Bounds the extension count and every list a hello carries."""
     name = type(hello).__name__
     n = len(hello.extensions)
@@ -45,14 +44,14 @@ def check_hello(config: Any, hello: ClientHello | ServerHello) -> None:
         _entries(f"{name} ALPN protocol list", len(alpn.protocols), config)
 
 
-def check_request(config: Any, request: CertificateRequest) -> None:
+def check_request(config: ClientConfig | ServerConfig, request: CertificateRequest) -> None:
     _entries("CertificateRequest signature_algorithms", len(request.signature_algorithms), config)
     _entries(
         "CertificateRequest certificate_authorities", len(request.certificate_authorities), config
     )
 
 
-def check_chain_length(config: Any, n: int, who: str) -> None:
+def check_chain_length(config: ClientConfig | ServerConfig, n: int, who: str) -> None:
     if n > config.max_certificate_chain_length:
         raise BadCertificate(
             f"the {who}'s certificate chain has {n} certificates, more than the limit of "

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tls12.crypto import kx
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import HandshakeFailure, IllegalParameter, InternalError, UnknownPskIdentity
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.messages.handshake import ServerKeyExchange
 from tls12.messages.psk_key_exchange import (
     MAX_OPAQUE16,
@@ -109,7 +109,7 @@ class PskServerAgreement:
 
 
 def send_server_key_exchange(
-    ctx: HandshakeContext, suite: CipherSuite, group: NamedGroup | None
+    ctx: ServerContext, suite: CipherSuite, group: NamedGroup | None
 ) -> PskServerAgreement:
     """ECDHE_PSK: always (hint, then the share). PSK: only when a hint is configured."""
     config = ctx.config

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tls12.config import ClientConfig, ServerConfig
 from tls12.errors import IllegalParameter
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import AnyContext
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.record.limits import MAX_PLAINTEXT, MFL_LENGTHS
@@ -176,7 +176,7 @@ def session_resumable(session: Session, limits: RecordLimits) -> bool:
 # -- both sides -----------------------------------------------------------------------------
 
 
-def apply(ctx: HandshakeContext, limits: RecordLimits) -> None:
+def apply(ctx: AnyContext, limits: RecordLimits) -> None:
     """Hands the limits to the record layer, right after the ServerHello was sent or
     received, and notes them on that trace entry."""
     records = ctx.records

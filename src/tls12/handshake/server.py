@@ -24,19 +24,20 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from tls12.config import ClientAuth, ServerConfig
-from tls12.crypto import rsa_pss, signatures
+from tls12.config import ClientAuth
+from tls12.crypto import signatures
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import HandshakeFailure, IllegalParameter
 from tls12.events import HandshakeComplete
 from tls12.handshake import negotiate, record_limits
-from tls12.handshake.agreement import Agreement, negotiated, new_session
+from tls12.handshake.agreement import Agreement, agree, negotiated, new_session
 from tls12.handshake.connected import Connected
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.handshake.finished import check_finished, derive_master_secret, send_finished
 from tls12.handshake.key_exchange import ServerKeyAgreement
 from tls12.handshake.limits import check_chain_length, check_hello
 from tls12.handshake.psk import PskServerAgreement
+from tls12.handshake.record_limits import RecordLimits
 from tls12.handshake.resumption import Resumption, find_resumable
 from tls12.handshake.server_hello import (
     FullChoice,
@@ -58,7 +59,6 @@ from tls12.messages.handshake import (
     NewSessionTicket,
     ServerHello,
 )
-from tls12.sessions import Session
 from tls12.trace import Lazy
 from tls12.verify import describe, verify_client_chain
 from tls12.wire.enums import SignatureScheme
@@ -89,38 +89,47 @@ class ServerKeys:
     agreement: Agreement
 
 
-def _agreement(
-    facts: HelloFacts,
-    *,
-    suite: CipherSuite,
-    master: bytes,
-    session_id: bytes,
-    encrypt_then_mac: bool,
-    full: FullChoice | None,
-    client: ClientIdentity | None,
-    resumed: Session | None,
-    psk_identity: bytes | None = None,
-) -> Agreement:
-    """The server's Agreement, for a full handshake (``full``) or a resumed one (``resumed``)."""
-    return Agreement(
-        suite=suite,
-        master=master,
-        session_id=session_id,
-        extended_master_secret=facts.extended_master_secret,
-        secure_renegotiation=facts.secure_renegotiation,
-        encrypt_then_mac=encrypt_then_mac,
-        alpn_protocol=facts.alpn_name,
-        server_name=facts.server_name,
-        group=full.group if full else None,
-        scheme=full.scheme if full else None,
-        peer_certificates=client.certificates if client else (),
-        resumed=resumed,
-        record_limits=facts.record_limits,
-        psk_identity=psk_identity,
-    )
+@dataclass(frozen=True)
+class ServerTerms:
+    """What the hellos settled, as the server reads it (agreement.HelloTerms): the facts of
+    the ClientHello plus the suite, session ID and encrypt-then-MAC decision of this path."""
+
+    facts: HelloFacts
+    suite: CipherSuite
+    session_id: bytes
+    encrypt_then_mac: bool
+
+    @property
+    def extended_master_secret(self) -> bool:
+        return self.facts.extended_master_secret
+
+    @property
+    def secure_renegotiation(self) -> bool:
+        return self.facts.secure_renegotiation
+
+    @property
+    def alpn_protocol(self) -> str | None:
+        return self.facts.alpn_name
+
+    @property
+    def server_name(self) -> str | None:
+        return self.facts.server_name
+
+    @property
+    def record_limits(self) -> RecordLimits:
+        return self.facts.record_limits
 
 
-class ExpectClientHello(State):
+class ServerState(State):
+    """A server state: its context carries the ServerConfig."""
+
+    ctx: ServerContext
+
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(ctx)
+
+
+class ExpectClientHello(ServerState):
     expects = (ClientHello,)
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
@@ -130,7 +139,7 @@ class ExpectClientHello(State):
         self.ctx.received(
             msg, raw, server_name=sni.host_name if sni else None, suites=len(msg.cipher_suites)
         )
-        config: ServerConfig = self.ctx.config
+        config = self.ctx.config
         check_hello(config, msg)
         facts = read_client_hello(config, msg)
         resumption = find_resumable(config, facts)
@@ -147,7 +156,7 @@ class ExpectClientHello(State):
         """Figure 2: ServerHello echoing the session ID, then our CCS and Finished first."""
         ctx, session = self.ctx, resumption.session
         ch = facts.client_hello
-        config: ServerConfig = ctx.config
+        config = ctx.config
         etm = negotiate.choose_encrypt_then_mac(
             resumption.suite, config.encrypt_then_mac, ch.extensions.has(ext.EncryptThenMac)
         )
@@ -173,24 +182,20 @@ class ExpectClientHello(State):
         client = None
         if session.peer_certificates_der:
             client = ClientIdentity(session.peer_certificates)
-        agreement = _agreement(
-            facts,
-            suite=resumption.suite,
+        agreement = agree(
+            ServerTerms(facts, resumption.suite, ch.session_id, etm),
             master=session.master_secret,
-            session_id=ch.session_id,
-            encrypt_then_mac=etm,
-            full=None,
-            client=client,
+            peer_certificates=client.certificates if client else (),
             resumed=session,
             psk_identity=session.psk_identity,
         )
         return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
 
-class ExpectClientCertificate(State):
+class ExpectClientCertificate(ServerState):
     expects = (Certificate,)
 
-    def __init__(self, ctx: HandshakeContext, *, flight: ServerFlight) -> None:
+    def __init__(self, ctx: ServerContext, *, flight: ServerFlight) -> None:
         super().__init__(ctx)
         self.flight = flight
 
@@ -198,7 +203,7 @@ class ExpectClientCertificate(State):
         if not isinstance(msg, Certificate):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw, certificates=len(msg.certificate_list))
-        config: ServerConfig = self.ctx.config
+        config = self.ctx.config
         check_chain_length(config, len(msg.certificate_list), "client")
         if not msg.certificate_list:
             if config.client_auth is ClientAuth.REQUIRED:
@@ -209,22 +214,22 @@ class ExpectClientCertificate(State):
             raise HandshakeFailure("no trust anchors are configured for client certificates")
         chain = verify_client_chain(msg.certificate_list, trust, profile=config.verify_profile)
         self.ctx.trace.entries[-1].annotate(subject=Lazy(describe, chain[0]))
-        leaf_key = rsa_pss.certificate_public_key(chain[0])
-        usable = set(signatures.schemes_for_key(leaf_key))  # type: ignore[arg-type]
-        if not usable & set(config.schemes):
+        leaf_key = signatures.peer_signing_key(chain[0], "client")
+        usable = set(signatures.schemes_for_key(leaf_key))
+        if not usable & set(config.signature_schemes):
             raise HandshakeFailure(
-                f"the client certificate's key ({signatures.key_type_name(leaf_key)})"  # type: ignore[arg-type]
+                f"the client certificate's key ({signatures.key_type_name(leaf_key)})"
                 " can sign with no signature scheme this server accepts"
             )
         identity = ClientIdentity(tuple(chain))
         return ExpectClientKeyExchange(self.ctx, flight=self.flight, client=identity)
 
 
-class ExpectClientKeyExchange(State):
+class ExpectClientKeyExchange(ServerState):
     expects = (ClientKeyExchange,)
 
     def __init__(
-        self, ctx: HandshakeContext, *, flight: ServerFlight, client: ClientIdentity | None
+        self, ctx: ServerContext, *, flight: ServerFlight, client: ClientIdentity | None
     ) -> None:
         super().__init__(ctx)
         self.flight, self.client = flight, client
@@ -249,15 +254,11 @@ class ExpectClientKeyExchange(State):
         self.ctx.install_pending_keys(
             suite, master, facts.client_random, facts.server_random, choice.encrypt_then_mac
         )
-        agreement = _agreement(
-            facts,
-            suite=suite,
+        agreement = agree(
+            ServerTerms(facts, suite, choice.session_id, choice.encrypt_then_mac),
             master=master,
-            session_id=choice.session_id,
-            encrypt_then_mac=choice.encrypt_then_mac,
-            full=choice,
-            client=self.client,
-            resumed=None,
+            peer_certificates=self.client.certificates if self.client else (),
+            key_exchange=(choice.group, choice.scheme),
             psk_identity=psk_identity,
         )
         keys = ServerKeys(facts=facts, agreement=agreement)
@@ -266,10 +267,10 @@ class ExpectClientKeyExchange(State):
         return ExpectChangeCipherSpec(self.ctx, keys=keys)
 
 
-class ExpectCertificateVerify(State):
+class ExpectCertificateVerify(ServerState):
     expects = (CertificateVerify,)
 
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys, client: ClientIdentity) -> None:
         super().__init__(ctx)
         self.keys, self.client = keys, client
 
@@ -277,16 +278,16 @@ class ExpectCertificateVerify(State):
         if not isinstance(msg, CertificateVerify):
             return super().handle(msg, raw)
         scheme = SignatureScheme(msg.scheme)
-        if scheme not in self.ctx.config.schemes:
+        if scheme not in self.ctx.config.signature_schemes:
             raise IllegalParameter(f"client signed with {scheme.name}, which we did not request")
-        key = rsa_pss.certificate_public_key(self.client.certificates[0])
-        signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())  # type: ignore[arg-type]
+        key = signatures.peer_signing_key(self.client.certificates[0], "client")
+        signatures.verify(key, scheme, msg.signature, self.ctx.transcript.messages())
         self.ctx.received(msg, raw, signature=scheme.name)
         return ExpectChangeCipherSpec(self.ctx, keys=self.keys)
 
 
-class ExpectChangeCipherSpec(State):
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
+class ExpectChangeCipherSpec(ServerState):
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
@@ -295,10 +296,10 @@ class ExpectChangeCipherSpec(State):
         return ExpectFinished(self.ctx, keys=self.keys)
 
 
-class ExpectFinished(State):
+class ExpectFinished(ServerState):
     expects = (Finished,)
 
-    def __init__(self, ctx: HandshakeContext, *, keys: ServerKeys) -> None:
+    def __init__(self, ctx: ServerContext, *, keys: ServerKeys) -> None:
         super().__init__(ctx)
         self.keys = keys
 
@@ -306,7 +307,7 @@ class ExpectFinished(State):
         if not isinstance(msg, Finished):
             return super().handle(msg, raw)
         ctx, facts, agreement = self.ctx, self.keys.facts, self.keys.agreement
-        config: ServerConfig = ctx.config
+        config = ctx.config
         proof = check_finished(ctx, agreement.suite, agreement.master, msg, from_client=True)
         ctx.received(msg, raw)
         if agreement.resumed is not None:

@@ -27,7 +27,7 @@ from tls12.crypto.suites import (
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
 from tls12.handshake import negotiate, psk, record_limits
 from tls12.handshake.certificate_status import staple_for
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import ServerContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
     certificate_fits,
@@ -44,7 +44,13 @@ from tls12.messages.handshake import (
 )
 from tls12.trace import Lazy
 from tls12.verify import describe
-from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
+from tls12.wire.enums import (
+    TLS12_VERSION,
+    ClientCertificateType,
+    CompressionMethod,
+    NamedGroup,
+    SignatureScheme,
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         raise ProtocolVersionError(
             f"client offers at most version {ch.version:#06x}; only TLS 1.2 is supported"
         )
-    if 0 not in ch.compression_methods:
+    if CompressionMethod.null not in ch.compression_methods:
         raise IllegalParameter("client does not offer the null compression method")
     exts = ch.extensions
     ri = exts.get(ext.RenegotiationInfo)
@@ -98,7 +104,7 @@ def read_client_hello(config: ServerConfig, ch: ClientHello) -> HelloFacts:
         raise DecodeError("client's server_name extension is empty (it needs a ServerNameList)")
     server_name = sni.host_name if sni else None
     alpn_ext = exts.get(ext.ApplicationLayerProtocols)
-    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn)
+    alpn = negotiate.choose_alpn(alpn_ext.protocols if alpn_ext else None, config.alpn_protocols)
     return HelloFacts(
         client_hello=ch,
         server_random=os.urandom(32),
@@ -136,8 +142,8 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     client_groups = groups_ext.groups if groups_ext else None
     # One set for the per-suite, per-certificate curve checks below (the list may hold 32,767).
     client_group_set = frozenset(client_groups) if client_groups is not None else None
-    ec_group = negotiate.choose_group(client_groups, config.ecdhe_groups)
-    ff_group = negotiate.choose_ffdhe(client_groups, config.dhe_groups)
+    ec_group = negotiate.choose_group(client_groups, config.groups)
+    ff_group = negotiate.choose_ffdhe(client_groups, config.ffdhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
     candidates = config.certificates_for(facts.server_name)
@@ -145,7 +151,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     scheme_refusals: list[str] = []
 
     def usable(suite: CipherSuite) -> bool:
-        if suite.uses_psk:  # config.suites holds PSK suites only when a PSK is configured
+        if suite.uses_psk:  # config.cipher_suites holds PSK suites only when a PSK is configured
             psk_group = ec_group if suite.kx is KeyExchange.ECDHE_PSK else None
             picks[suite.id] = (None, None, psk_group)
             return psk_group is not None or suite.kx is KeyExchange.PSK
@@ -161,7 +167,9 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(certified.key, client_schemes, config.schemes)
+                scheme = signatures.choose_scheme(
+                    certified.key, client_schemes, config.signature_schemes
+                )
             except HandshakeFailure as exc:
                 scheme_refusals.append(str(exc))
                 continue
@@ -170,7 +178,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         return False
 
     suite = negotiate.choose_suite(
-        ch.cipher_suites, config.suites, config.prefer_client_order, usable
+        ch.cipher_suites, config.cipher_suites, config.prefer_client_order, usable
     )
     if suite is None:
         if scheme_refusals:
@@ -205,7 +213,7 @@ def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | N
 def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
     """Says why, and names the option that would have allowed the client's suites."""
     offered = [BY_ID[s] for s in ch.cipher_suites if s in BY_ID]
-    ours = set(config.suites)
+    ours = set(config.cipher_suites)
     names = ", ".join(suite_name(s) for s in ch.cipher_suites[:8])
     if offered and not any(s in ours for s in offered):
         # Name the option only when it would help: our suites are within the default policy
@@ -218,7 +226,7 @@ def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup
             )
         return (
             f"no cipher suite in common: the client offered {names}; this server has "
-            + ", ".join(s.name for s in config.suites[:6])
+            + ", ".join(s.name for s in config.cipher_suites[:6])
         )
     if ec_group is None and any(s.kx is KeyExchange.ECDHE for s in offered):
         return f"no ECDHE group in common with the client (client offered {names})"
@@ -263,11 +271,11 @@ def server_hello_extensions(
 
 
 def send_full_flight(
-    ctx: HandshakeContext, facts: HelloFacts, choice: FullChoice
+    ctx: ServerContext, facts: HelloFacts, choice: FullChoice
 ) -> ServerKeyAgreement:
     """ServerHello, Certificate, [CertificateStatus], [ServerKeyExchange],
     [CertificateRequest], ServerHelloDone."""
-    config: ServerConfig = ctx.config
+    config = ctx.config
     staple = None
     if choice.certified is not None:  # a PSK suite has no certificate to staple for
         staple = staple_for(config, facts.client_hello, choice.certified)
@@ -318,7 +326,7 @@ def send_full_flight(
         names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
         request = CertificateRequest(
             certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.schemes),
+            signature_algorithms=tuple(config.signature_schemes),
             certificate_authorities=names,
         )
         ctx.send(request, authorities=len(names))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tls12.errors import UnexpectedMessage
-from tls12.handshake.context import HandshakeContext
+from tls12.handshake.context import AnyContext
 from tls12.messages.handshake import HandshakeMessage
 from tls12.wire.enums import AlertDescription
 
@@ -26,7 +26,7 @@ class State:
     decoded (RFC 5246 §7.4): a ClientHello body sent as server_hello_done is refused for its
     type, not for its bytes."""
 
-    def __init__(self, ctx: HandshakeContext) -> None:
+    def __init__(self, ctx: AnyContext) -> None:
         self.ctx = ctx
 
     def accepts(self, msg_type: int) -> bool:

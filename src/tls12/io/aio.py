@@ -131,6 +131,7 @@ class TLSProtocol(asyncio.BufferedProtocol):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # asyncio gives a stream protocol a Transport; connection_made is typed BaseTransport
         self._raw = transport  # type: ignore[assignment]
         self._peername = transport.get_extra_info("peername")
         if self._handshake_timeout is not None:
@@ -405,6 +406,7 @@ class TLSTransport(asyncio.Transport):
         self._tls._app = protocol
 
     def get_protocol(self) -> asyncio.BaseProtocol:
+        # _app is Any: Protocol or BufferedProtocol methods are called on it, by its kind
         return self._tls._app  # type: ignore[no-any-return]
 
     # -- ReadTransport -----------------------------------------------------------------

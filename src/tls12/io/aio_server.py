@@ -77,6 +77,7 @@ class ServerTLSProtocol(TLSProtocol):
                 peer_text(transport.get_extra_info("peername")),
                 slots.limits.max_connections,
             )
+            # a stream server's transport is a Transport (abort); asyncio types it BaseTransport
             transport.abort()  # type: ignore[attr-defined]
             return
         slots.connections += 1

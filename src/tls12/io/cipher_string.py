@@ -20,6 +20,7 @@ Elements are separated by ``:`` (``,`` and spaces too, as in OpenSSL).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tls12.crypto.suites import (
     BY_NAME,
@@ -141,51 +142,59 @@ class NoCipherSelected(ValueError):
     """The string leaves no suite (``ssl`` raises SSLError "No cipher can be selected.")."""
 
 
+@dataclass(eq=False)  # entries are found and removed by identity
+class _Entry:
+    """One suite in the cipher string's ordered chain, and whether it is selected."""
+
+    suite: CipherSuite
+    active: bool
+
+
 def select(spec: str) -> list[CipherSuite]:
     """The suites ``spec`` selects, in order (raises NoCipherSelected when none)."""
-    chain: list[list[object]] = [[s, False] for s in DEFAULT_ORDER]  # [suite, active]
+    chain = [_Entry(s, False) for s in DEFAULT_ORDER]
     words = [w for w in spec.replace(",", ":").replace(" ", ":").split(":") if w]
     if words and words[0] == "DEFAULT":
         for entry in chain:
-            entry[1] = True
+            entry.active = True
         words = words[1:]
     for word in words:
         if word.startswith("@"):
             if word == "@STRENGTH":
-                active = [e for e in chain if e[1]]
-                inactive = [e for e in chain if not e[1]]
-                active.sort(key=lambda e: -_strength(e[0]))  # type: ignore[arg-type]
+                active = [e for e in chain if e.active]
+                inactive = [e for e in chain if not e.active]
+                active.sort(key=lambda e: -_strength(e.suite))
                 chain = inactive + active
             elif not word.startswith("@SECLEVEL="):
                 raise NoCipherSelected(f"unknown cipher-string command {word!r}")
             continue
         op, name = (word[0], word[1:]) if word[0] in "!-+" else ("", word)
         match = _matcher(name)
-        hits = [e for e in chain if match(e[0])]  # type: ignore[arg-type]
+        hits = [e for e in chain if match(e.suite)]
         if op == "":
             for e in hits:
-                if not e[1]:
+                if not e.active:
                     chain.remove(e)
                     chain.append(e)
-                    e[1] = True
+                    e.active = True
         elif op == "+":
             for e in hits:
-                if e[1]:
+                if e.active:
                     chain.remove(e)
                     chain.append(e)
         elif op == "-":
             for e in reversed(hits):
-                if e[1]:
+                if e.active:
                     chain.remove(e)
                     chain.insert(0, e)
-                    e[1] = False
+                    e.active = False
         else:
             for e in hits:
                 chain.remove(e)
-    chosen = [e[0] for e in chain if e[1]]
+    chosen = [e.suite for e in chain if e.active]
     if not chosen:
         raise NoCipherSelected("No cipher can be selected.")
-    return chosen  # type: ignore[return-value]
+    return chosen
 
 
 def openssl_name(suite: CipherSuite) -> str:

@@ -4,6 +4,7 @@ use, turned into a tls12 ClientConfig / ServerConfig (see sslcompat.py for the o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import socket
@@ -17,7 +18,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tls12.config import CertifiedKey, ClientAuth, ClientConfig, ServerConfig, keylog_to_file
-from tls12.config import replace as replace_config
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.crypto.suites import DEFAULT_SUITES, CipherSuite
 from tls12.errors import ConfigError, TLSError
@@ -73,6 +73,7 @@ class _SNIRefused(TLSError):
     """The sni_callback returned an alert: the handshake ends with it."""
 
 
+# ContextSettings' properties replace ssl.SSLContext's (same names, tls12's checked values)
 class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, override]
     """An ``ssl.SSLContext`` whose connections tls12 makes: ``isinstance(ctx,
     ssl.SSLContext)`` holds (aiohttp, ``loop.start_tls`` and websockets check it), while
@@ -91,6 +92,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
     """
 
     sslsocket_class = TLS12Socket
+    # typeshed wants an ssl.SSLObject subclass; ours answers the same API over the engine
     sslobject_class = TLS12SSLObject  # type: ignore[assignment]
 
     def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> TLS12Context:
@@ -103,6 +105,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
             self = super().__new__(cls, protocol)
             # The OpenSSL context is only a shell for isinstance: make it refuse every
             # version (setting OP_NO_TLS* warns that those options are deprecated).
+            # the C base class is private and absent from typeshed
             base = ssl._ssl._SSLContext  # type: ignore[attr-defined]
             base.options.__set__(self, base.options.__get__(self) | _NO_VERSIONS)
         return self
@@ -142,6 +145,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
 
     # -- loading -----------------------------------------------------------------------
 
+    # narrower than typeshed's: text paths only (bytes paths and buffer cadata are not taken)
     def load_verify_locations(  # type: ignore[override]
         self,
         cafile: str | os.PathLike[str] | None = None,
@@ -179,6 +183,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
     def set_default_verify_paths(self) -> None:
         self.load_default_certs()
 
+    # narrower than typeshed's: text paths only (a bytes path is not taken)
     def load_cert_chain(  # type: ignore[override]
         self,
         certfile: str | os.PathLike[str],
@@ -231,6 +236,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         self._groups = [group]
         self._changed()
 
+    # typeshed's _Cipher TypedDict lacks keys ssl itself returns; ours are ssl's dicts
     def get_ciphers(self) -> list[dict[str, Any]]:  # type: ignore[override]
         suites = self._suites if self._suites is not None else list(DEFAULT_SUITES)
         return [cipher_dict(s, openssl_name(s)) for s in suites]
@@ -335,8 +341,9 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
     def client_config(self) -> ClientConfig:
         """The ClientConfig these settings make (cached until a setting changes)."""
         key = self._key(server=False)
-        if self._cached is not None and self._cached[0] == key:
-            return self._cached[1]  # type: ignore[return-value]
+        cached = self._cached
+        if cached is not None and cached[0] == key and isinstance(cached[1], ClientConfig):
+            return cached[1]
         kw = self._common()
         if self._verify_mode == ssl.CERT_NONE:
             kw["insecure_skip_verify"] = True
@@ -355,8 +362,9 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         """The ServerConfig these settings make (cached, so sessions and ticket keys live as
         long as the context and its settings)."""
         key = self._key(server=True)
-        if self._cached is not None and self._cached[0] == key:
-            return self._cached[1]  # type: ignore[return-value]
+        cached = self._cached
+        if cached is not None and cached[0] == key and isinstance(cached[1], ServerConfig):
+            return cached[1]
         if not self._certificates:
             raise TLS12SSLError(1, "[TLS12: NO_CERTIFICATE] a server needs load_cert_chain()")
         kw = self._common()
@@ -379,14 +387,14 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
         server_hostname: str | None,
         session: Session | None,
         owner: Any = None,
-    ) -> Connection:
+    ) -> ClientConnection | ServerConnection:
         """A fresh engine for ``owner`` (the TLS12Socket or TLS12SSLObject that drives it)."""
         self._check_versions()
-        conn: Connection
+        conn: ClientConnection | ServerConnection
         if server_side:
             config = self.server_config()
             if self._sni_callback is not None:
-                config = replace_config(
+                config = dataclasses.replace(
                     config, server_name_callback=lambda name: self._on_server_name(owner, name)
                 )
             conn = ServerConnection(config)
@@ -433,6 +441,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
                 raise ValueError("check_hostname requires server_hostname")
         return server_hostname
 
+    # returns our TLS12Socket and takes a tls12 Session, where typeshed names ssl's types
     def wrap_socket(  # type: ignore[override]
         self,
         sock: socket.socket,
@@ -453,6 +462,7 @@ class TLS12Context(ContextSettings, ssl.SSLContext):  # type: ignore[misc, overr
             session=session,
         )
 
+    # returns our TLS12SSLObject and takes a tls12 Session, where typeshed names ssl's types
     def wrap_bio(  # type: ignore[override]
         self,
         incoming: ssl.MemoryBIO,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from tls12.errors import CertificateError
 from tls12.verify import describe, describe_name
@@ -29,9 +30,21 @@ def load_pem_crls(data: bytes) -> list[x509.CertificateRevocationList]:
     return [x509.load_pem_x509_crl(block) for block in _CRL_BLOCK.findall(data)]
 
 
+_ISSUER_KEYS = (
+    dsa.DSAPublicKey,
+    ec.EllipticCurvePublicKey,
+    rsa.RSAPublicKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+)
+
+
 def _valid_signature(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     try:
-        return crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        key = issuer.public_key()
+        if not isinstance(key, _ISSUER_KEYS):  # X25519/X448 keys cannot sign a CRL
+            return False
+        return crl.is_signature_valid(key)
     except (InvalidSignature, TypeError, ValueError):
         return False
 

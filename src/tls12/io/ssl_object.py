@@ -16,11 +16,12 @@ exactly as ``ssl.SSLObject`` does, so asyncio's ``SSLProtocol`` (``open_connecti
 from __future__ import annotations
 
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData
+from tls12.io.ssl_context_view import ContextView
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
@@ -33,16 +34,13 @@ from tls12.io.ssl_shapes import (
 )
 from tls12.sessions import Session
 
-if TYPE_CHECKING:
-    from tls12.io.ssl_context import TLS12Context
-
 
 class TLS12SSLObject(SSLObjectView):
     """A TLS connection over two memory BIOs, answering as ``ssl.SSLObject``."""
 
     def __init__(
         self,
-        context: TLS12Context,
+        context: ContextView,
         incoming: ssl.MemoryBIO,
         outgoing: ssl.MemoryBIO,
         *,
@@ -66,11 +64,11 @@ class TLS12SSLObject(SSLObjectView):
     # -- ssl.SSLObject's attributes -------------------------------------------------------
 
     @property
-    def context(self) -> TLS12Context:
+    def context(self) -> ContextView:
         return self._context
 
     @context.setter
-    def context(self, value: TLS12Context) -> None:
+    def context(self, value: ContextView) -> None:
         """An SNI callback may switch the context, as with ``ssl`` (see TLS12Context)."""
         self._context = value
 

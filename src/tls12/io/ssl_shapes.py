@@ -15,7 +15,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from tls12.config import ClientConfig
 from tls12.connection import ClientConnection, Connection
 from tls12.crypto import suites
 from tls12.crypto.suites import BY_ID, BY_NAME, CipherSuite
@@ -236,8 +235,8 @@ def ssl_error(exc: TLSError) -> TLS12SSLError:
     err.tls_error = exc
     err.library = "TLS12"
     err.reason = reason
-    if isinstance(err, TLS12CertVerificationError):
-        err.verify_code = verify_code(exc)  # type: ignore[arg-type]
+    if isinstance(err, TLS12CertVerificationError) and isinstance(exc, CertificateError):
+        err.verify_code = verify_code(exc)
         err.verify_message = str(exc)
     return err
 
@@ -266,7 +265,7 @@ def offering_session(
         raise ValueError(f"Cannot set session for server-side {what}")
     if started:
         raise ValueError("Cannot set session after handshake")
-    if isinstance(connection, ClientConnection) and isinstance(connection.config, ClientConfig):
+    if isinstance(connection, ClientConnection):
         return ClientConnection(connection.config, connection.server_name, session)
     return connection
 
@@ -330,7 +329,7 @@ class SSLObjectView:
         if not self.server_side or n is None:
             return None
         offered = set(n.offered_cipher_suites)
-        ours: tuple[CipherSuite, ...] = self.connection.config.cipher_suites  # type: ignore[assignment]
+        ours = self.connection.config.cipher_suites
         return [cipher_tuple(s) for s in ours if s.id in offered]
 
     def compression(self) -> None:

@@ -8,9 +8,10 @@ import contextlib
 import os
 import socket
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tls12.errors import TLSError, TruncationError
+from tls12.io.ssl_context_view import ContextView
 from tls12.io.ssl_shapes import (
     SSLObjectView,
     TLS12SSLError,
@@ -26,7 +27,7 @@ from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
 from tls12.sessions import Session
 
 if TYPE_CHECKING:
-    from tls12.io.ssl_context import TLS12Context
+    from _typeshed import ReadableBuffer  # typeshed's "any buffer" (collections.abc.Buffer)
 
 
 def _is_connected(sock: socket.socket) -> bool:
@@ -37,9 +38,24 @@ def _is_connected(sock: socket.socket) -> bool:
     return True
 
 
+class SocketContext(ContextView, Protocol):
+    """The context as a wrapped listening socket sees it: ``accept`` wraps each new
+    connection with it."""
+
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+    ) -> TLS12Socket:
+        """A TLS12Socket over ``sock``."""
+
+
 # --- the socket -------------------------------------------------------------------------------
 
 
+# TLSSocket's __enter__ returns TLSSocket where socket's returns Self: both give the socket
 class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     """A ``TLSSocket`` that also answers as an ``ssl.SSLSocket``: OpenSSL-style ``cipher()``,
     ``getpeercert()`` dictionaries, ``ssl.SSLError`` failures, ``accept()`` on a wrapped
@@ -55,7 +71,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     def __init__(
         self,
         sock: socket.socket,
-        context: TLS12Context,
+        context: SocketContext,
         *,
         server_side: bool,
         server_hostname: str | None,
@@ -92,7 +108,8 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
 
     # -- handshake ---------------------------------------------------------------------
 
-    def do_handshake(self, block: bool = False) -> None:  # type: ignore[override]  # ssl's
+    # ssl's signature (block), not TLSSocket's (timeout): this class answers as ssl.SSLSocket
+    def do_handshake(self, block: bool = False) -> None:  # type: ignore[override]
         """Runs (or continues, after a timeout or an SSLWant*Error) the handshake; failures
         are ssl.SSLError. On a non-blocking socket it raises ssl.SSLWantReadError or
         ssl.SSLWantWriteError, as ``ssl`` does, and the next call goes on where it stopped."""
@@ -133,12 +150,13 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         """ssl's exception for a socket that would block: write when records are queued."""
         return want_write() if self._out else want_read()
 
+    # typeshed: an ssl.SSLContext; ours is the TLS12Context, seen through SocketContext
     @property  # type: ignore[override]
-    def context(self) -> TLS12Context:
+    def context(self) -> SocketContext:
         return self._context
 
     @context.setter
-    def context(self, value: TLS12Context) -> None:
+    def context(self, value: SocketContext) -> None:
         """An sni_callback may switch the context, as with ``ssl``."""
         self._context = value
 
@@ -196,6 +214,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
+    # nbytes 0 means "all the buffer holds", as in ssl; typeshed types it int | None
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:  # type: ignore[override]
         if flags:
             raise ValueError("non-zero flags not allowed in calls to recv_into() on TLS12Socket")
@@ -206,12 +225,12 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
             return self.recv_into(buffer, len)
         return self.recv(len)
 
-    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:  # type: ignore[override]
+    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
         if flags:
             raise ValueError("non-zero flags not allowed in calls to sendall() on TLS12Socket")
         super().sendall(data)
 
-    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:  # type: ignore[override]
+    def send(self, data: ReadableBuffer, flags: int = 0) -> int:
         """As ``ssl.SSLSocket.send``: the count of bytes sent, or SSLWantWriteError on a
         non-blocking socket that took nothing (retry with the same data)."""
         if flags:
@@ -224,7 +243,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         except TLSError as exc:
             raise ssl_error(exc) from exc
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: ReadableBuffer) -> int:
         return self.send(data)
 
     # -- what was negotiated, as ssl reports it ------------------------------------------
@@ -259,6 +278,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
     def verify_client_post_handshake(self) -> None:
         raise TLS12SSLError(1, "[TLS12: NOT_SUPPORTED] post-handshake authentication is TLS 1.3")
 
+    # typeshed: an ssl.SSLSession; ours is a tls12 Session
     @property  # type: ignore[override]
     def session(self) -> Session | None:
         return self.connection.session
@@ -327,6 +347,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
 
     sendto = recvfrom = recvfrom_into = sendmsg = recvmsg = recvmsg_into = _decline
 
+    # refused (ssl raises too); typeshed's socket.dup returns Self
     def dup(self) -> socket.socket:  # type: ignore[override]
         raise NotImplementedError(f"Can't dup() {self.__class__.__name__} instances")
 
@@ -334,6 +355,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         raise NotImplementedError("detach() a TLS12Socket: use unwrap() to get the socket back")
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        # socket.socket's private send-based sendfile, absent from typeshed
         return self._sendfile_use_send(file, offset, count)  # type: ignore[attr-defined, no-any-return]
 
     def getblocking(self) -> bool:

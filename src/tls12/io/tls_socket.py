@@ -30,7 +30,7 @@ import socket
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
@@ -39,6 +39,9 @@ from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
 from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer  # typeshed's "any buffer" (collections.abc.Buffer)
 
 RECV_SIZE = 65536
 
@@ -266,7 +269,7 @@ class TLSSocket:
 
     # -- data -----------------------------------------------------------------------------
 
-    def send(self, data: bytes | bytearray | memoryview) -> int:
+    def send(self, data: ReadableBuffer) -> int:
         """Sends application data; returns how many bytes went out (all of them on a blocking
         socket). On a non-blocking or timed socket that cannot take everything, the records
         already made stay queued and BlockingIOError / TimeoutError is raised, or a short
@@ -310,7 +313,7 @@ class TLSSocket:
             sent += len(chunk)
         return sent
 
-    def sendall(self, data: bytes | bytearray | memoryview) -> None:
+    def sendall(self, data: ReadableBuffer) -> None:
         """Sends everything. On a timed socket the timeout bounds the whole call; after a
         TimeoutError the stream is still consistent (the records made are queued and go out
         first on the next write), but how much of ``data`` was sent is unknown, as with a

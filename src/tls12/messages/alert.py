@@ -40,7 +40,7 @@ class Alert:
         level = AlertLevel.of(r.u8())
         description = AlertDescription.of(r.u8())
         r.expect_end()
-        return cls(level, description)  # type: ignore[arg-type]
+        return cls(level, description)
 
 
 def check_change_cipher_spec(data: bytes) -> None:

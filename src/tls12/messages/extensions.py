@@ -28,8 +28,8 @@ from tls12.wire.writer import Writer
 
 T = TypeVar("T", bound="Extension")
 
-_GROUPS: dict[int, NamedGroup] = NamedGroup._value2member_map_  # type: ignore[assignment]
-SCHEME_MEMBERS: dict[int, SignatureScheme] = SignatureScheme._value2member_map_  # type: ignore[assignment]
+_GROUPS: dict[int, NamedGroup] = {int(g): g for g in NamedGroup}
+SCHEME_MEMBERS: dict[int, SignatureScheme] = {int(s): s for s in SignatureScheme}
 
 
 def known_members(members: dict[int, SignatureScheme], raw: tuple[int, ...]) -> tuple[int, ...]:
@@ -358,7 +358,7 @@ class UnknownExtension(Extension):
     data: bytes
 
     @property
-    def extension_type(self) -> int:  # type: ignore[override]
+    def extension_type(self) -> int:  # type: ignore[override]  # per instance, not a ClassVar
         return ExtensionType.of(self.type)
 
     def encode_body(self, w: Writer) -> None:
@@ -395,7 +395,8 @@ class Extensions:
         return {type(item): item for item in self.items if type(item) is not UnknownExtension}
 
     def get(self, cls: type[T]) -> T | None:
-        return self._by_class.get(cls)  # type: ignore[return-value]
+        item = self._by_class.get(cls)
+        return item if isinstance(item, cls) else None
 
     def has(self, cls: type[Extension]) -> bool:
         return self.get(cls) is not None

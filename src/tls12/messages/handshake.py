@@ -16,6 +16,7 @@ from tls12.messages.extensions import SCHEME_MEMBERS, Extensions, known_members
 from tls12.wire.enums import (
     CertificateStatusType,
     ClientCertificateType,
+    CompressionMethod,
     HandshakeType,
     SignatureScheme,
 )
@@ -60,7 +61,7 @@ class ClientHello(HandshakeMessage):
     session_id: bytes = b""
     extensions: Extensions = field(default_factory=Extensions)
     version: int = 0x0303
-    compression_methods: tuple[int, ...] = (0,)
+    compression_methods: tuple[int, ...] = (CompressionMethod.null,)
     msg_type: ClassVar[HandshakeType] = HandshakeType.client_hello
 
     def encode_body(self, w: Writer) -> None:
@@ -90,7 +91,7 @@ class ServerHello(HandshakeMessage):
     session_id: bytes = b""
     extensions: Extensions = field(default_factory=Extensions)
     version: int = 0x0303
-    compression_method: int = 0
+    compression_method: int = CompressionMethod.null
     msg_type: ClassVar[HandshakeType] = HandshakeType.server_hello
 
     def encode_body(self, w: Writer) -> None:
@@ -296,7 +297,7 @@ class NewSessionTicket(HandshakeMessage):
         return cls(hint, ticket)
 
 
-_CLASSES: tuple[type[HandshakeMessage], ...] = (
+_CLASSES = (
     HelloRequest,
     ClientHello,
     ServerHello,
@@ -311,7 +312,7 @@ _CLASSES: tuple[type[HandshakeMessage], ...] = (
     NewSessionTicket,
 )
 _DECODERS: dict[int, Callable[[Reader], HandshakeMessage]] = {
-    int(cls.msg_type): cls.decode_body  # type: ignore[attr-defined]
+    int(cls.msg_type): cls.decode_body
     for cls in _CLASSES
 }
 _NAMES: dict[int, str] = {int(cls.msg_type): cls.__name__ for cls in _CLASSES}

@@ -8,6 +8,7 @@ that compares equal to its integer and encodes back unchanged.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Self
 
 
 class WireEnum(IntEnum):
@@ -26,11 +27,11 @@ class WireEnum(IntEnum):
         return self.name
 
     @classmethod
-    def of(cls, value: int) -> WireEnum:
+    def of(cls, value: int) -> Self:
         """``cls(value)`` with a fast path for known values (decoders call this per entry;
         the Enum call machinery costs more than the lookup)."""
         member = cls._value2member_map_.get(value)
-        return member if member is not None else cls(value)  # type: ignore[return-value]
+        return member if isinstance(member, cls) else cls(value)
 
 
 class ContentType(WireEnum):
