@@ -25,7 +25,7 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate
+from tls12.handshake import negotiate, precomputed
 from tls12.handshake.context import HandshakeContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
@@ -35,14 +35,13 @@ from tls12.handshake.key_exchange import (
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
-    CertificateRequest,
     ClientHello,
     ServerHello,
     ServerHelloDone,
 )
 from tls12.trace import Lazy
 from tls12.verify import describe
-from tls12.wire.enums import TLS12_VERSION, ClientCertificateType, NamedGroup, SignatureScheme
+from tls12.wire.enums import TLS12_VERSION, NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -266,8 +265,9 @@ def send_full_flight(
         extended_master_secret=facts.extended_master_secret,
         encrypt_then_mac=choice.encrypt_then_mac or None,
     )
-    ctx.send(
+    ctx.send_encoded(
         Certificate(choice.certified.chain_der),
+        precomputed.certificate_message(choice.certified),
         certificates=len(choice.certified.chain),
         subject=Lazy(describe, choice.certified.chain[0]),
     )
@@ -282,14 +282,10 @@ def send_full_flight(
         facts.client_hello.version,
     )
     if config.client_auth is not ClientAuth.NONE:
-        trust = config.client_trust
-        names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
-        request = CertificateRequest(
-            certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.schemes),
-            certificate_authorities=names,
+        request, raw = precomputed.certificate_request(
+            config.schemes, config.client_trust, config.send_ca_names
         )
-        ctx.send(request, authorities=len(names))
-    ctx.send(ServerHelloDone())
+        ctx.send_encoded(request, raw, authorities=len(request.certificate_authorities))
+    ctx.send_encoded(ServerHelloDone(), precomputed.SERVER_HELLO_DONE)
     ctx.flush()
     return agreement

@@ -1,0 +1,68 @@
+"""The table of configuration-derived extension encodings (messages/extensions.py
+``encoded_extension``): the same bytes as encoding afresh, never a connection's own data, and
+bounded."""
+
+from __future__ import annotations
+
+from tls12.messages import extensions as ext
+from tls12.wire.enums import NamedGroup, SignatureScheme
+from tls12.wire.writer import Writer
+
+
+def _fresh(item: ext.Extension) -> bytes:
+    w = Writer()
+    w.u16(int(item.extension_type))
+    with w.vec16():
+        item.encode_body(w)
+    return w.getvalue()
+
+
+ITEMS: list[ext.Extension] = [
+    ext.SupportedGroups((NamedGroup.x25519, NamedGroup.secp256r1, 0x1234)),
+    ext.ECPointFormats((0,)),
+    ext.SignatureAlgorithms((SignatureScheme.ecdsa_secp256r1_sha256, 0x0807)),
+    ext.ApplicationLayerProtocols((b"h2", b"http/1.1")),
+    ext.ExtendedMasterSecret(),
+    ext.EncryptThenMac(),
+    ext.RenegotiationInfo(b""),
+    ext.RenegotiationInfo(b"v" * 12),
+    ext.SessionTicket(b""),
+    ext.SessionTicket(b"t" * 100),
+    ext.ServerName("example.com"),
+    ext.ServerName(None),
+    ext.UnknownExtension(0xFF01 - 1, b"xyz"),
+]
+
+
+def test_table_gives_the_bytes_a_fresh_encoding_gives() -> None:
+    for item in ITEMS:
+        assert ext.encoded_extension(item) == _fresh(item)
+        assert ext.encoded_extension(item) == _fresh(item)  # second time from the table
+
+
+def test_connection_data_is_never_kept() -> None:
+    ext._memo.clear()
+    for item in ITEMS:
+        ext.encoded_extension(item)
+    kept = set(ext._memo)
+    assert ext.SessionTicket(b"t" * 100) not in kept
+    assert ext.RenegotiationInfo(b"v" * 12) not in kept
+    assert not any(isinstance(k, ext.ServerName | ext.UnknownExtension) for k in kept)
+    assert ext.SessionTicket(b"") in kept and ext.SupportedGroups(ITEMS[0].groups) in kept  # type: ignore[attr-defined]
+
+
+def test_table_is_bounded() -> None:
+    for n in range(3 * ext._MEMO_MAX):
+        ext.encoded_extension(ext.ApplicationLayerProtocols((b"p%d" % n,)))
+    assert len(ext._memo) <= ext._MEMO_MAX
+
+
+def test_hello_encoding_unchanged_by_the_table() -> None:
+    block = ext.Extensions(tuple(ITEMS[:7]))
+    w1 = Writer()
+    block.encode(w1)
+    w2 = Writer()
+    with w2.vec16():
+        for item in ITEMS[:7]:
+            w2.raw(_fresh(item))
+    assert w1.getvalue() == w2.getvalue()
