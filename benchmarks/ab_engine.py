@@ -95,18 +95,24 @@ def main() -> int:
                     results[w][label].append(run_child(src, w, args.count, material_dir))
     load1 = os.getloadavg()[0]
     print(f"A = {a}\nB = {b}")
-    print(f"{args.rounds} rounds x {args.count} handshakes per child; CPU us per handshake, "
-          f"each child's fastest batch of {BATCH}; median and minimum of those over the rounds")
+    print(
+        f"{args.rounds} rounds x {args.count} handshakes per child; CPU us per handshake, "
+        f"each child's fastest batch of {BATCH}; median and minimum of those over the rounds"
+    )
     print(f"load average (1 min) at start {load0:.2f}, at end {load1:.2f}\n")
-    print(f"{'workload':14} {'side':6} {'A med':>8} {'B med':>8} {'B/A':>6} {'A min':>8} "
-          f"{'B min':>8} {'B/A':>6}")
+    print(
+        f"{'workload':14} {'side':6} {'A med':>8} {'B med':>8} {'B/A':>6} {'A min':>8} "
+        f"{'B min':>8} {'B/A':>6}"
+    )
     for w in workloads:
         for side in ("client", "server"):
             va = [s[side] for s in results[w]["A"]]
             vb = [s[side] for s in results[w]["B"]]
             ma, mb = statistics.median(va), statistics.median(vb)
-            print(f"{w:14} {side:6} {ma:8.1f} {mb:8.1f} {mb / ma:6.3f} {min(va):8.1f} "
-                  f"{min(vb):8.1f} {min(vb) / min(va):6.3f}")
+            print(
+                f"{w:14} {side:6} {ma:8.1f} {mb:8.1f} {mb / ma:6.3f} {min(va):8.1f} "
+                f"{min(vb):8.1f} {min(vb) / min(va):6.3f}"
+            )
     return 0
 
 

@@ -4,6 +4,7 @@ the message afresh gives, and they go when their object goes."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 from tls_support import pki
 
@@ -46,7 +47,10 @@ def test_entries_go_with_their_object() -> None:
     p = pki()
     certified = p.certified(p.rsa)
     precomputed.certificate_message(certified)
-    before = len(precomputed._CERTIFICATES)
+    key = id(certified)
+    assert key in precomputed._CERTIFICATES._values
+    gone = weakref.ref(certified)
     del certified
     gc.collect()
-    assert len(precomputed._CERTIFICATES) == before - 1
+    assert gone() is None
+    assert key not in precomputed._CERTIFICATES._values
