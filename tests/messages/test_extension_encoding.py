@@ -4,8 +4,12 @@ bounded."""
 
 from __future__ import annotations
 
+import pytest
+
+from tls12.errors import DecodeError
 from tls12.messages import extensions as ext
 from tls12.wire.enums import NamedGroup, SignatureScheme
+from tls12.wire.reader import Reader
 from tls12.wire.writer import Writer
 
 
@@ -66,3 +70,32 @@ def test_hello_encoding_unchanged_by_the_table() -> None:
         for item in ITEMS[:7]:
             w2.raw(_fresh(item))
     assert w1.getvalue() == w2.getvalue()
+
+
+def _decode_block(items: list[ext.Extension]) -> ext.Extensions:
+    w = Writer()
+    ext.Extensions(tuple(items)).encode(w)
+    return ext.Extensions.decode(Reader(w.getvalue()))
+
+
+def test_decoding_through_the_table_gives_the_codec_values() -> None:
+    items = [i for i in ITEMS[:6]] + [ext.ServerName("example.com"), ITEMS[-1]]
+    items += [ext.RenegotiationInfo(b""), ext.SessionTicket(b"t" * 40)]
+    ext._decoded.clear()
+    first = _decode_block(items)
+    second = _decode_block(items)  # from the table where it may
+    assert first == second
+    assert [type(i) for i in first] == [type(i) for i in items]
+    kept = set(ext._decoded.values())
+    assert ext.SessionTicket(b"t" * 40) not in kept
+    assert not any(isinstance(k, ext.ServerName | ext.UnknownExtension) for k in kept)
+    assert ext.RenegotiationInfo(b"") in kept
+
+
+def test_a_bad_value_is_refused_every_time() -> None:
+    # extensions<7>: supported_groups (0x000a), extension_data<3> = a 1-byte list: odd length
+    bad = bytes.fromhex("0007000a0003000117")
+    for _ in range(2):
+        with pytest.raises(DecodeError):
+            ext.Extensions.decode(Reader(bad))
+    assert all(key[0] != 0x000A or key[1] != bytes.fromhex("000117") for key in ext._decoded)
