@@ -10,14 +10,19 @@ over the rounds and the ratio B / A.
     git archive HEAD src | tar -x -C /tmp/base        # the "before" tree
     python benchmarks/ab_engine.py /tmp/base/src src --rounds 9
 
+The last line per workload, ``calls``, is the number of Python (and C) function calls per
+handshake, both sides together, counted with cProfile: it does not move with the machine's load.
+
 Workloads: full-rsa, full-ecdsa (ECDHE, X25519), resume-id (tickets off), resume-ticket.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -44,6 +49,14 @@ def child(workload: str, count: int, material_dir: str) -> None:
     session = pair.first_session() if resumption else None
     for _ in range(20):
         pair.handshake(Split(), session)
+    # Python function calls (and C calls) per handshake, both sides: a count, so free of the
+    # machine's noise; a proxy for the protocol work in Python.
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        pair.handshake(Split(), session)
+    profiler.disable()
+    calls = sum(v[1] for v in pstats.Stats(profiler).stats.values()) / 10  # type: ignore[attr-defined]
     # Many short batches and their minimum: on a shared machine a batch that ran undisturbed
     # is the estimate of the code's own cost; the median is printed beside it.
     samples = []
@@ -52,7 +65,9 @@ def child(workload: str, count: int, material_dir: str) -> None:
         for _ in range(BATCH):
             pair.handshake(split, session)
         samples.append((split.client / BATCH * 1e6, split.server / BATCH * 1e6))
-    print(json.dumps({"client": min(s[0] for s in samples), "server": min(s[1] for s in samples)}))
+    client = min(s[0] for s in samples)
+    server = min(s[1] for s in samples)
+    print(json.dumps({"client": client, "server": server, "calls": calls}))
 
 
 def run_child(src: str, workload: str, count: int, material_dir: str) -> dict[str, float]:
@@ -105,7 +120,7 @@ def main() -> int:
         f"{'B min':>8} {'B/A':>6}"
     )
     for w in workloads:
-        for side in ("client", "server"):
+        for side in ("client", "server", "calls"):
             va = [s[side] for s in results[w]["A"]]
             vb = [s[side] for s in results[w]["B"]]
             ma, mb = statistics.median(va), statistics.median(vb)
