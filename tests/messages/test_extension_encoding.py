@@ -99,3 +99,14 @@ def test_a_bad_value_is_refused_every_time() -> None:
         with pytest.raises(DecodeError):
             ext.Extensions.decode(Reader(bad))
     assert all(key[0] != 0x000A or key[1] != bytes.fromhex("000117") for key in ext._decoded)
+
+
+def test_large_values_are_never_kept() -> None:
+    """A legal but huge list (a peer's 32,000 signature schemes) is decoded and encoded, but
+    the tables keep only small values, so they stay small whatever peers send."""
+    ext._memo.clear()
+    ext._decoded.clear()
+    big = ext.SignatureAlgorithms(tuple(range(0x0100, 0x0100 + 1000)))
+    assert ext.encoded_extension(big) == _fresh(big)
+    assert _decode_block([big]) == ext.Extensions((big,))
+    assert not ext._memo and not ext._decoded

@@ -378,6 +378,9 @@ _EMPTY_FORMS: frozenset[Extension] = frozenset((RenegotiationInfo(b""), SessionT
 """Kept only in their empty form (the initial handshake's renegotiation_info, the request
 for a ticket and the server's empty answer)."""
 _MEMO_MAX = 256
+_MEMO_BYTES_MAX = 512
+"""Only values this small are kept (a configuration's lists are tens of bytes): a peer's
+legal 64 KiB signature_algorithms must not be held, 256 times over, by the table."""
 _memo: dict[Extension, bytes] = {}
 
 
@@ -385,15 +388,17 @@ def encoded_extension(ext: Extension) -> bytes:
     """``extension_type || opaque extension_data<0..2^16-1>`` for one extension (RFC 5246
     §7.4.1.4), from a small table for the configuration-derived values: encoding a hello's
     seven extensions one Writer call at a time cost about 28 us per ClientHello. The table is
-    bounded (cleared when it reaches ``_MEMO_MAX`` values)."""
+    bounded (cleared when it reaches ``_MEMO_MAX`` values, each at most ``_MEMO_BYTES_MAX``
+    bytes)."""
     cls = type(ext)
     if cls in _MEMO_CLASSES or (cls in _EMPTY_MEMO_CLASSES and ext in _EMPTY_FORMS):
         raw = _memo.get(ext)
         if raw is None:
             raw = _encode_extension(ext)
-            if len(_memo) >= _MEMO_MAX:
-                _memo.clear()
-            _memo[ext] = raw
+            if len(raw) <= _MEMO_BYTES_MAX:
+                if len(_memo) >= _MEMO_MAX:
+                    _memo.clear()
+                _memo[ext] = raw
         return raw
     return _encode_extension(ext)
 
@@ -424,7 +429,9 @@ def decoded_extension(
     are kept in a bounded table: decoding a ClientHello's extensions one field at a time was
     most of the ~45 us a ClientHello took to decode. Anything else, and every value the first
     time, goes through the codec and its checks; a value that fails them is never kept."""
-    memo = et in _DECODE_MEMO_TYPES or _EMPTY_BODIES.get(et) == raw
+    memo = len(raw) <= _MEMO_BYTES_MAX and (
+        et in _DECODE_MEMO_TYPES or _EMPTY_BODIES.get(et) == raw
+    )
     if memo:
         found = _decoded.get((et, raw))
         if found is not None:
