@@ -48,10 +48,19 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(VENV)/bin/python scripts/api_reference.py
 
-# The benchmark (benchmarks/, not in the wheel): BENCH_ARGS=--quick for a short run.
+# The benchmark (benchmarks/, not in the wheel): BENCH_ARGS=--quick for a short run. Then the
+# asyncio scaling rows (benchmarks/scaling.py) and the issue-14 targets, met or not.
 BENCH_ARGS ?=
+SCALING_ARGS ?= $(filter --quick,$(BENCH_ARGS))
+BENCH_OUT ?= .bench
 bench: $(STAMP)
-	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+	mkdir -p $(BENCH_OUT)
+	status=0; \
+	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS) --json $(BENCH_OUT)/bench.json || status=$$?; \
+	$(VENV)/bin/python -m benchmarks.scaling $(SCALING_ARGS) --json $(BENCH_OUT)/scaling.json \
+		|| status=$$?; \
+	$(VENV)/bin/python -m benchmarks.targets $(BENCH_OUT)/bench.json $(BENCH_OUT)/scaling.json; \
+	exit $$status
 
 # Coverage-guided fuzzing (atheris), not part of `make test`: each harness runs FUZZ_SECONDS
 # (one libFuzzer job, crashes saved and the run goes on). See fuzz/README.md.

@@ -58,3 +58,55 @@ def test_bench_quick_prints_every_row(tmp_path: Path) -> None:
         values = by_id[row]["values"]
         assert values["tls12"] and values["ssl"], by_id[row]
     assert data["machine"]["cpus"] >= 1
+
+
+def test_scaling_smoke_prints_both_rows_and_the_targets(tmp_path: Path) -> None:
+    """benchmarks/scaling.py end to end at a tiny size (the real run is 1,000 idle
+    connections and 50 clients), then benchmarks/targets.py over its JSON."""
+    out_json = tmp_path / "scaling.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.scaling",
+            "--idle",
+            "20",
+            "--clients",
+            "4",
+            "--seconds",
+            "1",
+            "--rounds",
+            "1",
+            "--no-tracemalloc",
+            "--quiet",
+            "--json",
+            str(out_json),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for row in ("idle-memory ", "concurrent-50 ", "concurrent-50.p99 ", "concurrent-50.cpu "):
+        found = [line for line in proc.stdout.splitlines() if line.startswith(row)]
+        assert found and VALUES.search(found[0]), f"{row!r} missing in:\n{proc.stdout}"
+    data = json.loads(out_json.read_text())
+    assert {r["impl"] for r in data["idle"]} == {"tls12", "ssl"}
+    assert all(r["connections"] == 20 for r in data["idle"])
+    assert all(r["handshakes"] > 0 for r in data["load"])
+    bench_json = tmp_path / "bench.json"
+    bench_json.write_text(json.dumps({"rows": [], "machine": {}}))
+    targets = subprocess.run(
+        [sys.executable, "-m", "benchmarks.targets", str(bench_json), str(out_json)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert targets.returncode == 0, targets.stderr
+    lines = targets.stdout.splitlines()
+    assert any("memory per idle connection" in line for line in lines)
+    assert any("50 concurrent clients" in line for line in lines)
+    # rows of the other benchmark are missing here: they must say so, never "met"
+    assert any("full handshake rate" in line and "no number" in line for line in lines)

@@ -48,3 +48,13 @@ def test_empty_transcript() -> None:
 def test_unknown_hash() -> None:
     with pytest.raises(InternalError):
         Transcript().digest("WHIRLPOOL")
+
+
+def test_release_forgets_messages_and_hashes() -> None:
+    t = Transcript()
+    t.update(M1)
+    t.digest("SHA256")
+    t.release()
+    assert len(t) == 0 and t.messages() == b""
+    t.update(M2)  # still usable: starts afresh
+    assert t.digest("SHA256") == hashlib.sha256(M2).digest()

@@ -517,3 +517,19 @@ def test_a_peer_that_keeps_renegotiating_is_ended() -> None:
     with pytest.raises(errors.UnexpectedMessage, match="max_refused_renegotiations"):
         server.receive_data(wire)
     assert queued_alert(server, client) == AlertDescription.unexpected_message
+
+
+def test_connected_engines_keep_no_transcript() -> None:
+    """Once both Finished messages are checked the handshake's messages are dropped: an idle
+    connection does not hold them (benchmarks/scaling.py measures the memory per connection)."""
+    p = pki()
+    config = p.server_config()
+    first_client, first_server = handshake_pair(server_config=config)
+    client = ClientConnection(p.client_config(), "localhost", first_client.session)
+    server = ServerConnection(config)
+    client.start()
+    drive(client, server)
+    assert client.negotiated.resumed and not first_client.negotiated.resumed
+    for side in (first_client, first_server, client, server):
+        assert side.handshake_complete
+        assert len(side._ctx.transcript) == 0

@@ -41,5 +41,13 @@ class Transcript:
             self._hashes[hash_name] = h
         return h.copy().digest()
 
+    def release(self) -> None:
+        """Forgets the messages and the running hashes once the handshake is over: nothing
+        hashes the transcript after the Finished messages (tls12 never renegotiates), and an
+        idle connection should not keep its handshake's few kilobytes (the certificate chain
+        among them) for its whole life."""
+        self._buf = bytearray()
+        self._hashes = {}
+
     def __len__(self) -> int:
         return len(self._buf)

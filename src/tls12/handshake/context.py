@@ -71,7 +71,10 @@ class HandshakeContext(Generic[ConfigT]):
         self.trace.add("recv", msg, len(raw), self.records.read_encrypted, details)
 
     def send(self, msg: HandshakeMessage, **details: object) -> None:
-        raw = msg.encode()
+        self.send_encoded(msg, msg.encode(), **details)
+
+    def send_encoded(self, msg: HandshakeMessage, raw: bytes, **details: object) -> None:
+        """``send`` for a message encoded once per configuration (handshake/precomputed.py)."""
         self.transcript.update(raw)
         self.trace.add("send", msg, len(raw), self.records.write_encrypted, details)
         self._pending += raw

@@ -25,7 +25,7 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate, psk, record_limits
+from tls12.handshake import negotiate, precomputed, psk, record_limits
 from tls12.handshake.certificate_status import staple_for
 from tls12.handshake.context import ServerContext
 from tls12.handshake.key_exchange import (
@@ -36,7 +36,6 @@ from tls12.handshake.key_exchange import (
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import (
     Certificate,
-    CertificateRequest,
     CertificateStatus,
     ClientHello,
     ServerHello,
@@ -44,13 +43,7 @@ from tls12.messages.handshake import (
 )
 from tls12.trace import Lazy
 from tls12.verify import describe
-from tls12.wire.enums import (
-    TLS12_VERSION,
-    ClientCertificateType,
-    CompressionMethod,
-    NamedGroup,
-    SignatureScheme,
-)
+from tls12.wire.enums import TLS12_VERSION, CompressionMethod, NamedGroup, SignatureScheme
 
 
 @dataclass(frozen=True)
@@ -301,11 +294,12 @@ def send_full_flight(
     record_limits.apply(ctx, facts.record_limits)
     if choice.certified is None:  # a PSK suite: no Certificate, no CertificateRequest
         psk_agreement = psk.send_server_key_exchange(ctx, choice.suite, choice.group)
-        ctx.send(ServerHelloDone())
+        ctx.send_encoded(ServerHelloDone(), precomputed.SERVER_HELLO_DONE)
         ctx.flush()
         return psk_agreement
-    ctx.send(
+    ctx.send_encoded(
         Certificate(choice.certified.chain_der),
+        precomputed.certificate_message(choice.certified),
         certificates=len(choice.certified.chain),
         subject=Lazy(describe, choice.certified.chain[0]),
     )
@@ -322,14 +316,10 @@ def send_full_flight(
         facts.client_hello.version,
     )
     if config.client_auth is not ClientAuth.NONE:
-        trust = config.client_trust
-        names = tuple(trust.subjects_der) if (config.send_ca_names and trust) else ()
-        request = CertificateRequest(
-            certificate_types=(ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign),
-            signature_algorithms=tuple(config.signature_schemes),
-            certificate_authorities=names,
+        request, raw = precomputed.certificate_request(
+            config.signature_schemes, config.client_trust, config.send_ca_names
         )
-        ctx.send(request, authorities=len(names))
-    ctx.send(ServerHelloDone())
+        ctx.send_encoded(request, raw, authorities=len(request.certificate_authorities))
+    ctx.send_encoded(ServerHelloDone(), precomputed.SERVER_HELLO_DONE)
     ctx.flush()
     return agreement

@@ -8,16 +8,23 @@ a ClientHello can be inspected as it was sent. A type that appears twice is a de
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, TypeVar
 
 from tls12.errors import ConfigError, DecodeError, IllegalParameter
-from tls12.record.limits import MFL_CODES, MIN_RECORD_SIZE_LIMIT
+from tls12.messages.extension_base import Extension as Extension
+from tls12.messages.record_and_status_extensions import (  # re-exported: ext.StatusRequest
+    MaxFragmentLength as MaxFragmentLength,
+)
+from tls12.messages.record_and_status_extensions import (
+    RecordSizeLimit as RecordSizeLimit,
+)
+from tls12.messages.record_and_status_extensions import (
+    StatusRequest as StatusRequest,
+)
 from tls12.wire.enums import (
-    CertificateStatusType,
     ExtensionType,
     NamedGroup,
     NameType,
@@ -37,20 +44,6 @@ def known_members(members: dict[int, SignatureScheme], raw: tuple[int, ...]) -> 
     32,767 values, and making a pseudo-member for each unknown one would cost far more than
     the rest of the hello (benchmarks/max_hello.py)."""
     return tuple(map(members.get, raw, raw))
-
-
-class Extension(ABC):
-    """Base class: ``extension_type`` names the code point; subclasses encode their body.
-
-    Known extensions also have a ``decode_body(reader)`` classmethod, listed in
-    ``KNOWN_EXTENSIONS``; ``UnknownExtension`` is built directly from the raw bytes.
-    """
-
-    extension_type: ClassVar[int]
-
-    @abstractmethod
-    def encode_body(self, w: Writer) -> None:
-        """Writes the extension_data bytes (without the type and length)."""
 
 
 def host_name_bytes(name: str) -> bytes:
@@ -264,91 +257,6 @@ class SessionTicket(Extension):
 
 
 @dataclass(frozen=True)
-class MaxFragmentLength(Extension):
-    """RFC 6066 §4: one byte, 1..4 for 2^9..2^12; any other value is illegal_parameter."""
-
-    code: int
-    extension_type: ClassVar[int] = ExtensionType.max_fragment_length
-
-    @property
-    def length(self) -> int:
-        return MFL_CODES[self.code]
-
-    def encode_body(self, w: Writer) -> None:
-        w.u8(self.code)
-
-    @classmethod
-    def decode_body(cls, r: Reader) -> MaxFragmentLength:
-        code = r.u8()
-        r.expect_end()
-        if code not in MFL_CODES:
-            raise IllegalParameter(f"max_fragment_length value {code} is not 1..4 (RFC 6066 §4)")
-        return cls(code)
-
-
-@dataclass(frozen=True)
-class RecordSizeLimit(Extension):
-    """RFC 8449 §4: a uint16, at least 64 (else illegal_parameter). A larger value than
-    2^14 is kept as sent; it means 2^14 in TLS 1.2."""
-
-    limit: int
-    extension_type: ClassVar[int] = ExtensionType.record_size_limit
-
-    def encode_body(self, w: Writer) -> None:
-        w.u16(self.limit)
-
-    @classmethod
-    def decode_body(cls, r: Reader) -> RecordSizeLimit:
-        limit = r.u16()
-        r.expect_end()
-        if limit < MIN_RECORD_SIZE_LIMIT:
-            raise IllegalParameter(f"record_size_limit {limit} is below 64 (RFC 8449 §4)")
-        return cls(limit)
-
-
-@dataclass(frozen=True)
-class StatusRequest(Extension):
-    """RFC 6066 §8 status_request. The client's CertificateStatusRequest: a status_type and,
-    for ocsp(1), an OCSPStatusRequest (responder IDs and DER request extensions, both usually
-    empty). ``status_type`` None is the server's empty acknowledgement. A status type other
-    than ocsp keeps its request bytes in ``other_request``, unread (a server staples only for
-    ocsp)."""
-
-    status_type: int | None = CertificateStatusType.ocsp
-    responder_ids: tuple[bytes, ...] = ()
-    request_extensions: bytes = b""
-    other_request: bytes = b""
-    extension_type: ClassVar[int] = ExtensionType.status_request
-
-    def encode_body(self, w: Writer) -> None:
-        if self.status_type is None:
-            return
-        w.u8(self.status_type)
-        if self.status_type != CertificateStatusType.ocsp:
-            w.raw(self.other_request)
-            return
-        with w.vec16():
-            for responder in self.responder_ids:
-                w.opaque16(responder)
-        w.opaque16(self.request_extensions)
-
-    @classmethod
-    def decode_body(cls, r: Reader) -> StatusRequest:
-        if r.at_end():
-            return cls(None)
-        status_type = CertificateStatusType.of(r.u8())
-        if status_type != CertificateStatusType.ocsp:
-            return cls(status_type, other_request=r.rest())
-        ids = r.vec16(field="responder_id_list")
-        responders = []
-        while not ids.at_end():
-            responders.append(ids.opaque16(1, field="ResponderID"))
-        extensions = r.opaque16(field="request_extensions")
-        r.expect_end()
-        return cls(status_type, tuple(responders), extensions)
-
-
-@dataclass(frozen=True)
 class UnknownExtension(Extension):
     """An extension we do not interpret: kept byte for byte, otherwise ignored. ``type`` is
     the plain code point; ``extension_type`` makes its enum pseudo-member only when asked
@@ -424,9 +332,7 @@ class Extensions:
                 if et in seen:
                     raise ValueError(f"extension {ExtensionType(et).name} appears twice")
                 seen.add(et)
-                w.u16(et)
-                with w.vec16():
-                    ext.encode_body(w)
+                w.raw(encoded_extension(ext))
 
     @classmethod
     def decode(cls, r: Reader) -> Extensions:
@@ -438,13 +344,105 @@ class Extensions:
         seen: set[int] = set()
         while not block.at_end():
             et = block.u16()
-            body = block.vec16(field="extension_data")
+            raw = block.opaque16(field="extension_data")
             if et in seen:
                 raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
             seen.add(et)
             codec = KNOWN_EXTENSIONS.get(et)
             if codec is None:
-                items.append(UnknownExtension(et, body.rest()))
+                items.append(UnknownExtension(et, raw))
             else:
-                items.append(codec(body))
+                items.append(decoded_extension(et, raw, codec, block))
         return cls(tuple(items))
+
+
+def _encode_extension(ext: Extension) -> bytes:
+    w = Writer()
+    w.u16(int(ext.extension_type))
+    with w.vec16():
+        ext.encode_body(w)
+    return w.getvalue()
+
+
+_MEMO_CLASSES: frozenset[type] = frozenset(
+    (
+        SupportedGroups,
+        ECPointFormats,
+        SignatureAlgorithms,
+        ApplicationLayerProtocols,
+        ExtendedMasterSecret,
+        EncryptThenMac,
+    )
+)
+"""Extensions whose value comes from a configuration, not from one connection: the same few
+values recur on every hello, so their encoding is kept. Values that carry a connection's data
+(a server name, a ticket, renegotiation verify_data) are never kept."""
+_EMPTY_MEMO_CLASSES: frozenset[type] = frozenset((RenegotiationInfo, SessionTicket))
+_EMPTY_FORMS: frozenset[Extension] = frozenset((RenegotiationInfo(b""), SessionTicket(b"")))
+"""Kept only in their empty form (the initial handshake's renegotiation_info, the request
+for a ticket and the server's empty answer)."""
+_MEMO_MAX = 256
+_MEMO_BYTES_MAX = 512
+"""Only values this small are kept (a configuration's lists are tens of bytes): a peer's
+legal 64 KiB signature_algorithms must not be held, 256 times over, by the table."""
+_memo: dict[Extension, bytes] = {}
+
+
+def encoded_extension(ext: Extension) -> bytes:
+    """``extension_type || opaque extension_data<0..2^16-1>`` for one extension (RFC 5246
+    §7.4.1.4), from a small table for the configuration-derived values: encoding a hello's
+    seven extensions one Writer call at a time cost about 28 us per ClientHello. The table is
+    bounded (cleared when it reaches ``_MEMO_MAX`` values, each at most ``_MEMO_BYTES_MAX``
+    bytes)."""
+    cls = type(ext)
+    if cls in _MEMO_CLASSES or (cls in _EMPTY_MEMO_CLASSES and ext in _EMPTY_FORMS):
+        raw = _memo.get(ext)
+        if raw is None:
+            raw = _encode_extension(ext)
+            if len(raw) <= _MEMO_BYTES_MAX:
+                if len(_memo) >= _MEMO_MAX:
+                    _memo.clear()
+                _memo[ext] = raw
+        return raw
+    return _encode_extension(ext)
+
+
+_DECODE_MEMO_TYPES: frozenset[int] = frozenset(
+    (
+        ExtensionType.supported_groups,
+        ExtensionType.ec_point_formats,
+        ExtensionType.signature_algorithms,
+        ExtensionType.application_layer_protocol_negotiation,
+        ExtensionType.extended_master_secret,
+        ExtensionType.encrypt_then_mac,
+    )
+)
+_EMPTY_BODIES: dict[int, bytes] = {
+    ExtensionType.renegotiation_info: b"\x00",  # renegotiated_connection<0..255> empty
+    ExtensionType.session_ticket: b"",
+}
+_decoded: dict[tuple[int, bytes], Extension] = {}
+
+
+def decoded_extension(
+    et: int, raw: bytes, codec: Callable[[Reader], Extension], parent: Reader
+) -> Extension:
+    """One known extension's value from its extension_data. A peer's configuration-derived
+    extensions (groups, schemes, point formats, ALPN list, the empty ones) arrive byte for byte
+    the same on every hello from the same kind of client, so their decoded values (immutable)
+    are kept in a bounded table: decoding a ClientHello's extensions one field at a time was
+    most of the ~45 us a ClientHello took to decode. Anything else, and every value the first
+    time, goes through the codec and its checks; a value that fails them is never kept."""
+    memo = len(raw) <= _MEMO_BYTES_MAX and (
+        et in _DECODE_MEMO_TYPES or _EMPTY_BODIES.get(et) == raw
+    )
+    if memo:
+        found = _decoded.get((et, raw))
+        if found is not None:
+            return found
+    item = codec(Reader(raw, (parent, "extension_data")))
+    if memo:
+        if len(_decoded) >= _MEMO_MAX:
+            _decoded.clear()
+        _decoded[(et, raw)] = item
+    return item
