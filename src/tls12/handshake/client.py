@@ -231,13 +231,8 @@ def _after_certificate(
     return ExpectServerKeyExchange(ctx, hello=hello, identity=identity)
 
 
-class ExpectCertificateStatus(ClientState):
-    """The server echoed status_request: its stapled OCSP response may come now (RFC 6066
-    §8), checked in certificate_status.py. The server may also leave it out: any message
-    the following state accepts is handed to that state, once a missing staple is found
-    acceptable."""
-
-    expects = (CertificateStatus,)
+class _AfterServerCertificate(ClientState):
+    """A state after the server's Certificate: it knows the hellos and the server's key."""
 
     def __init__(
         self, ctx: ClientContext, *, hello: ServerHelloResult, identity: ServerIdentity
@@ -245,6 +240,15 @@ class ExpectCertificateStatus(ClientState):
         super().__init__(ctx)
         self.hello = hello
         self.identity = identity
+
+
+class ExpectCertificateStatus(_AfterServerCertificate):
+    """The server echoed status_request: its stapled OCSP response may come now (RFC 6066
+    §8), checked in certificate_status.py. The server may also leave it out: any message
+    the following state accepts is handed to that state, once a missing staple is found
+    acceptable."""
+
+    expects = (CertificateStatus,)
 
     def accepts(self, msg_type: int) -> bool:
         return super().accepts(msg_type) or self._following().accepts(msg_type)
@@ -264,15 +268,8 @@ class ExpectCertificateStatus(ClientState):
         return _after_certificate(self.ctx, self.hello, self.identity)
 
 
-class ExpectServerKeyExchange(ClientState):
+class ExpectServerKeyExchange(_AfterServerCertificate):
     expects = (ServerKeyExchange,)
-
-    def __init__(
-        self, ctx: ClientContext, *, hello: ServerHelloResult, identity: ServerIdentity
-    ) -> None:
-        super().__init__(ctx)
-        self.hello = hello
-        self.identity = identity
 
     def handle(self, msg: HandshakeMessage, raw: bytes) -> State:
         if not isinstance(msg, ServerKeyExchange):
