@@ -93,24 +93,43 @@ def client_psk_on(config: Any) -> bool:
 
 
 def check_client(config: Any) -> None:
-    """After the suites are resolved."""
+    """After the suites are resolved. A PSK handshake has no certificate, so no OCSP staple:
+    ``require_ocsp_staple`` could not be honoured on it and is refused with a PSK."""
     _refuse_unused_psk_suites(config.cipher_suites, client_psk_on(config), "psk_identity/psk")
+    if client_psk_on(config) and config.require_ocsp_staple:
+        raise ConfigError(
+            "require_ocsp_staple cannot be met with a PSK: a PSK handshake has no server "
+            "certificate to staple for; use separate configurations"
+        )
 
 
-def _lookup_in(keys: Mapping[bytes, bytes]) -> PskLookup:
-    table = {
-        _secret(i, "psk_keys identity", 1): _secret(k, "psk_keys key", 1) for i, k in keys.items()
-    }
-    return table.get
+class PskKeyTable:
+    """The psk_lookup made from ``psk_keys``: identity → key. A class of its own so that a
+    config rebuilt by ``dataclasses.replace`` (which passes psk_lookup and psk_keys again)
+    is told from one that was given both."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, keys: Mapping[bytes, bytes]) -> None:
+        self._table = {
+            _secret(i, "psk_keys identity", 1): _secret(k, "psk_keys key", 1)
+            for i, k in keys.items()
+        }
+
+    def __call__(self, identity: bytes) -> bytes | None:
+        return self._table.get(identity)
+
+    def __repr__(self) -> str:
+        return f"PskKeyTable({len(self._table)} identities)"
 
 
 def prepare_server(config: Any) -> None:
     """Before the common checks: psk_keys becomes psk_lookup, the hint and the limit are
     checked, the policy widened (and, without certificates, narrowed to PSK suites)."""
     if config.psk_keys:
-        if config.psk_lookup is not None:
+        if config.psk_lookup is not None and not isinstance(config.psk_lookup, PskKeyTable):
             raise ConfigError("give psk_lookup or psk_keys, not both")
-        _SETTERS(config, "psk_lookup", _lookup_in(config.psk_keys))
+        _SETTERS(config, "psk_lookup", PskKeyTable(config.psk_keys))
     if config.psk_lookup is not None and not callable(config.psk_lookup):
         raise ConfigError("psk_lookup must be callable (identity bytes -> key bytes or None)")
     hint = config.psk_identity_hint

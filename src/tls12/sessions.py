@@ -55,6 +55,9 @@ class Session:
     """RFC 6066 §4: the length negotiated with the session, binding on its resumptions."""
     psk_identity: bytes | None = None
     """The PSK identity of a PSK suite's session (RFC 4279); None otherwise."""
+    psk_binding: bytes = field(default=b"", repr=False)
+    """A digest of the PSK the session was made with (handshake/psk.py key_binding): it
+    resumes only while the identity still has that key."""
 
     @property
     def suite(self) -> CipherSuite | None:
@@ -117,6 +120,7 @@ class Session:
                 w.opaque24(der)
         if self.psk_identity is not None:
             w.opaque16(self.psk_identity)
+            w.opaque8(self.psk_binding)
         return w.getvalue()
 
     @classmethod
@@ -144,9 +148,10 @@ class Session:
         certs = []
         while not certs_r.at_end():
             certs.append(certs_r.opaque24(1, field="certificate"))
-        psk_identity = None
+        psk_identity, psk_binding = None, b""
         if version == PSK_FORMAT_VERSION:
             psk_identity = r.opaque16(1, field="psk_identity")
+            psk_binding = r.opaque8(0, 32, field="psk_binding")
         r.expect_end()
         return cls(
             session_id=session_id,
@@ -161,6 +166,7 @@ class Session:
             ticket=ticket,
             max_fragment_length=MFL_CODES[mfl_code] if mfl_code else None,
             psk_identity=psk_identity,
+            psk_binding=psk_binding,
         )
 
 

@@ -120,3 +120,12 @@ def test_help_lists_the_psk_options(command: str):
     text = run_cli(command, "--help").stdout.decode()
     assert "--psk-identity" in text and "--psk HEX" in text
     assert ("--psk-hint" in text) == (command == "server")
+
+
+def test_a_mistyped_key_is_not_repeated_in_the_error():
+    key = "00112233445566778899aabbccddeefz"
+    args = build_parser().parse_args(["client", "h:1", "--psk", key, "--psk-identity", "a"])
+    with pytest.raises(ConfigError) as caught:
+        cli_client.config_from_args(args)
+    assert "--psk must be hex digits" in str(caught.value)
+    assert key[:8] not in str(caught.value)

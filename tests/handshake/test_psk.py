@@ -442,3 +442,54 @@ def test_replace_keeps_psk_fields():
     config = client_config()
     again = dataclasses.replace(config, alpn_protocols=["h2"])
     assert again.psk_identity == IDENTITY and again.cipher_suites == config.cipher_suites
+
+
+def test_replace_keeps_a_server_made_from_psk_keys():
+    # dataclasses.replace passes psk_keys and the psk_lookup made from them back in
+    # (tls12 server --psk --workers N does this); a lookup given beside psk_keys is refused.
+    server = dataclasses.replace(server_config(), session_lifetime=600)
+    assert server.psk_lookup is not None and server.psk_lookup(IDENTITY) == KEY
+    assert "identities" in repr(server.psk_lookup) and KEY.hex() not in repr(server)
+    with pytest.raises(errors.ConfigError, match="psk_lookup or psk_keys, not both"):
+        ServerConfig(psk_keys={IDENTITY: KEY}, psk_lookup=lambda i: KEY)
+
+
+def test_a_callback_giving_an_empty_key_is_handshake_failure():
+    # An empty PSK makes the premaster a constant (00 00 00 00 for plain PSK): refused, as
+    # OpenSSL refuses psk_len 0 from its client callback.
+    config = ClientConfig(psk_callback=lambda hint: (IDENTITY, b""), cipher_suites=[PSK_GCM])
+    st = stage("after_client_hello", config, server_config(cipher_suites=[PSK_GCM]))
+    with pytest.raises(errors.HandshakeFailure, match="empty PSK"):
+        st.client.receive_data(st.to_client)
+    assert queued_alert(st.client) == AlertDescription.handshake_failure
+
+
+@pytest.mark.parametrize("tickets", [True, False], ids=["ticket", "session_id"])
+def test_a_rotated_key_ends_the_old_keys_sessions(tickets):
+    keys = {IDENTITY: KEY}
+    server = server_config(psk_lookup=lambda i: keys.get(i), session_tickets=tickets)
+    c = ClientConnection(client_config(session_tickets=tickets), "localhost")
+    s = ServerConnection(server)
+    c.start()
+    drive(c, s)
+    session = c.session
+    assert session is not None and session.psk_binding
+    assert type(session).from_bytes(session.to_bytes()).psk_binding == session.psk_binding
+    new_key = bytes(32)
+    keys[IDENTITY] = new_key
+    # the server: an offer of the old session (the client still holding the old key) is not
+    # resumed; the full handshake then fails on Finished, the keys differ
+    c2 = ClientConnection(client_config(session_tickets=tickets), "localhost", session=session)
+    s2 = ServerConnection(server)
+    c2.start()
+    with pytest.raises(errors.TLSError):
+        drive(c2, s2)
+    # the client: with the new key configured, the old session is not even offered
+    fresh = client_config(psk=new_key, session_tickets=tickets)
+    client, resumed = run(fresh, server, session=session)
+    assert not client.resumed and not resumed.resumed
+
+
+def test_require_ocsp_staple_with_a_psk_is_refused_by_name():
+    with pytest.raises(errors.ConfigError, match="require_ocsp_staple cannot be met with a PSK"):
+        client_config(require_ocsp_staple=True)

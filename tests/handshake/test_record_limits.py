@@ -236,6 +236,25 @@ def test_server_refuses_an_unknown_max_fragment_length(code: int) -> None:
     assert f"max_fragment_length value {code}" in str(error)
 
 
+@pytest.mark.parametrize("code", [0, 5, 255])
+def test_an_unknown_max_fragment_length_beside_record_size_limit_is_ignored(code: int) -> None:
+    # RFC 8449 §5: a server that supports record_size_limit "MUST ignore" max_fragment_length
+    # when both appear, whatever its value.
+    wire = _hello_with(
+        client_config(),
+        ext.UnknownExtension(1, bytes([code])),
+        ext.RecordSizeLimit(1024),
+    )
+    server = ServerConnection(server_config())
+    server.receive_data(wire)
+    assert server.error is None
+    payload = b"".join(b for _t, b in split_records(server.data_to_send()))
+    hello = decode_handshake(2, split_handshake(payload)[0][4:])
+    assert isinstance(hello, ServerHello)
+    assert not hello.extensions.has(ext.MaxFragmentLength)
+    assert hello.extensions.get(ext.RecordSizeLimit) is not None
+
+
 @pytest.mark.parametrize("limit", [0, 1, 63])
 def test_server_refuses_a_record_size_limit_below_64(limit: int) -> None:
     error, alert = _server_refuses(

@@ -36,7 +36,8 @@ def _key(args: argparse.Namespace) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise ConfigError(f"--psk must be hex digits, got {args.psk!r}") from None
+        # the value is not repeated: a mistyped key is still most of the key
+        raise ConfigError(f"--psk must be hex digits ({len(args.psk)} characters given)") from None
     if not key:
         raise ConfigError("--psk must not be empty")
     return key

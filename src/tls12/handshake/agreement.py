@@ -9,7 +9,7 @@ it may resume later, so client and server report a handshake the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptography import x509
@@ -28,7 +28,7 @@ class Agreement:
     """The keys and parameters of one handshake, full or abbreviated."""
 
     suite: CipherSuite
-    master: bytes
+    master: bytes = field(repr=False)
     session_id: bytes
     extended_master_secret: bool
     secure_renegotiation: bool
@@ -46,6 +46,9 @@ class Agreement:
     """RFC 6066 / RFC 8449 record sizes (handshake/record_limits.py)."""
     psk_identity: bytes | None = None
     """The PSK identity (PSK suites), from the ClientKeyExchange or the resumed session."""
+    psk_binding: bytes = field(default=b"", repr=False)
+    """psk.key_binding of the PSK used: a resumption needs the same key (not only the same
+    identity), so rotating a key ends the sessions made with the old one."""
 
 
 class HelloTerms(Protocol):
@@ -77,11 +80,14 @@ def agree(
     key_exchange: tuple[NamedGroup | None, SignatureScheme | None] = (None, None),
     resumed: Session | None = None,
     psk_identity: bytes | None = None,
+    psk_binding: bytes = b"",
 ) -> Agreement:
     """The Agreement of a full handshake (``key_exchange``: the group and the scheme that
     signed ServerKeyExchange) or of an abbreviated one (``resumed``: the session);
-    ``psk_identity`` for PSK suites."""
+    ``psk_identity`` and ``psk_binding`` for PSK suites (a resumed session brings its own)."""
     group, scheme = key_exchange
+    if resumed is not None:
+        psk_identity, psk_binding = resumed.psk_identity, resumed.psk_binding
     return Agreement(
         suite=terms.suite,
         master=master,
@@ -97,6 +103,7 @@ def agree(
         resumed=resumed,
         record_limits=terms.record_limits,
         psk_identity=psk_identity,
+        psk_binding=psk_binding,
     )
 
 
@@ -149,4 +156,5 @@ def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Sessi
         lifetime=lifetime,
         max_fragment_length=agreement.record_limits.max_fragment_length,
         psk_identity=agreement.psk_identity,
+        psk_binding=agreement.psk_binding,
     )

@@ -68,7 +68,7 @@ from tls12.handshake.key_exchange import (
     read_server_key_exchange,
 )
 from tls12.handshake.limits import check_chain_length, check_request
-from tls12.handshake.psk import PskServerParams, shown
+from tls12.handshake.psk import PskServerParams, PskUse, shown
 from tls12.handshake.server_chain import ServerIdentity, check_server_chain
 from tls12.handshake.state import State
 from tls12.messages.handshake import (
@@ -196,7 +196,6 @@ class ExpectServerHello(ClientState):
             master=session.master_secret,
             peer_certificates=session.peer_certificates,
             resumed=session,
-            psk_identity=session.psk_identity,
         )
         return after_keys(self.ctx, agreement, ticket_expected=result.ticket_expected)
 
@@ -357,7 +356,7 @@ class ExpectServerHelloDone(ClientState):
             return super().handle(msg, raw)
         self.ctx.received(msg, raw)
         hello, kx = self.hello, self.kx
-        master, psk_identity = self._send_client_flight()
+        master, psk_use = self._send_client_flight()
         agreement = agree(
             hello,
             master=master,
@@ -366,28 +365,29 @@ class ExpectServerHelloDone(ClientState):
                 kx.group if kx else None,
                 kx.scheme if isinstance(kx, VerifiedKeyExchange) else None,
             ),
-            psk_identity=psk_identity,
+            psk_identity=psk_use.identity if psk_use else None,
+            psk_binding=psk_use.binding if psk_use else b"",
         )
         return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 
-    def _send_client_flight(self) -> tuple[bytes, bytes | None]:
-        """Sends our flight; returns the master secret and the PSK identity (PSK suites)."""
+    def _send_client_flight(self) -> tuple[bytes, PskUse | None]:
+        """Sends our flight; returns the master secret and the PSK used (PSK suites)."""
         ctx, hello = self.ctx, self.hello
         suite = hello.suite
         if self.request is not None:
             signer = send_client_certificate(ctx, self.request)
         else:
             signer = None
-        psk_identity = None
+        psk_use = None
         if isinstance(self.kx, PskServerParams):
-            body, premaster, psk_identity = psk.client_key_exchange(ctx.config, suite, self.kx)
+            body, premaster, psk_use = psk.client_key_exchange(ctx.config, suite, self.kx)
         elif self.identity is not None:
             body, premaster = client_key_exchange(
                 suite, self.kx, self.identity.public_key, hello.client_hello.version
             )
         else:
             raise IllegalParameter(f"{suite.name} needs the server's certificate")
-        shown_identity = shown(psk_identity) if psk_identity else None
+        shown_identity = shown(psk_use.identity) if psk_use else None
         ctx.send(ClientKeyExchange(body), psk_identity=shown_identity)
         master = derive_master_secret(
             ctx,
@@ -403,7 +403,7 @@ class ExpectServerHelloDone(ClientState):
             suite, master, hello.client_random, hello.server_random, hello.encrypt_then_mac
         )
         send_finished(ctx, suite, master, from_client=True)
-        return master, psk_identity
+        return master, psk_use
 
 
 def after_keys(ctx: ClientContext, agreement: Agreement, *, ticket_expected: bool) -> State:

@@ -6,6 +6,7 @@ figure 1, and calls these pure functions from ``start`` and ``ExpectServerHello`
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from tls12.errors import (
 from tls12.handshake import negotiate, record_limits
 from tls12.handshake.certificate_status import status_request
 from tls12.handshake.limits import check_hello
+from tls12.handshake.psk import key_binding
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
 from tls12.sessions import Session
@@ -123,8 +125,18 @@ def resumable_offer(
         return None
     if not record_limits.session_offerable(config, session):
         return None
-    if session.psk_identity is not None and config.psk_identity not in (None, session.psk_identity):
-        return None  # made with another PSK identity than the one configured now
+    # A PSK session made with another identity or key than the ones configured now is not
+    # offered (a psk_callback is asked only during a handshake: its sessions are offered, and
+    # the server resumes only with the same key).
+    if (
+        session.psk_identity is not None
+        and config.psk is not None
+        and (
+            session.psk_identity != config.psk_identity
+            or not hmac.compare_digest(key_binding(config.psk), session.psk_binding)
+        )
+    ):
+        return None
     return session
 
 

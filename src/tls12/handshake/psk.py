@@ -17,8 +17,10 @@ The states (client.py, server.py, server_hello.py) call these and hold no PSK lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
+from tls12.config import ClientConfig, ServerConfig
 from tls12.crypto import kx
 from tls12.crypto.suites import CipherSuite, KeyExchange
 from tls12.errors import HandshakeFailure, IllegalParameter, InternalError, UnknownPskIdentity
@@ -51,10 +53,30 @@ def shown(identity: bytes) -> str:
     return text if len(text) <= 64 else text[:61] + "..."
 
 
-def _checked_key(key: object, what: str) -> bytes:
+def checked_key(key: object, what: str) -> bytes:
+    """A key a callback gave: bytes of 1 to 65535. An empty PSK would make the premaster a
+    constant anyone can compute (four zero bytes for plain PSK), so, as OpenSSL does, it is
+    refused rather than used."""
     if not isinstance(key, (bytes, bytearray)) or len(key) > MAX_OPAQUE16:
         raise InternalError(f"{what} must return a key of at most 65535 bytes")
+    if not key:
+        raise HandshakeFailure(f"{what} gave an empty PSK; refusing a key anyone can compute")
     return bytes(key)
+
+
+def key_binding(key: bytes) -> bytes:
+    """What a session keeps of its PSK: a digest that tells the same key again, so that a
+    resumption needs the key the session was made with, not only its identity (a rotated key
+    ends the old key's sessions). A digest, not the key: session stores need not hold PSKs."""
+    return hashlib.sha256(b"tls12 PSK session binding\x00" + key).digest()[:16]
+
+
+@dataclass(frozen=True)
+class PskUse:
+    """The PSK a full handshake used: the identity sent and the key's binding."""
+
+    identity: bytes
+    binding: bytes = field(repr=False)
 
 
 def refusal_hint(
@@ -80,15 +102,15 @@ class PskServerAgreement:
     """The server's half: turns the ClientKeyExchange into the premaster, and remembers the
     identity it accepted (for Negotiated and the session)."""
 
-    def __init__(self, config: object, share: kx.EcdheKeyShare | None) -> None:
+    def __init__(self, config: ServerConfig, share: kx.EcdheKeyShare | None) -> None:
         self.config = config
         self.share = share
-        self.identity: bytes | None = None
+        self.use: PskUse | None = None
 
     def premaster(self, client_key_exchange: bytes) -> bytes:
         cke = PskClientKeyExchange.decode(client_key_exchange, with_point=self.share is not None)
         identity = cke.identity
-        limit: int = self.config.max_psk_identity_length  # type: ignore[attr-defined]
+        limit = self.config.max_psk_identity_length
         if not identity:
             raise UnknownPskIdentity("the client sent an empty PSK identity")
         if len(identity) > limit:
@@ -96,15 +118,16 @@ class PskServerAgreement:
                 f"the client's PSK identity is {len(identity)} bytes, longer than "
                 f"max_psk_identity_length ({limit})"
             )
-        found = self.config.psk_lookup(identity)  # type: ignore[attr-defined]
+        lookup = self.config.psk_lookup
+        found = lookup(identity) if lookup is not None else None
         if not found:
             raise UnknownPskIdentity(f"unknown PSK identity {shown(identity)}")
-        key = _checked_key(found, "psk_lookup")
+        key = checked_key(found, "psk_lookup")
         if self.share is None:
             other = bytes(len(key))
         else:
             other = self.share.exchange(cke.public)
-        self.identity = identity
+        self.use = PskUse(identity, key_binding(key))
         return premaster_secret(other, key)
 
 
@@ -152,20 +175,21 @@ def read_server_key_exchange(
 
 
 def client_key_exchange(
-    config: object, suite: CipherSuite, params: PskServerParams
-) -> tuple[bytes, bytes, bytes]:
+    config: ClientConfig, suite: CipherSuite, params: PskServerParams
+) -> tuple[bytes, bytes, PskUse]:
     """(ClientKeyExchange body, premaster secret, the identity we sent)."""
-    identity: bytes | None = config.psk_identity  # type: ignore[attr-defined]
-    key: bytes | None = config.psk  # type: ignore[attr-defined]
+    identity, key = config.psk_identity, config.psk
     if identity is None:
-        answer = config.psk_callback(params.hint)  # type: ignore[attr-defined]
+        if config.psk_callback is None:  # psk_config refuses PSK suites without a PSK
+            raise InternalError("a PSK suite was offered with no PSK configured")
+        answer = config.psk_callback(params.hint)
         if answer is None:
             hint = shown(params.hint) if params.hint else "none"
             raise HandshakeFailure(f"psk_callback gave no PSK for the server's hint ({hint})")
         identity, key = answer
         if not isinstance(identity, bytes) or not 1 <= len(identity) <= MAX_OPAQUE16:
             raise InternalError("psk_callback must return an identity of 1 to 65535 bytes")
-        key = _checked_key(key, "psk_callback")
+        key = checked_key(key, "psk_callback")
     if key is None:  # psk_config.prepare_client sets both or neither
         raise InternalError("psk_identity is set without psk")
     if suite.kx is KeyExchange.ECDHE_PSK:
@@ -177,4 +201,4 @@ def client_key_exchange(
     else:
         other = bytes(len(key))
         body = PskClientKeyExchange(identity).encode()
-    return body, premaster_secret(other, key), identity
+    return body, premaster_secret(other, key), PskUse(identity, key_binding(key))

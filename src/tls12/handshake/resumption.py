@@ -8,12 +8,14 @@ no longer carries the extension, aborts the handshake.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto.suites import BY_ID, CipherSuite
 from tls12.errors import HandshakeFailure
 from tls12.handshake import record_limits
+from tls12.handshake.psk import checked_key, key_binding
 from tls12.handshake.server_hello import HelloFacts
 from tls12.messages import extensions as ext
 from tls12.sessions import Session
@@ -57,9 +59,13 @@ def find_resumable(config: ServerConfig, facts: HelloFacts) -> Resumption | None
     if session.extended_master_secret != facts.extended_master_secret:
         return None
     if session.psk_identity is not None:
-        # A PSK session resumes only while its identity still has a key (revoking one ends
-        # its sessions too); the PSK authenticated the client, so client_auth does not apply.
-        if config.psk_lookup is None or not config.psk_lookup(session.psk_identity):
+        # A PSK session resumes only while its identity still has the key it was made with
+        # (revoking or rotating a key ends its sessions); the PSK authenticated the client,
+        # so client_auth does not apply.
+        found = config.psk_lookup(session.psk_identity) if config.psk_lookup else None
+        if not found or not hmac.compare_digest(
+            key_binding(checked_key(found, "psk_lookup")), session.psk_binding
+        ):
             return None
     elif config.client_auth is ClientAuth.REQUIRED and not session.peer_certificates_der:
         return None

@@ -187,7 +187,6 @@ class ExpectClientHello(ServerState):
             master=session.master_secret,
             peer_certificates=client.certificates if client else (),
             resumed=session,
-            psk_identity=session.psk_identity,
         )
         return ExpectChangeCipherSpec(ctx, keys=ServerKeys(facts=facts, agreement=agreement))
 
@@ -241,7 +240,7 @@ class ExpectClientKeyExchange(ServerState):
         suite = choice.suite
         share = self.flight.share
         premaster = share.premaster(msg.body)
-        psk_identity = share.identity if isinstance(share, PskServerAgreement) else None
+        psk = share.use if isinstance(share, PskServerAgreement) else None
         self.ctx.received(msg, raw)
         master = derive_master_secret(
             self.ctx,
@@ -259,7 +258,8 @@ class ExpectClientKeyExchange(ServerState):
             master=master,
             peer_certificates=self.client.certificates if self.client else (),
             key_exchange=(choice.group, choice.scheme),
-            psk_identity=psk_identity,
+            psk_identity=psk.identity if psk else None,
+            psk_binding=psk.binding if psk else b"",
         )
         keys = ServerKeys(facts=facts, agreement=agreement)
         if self.client is not None:

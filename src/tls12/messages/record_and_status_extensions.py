@@ -17,13 +17,21 @@ from tls12.wire.writer import Writer
 
 @dataclass(frozen=True)
 class MaxFragmentLength(Extension):
-    """RFC 6066 §4: one byte, 1..4 for 2^9..2^12; any other value is illegal_parameter."""
+    """RFC 6066 §4: one byte, 1..4 for 2^9..2^12; any other value is illegal_parameter.
+
+    The code is checked when the length is read, not when the extension is decoded: a server
+    that also finds record_size_limit in the ClientHello "MUST ignore" max_fragment_length
+    (RFC 8449 §5), whatever its value."""
 
     code: int
     extension_type: ClassVar[int] = ExtensionType.max_fragment_length
 
     @property
     def length(self) -> int:
+        if self.code not in MFL_CODES:
+            raise IllegalParameter(
+                f"max_fragment_length value {self.code} is not 1..4 (RFC 6066 §4)"
+            )
         return MFL_CODES[self.code]
 
     def encode_body(self, w: Writer) -> None:
@@ -33,8 +41,6 @@ class MaxFragmentLength(Extension):
     def decode_body(cls, r: Reader) -> MaxFragmentLength:
         code = r.u8()
         r.expect_end()
-        if code not in MFL_CODES:
-            raise IllegalParameter(f"max_fragment_length value {code} is not 1..4 (RFC 6066 §4)")
         return cls(code)
 
 
