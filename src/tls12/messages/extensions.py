@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeVar, cast
 
 from tls12.errors import ConfigError, DecodeError, IllegalParameter
 from tls12.messages.extension_base import Extension as Extension
@@ -303,16 +303,17 @@ class Extensions:
         return {type(item): item for item in self.items if type(item) is not UnknownExtension}
 
     def get(self, cls: type[T]) -> T | None:
-        item = self._by_class.get(cls)
-        return item if isinstance(item, cls) else None
+        # ``_by_class`` maps each item's exact type to it, so what it holds under ``cls`` is a
+        # ``cls``: no isinstance, which on an ABC subclass is a Python-level __instancecheck__.
+        return cast("T | None", self._by_class.get(cls))
 
     def has(self, cls: type[Extension]) -> bool:
-        return self.get(cls) is not None
+        return cls in self._by_class
 
     @property
     def types(self) -> tuple[int, ...]:
         return tuple(
-            e.type if isinstance(e, UnknownExtension) else int(e.extension_type) for e in self.items
+            e.type if type(e) is UnknownExtension else int(e.extension_type) for e in self.items
         )
 
     def __len__(self) -> int:
