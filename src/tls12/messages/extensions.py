@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar
 
 from tls12.errors import ConfigError, DecodeError, IllegalParameter
 from tls12.messages.extension_base import Extension as Extension
@@ -305,7 +305,7 @@ class Extensions:
     def get(self, cls: type[T]) -> T | None:
         # ``_by_class`` maps each item's exact type to it, so what it holds under ``cls`` is a
         # ``cls``: no isinstance, which on an ABC subclass is a Python-level __instancecheck__.
-        return cast("T | None", self._by_class.get(cls))
+        return self._by_class.get(cls)  # type: ignore[return-value]
 
     def has(self, cls: type[Extension]) -> bool:
         return cls in self._by_class
