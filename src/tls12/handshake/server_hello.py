@@ -240,7 +240,41 @@ def server_hello_extensions(
 ) -> ext.Extensions:
     """The ServerHello's extensions. server_name is acknowledged only when the name chose our
     certificate, and never on resumption (RFC 6066 §3); status_request only when a
-    CertificateStatus follows (RFC 6066 §8)."""
+    CertificateStatus follows (RFC 6066 §8).
+
+    The answer depends on these flags and on values from our configuration only (the ALPN
+    protocol is one of ours), never on other bytes of the peer's: each list is built and
+    encoded once, in a small bounded table keyed by the flags."""
+    limits = facts.record_limits
+    key = (
+        facts.secure_renegotiation,
+        ems,
+        facts.sni_used and not resumed,
+        facts.client_hello.extensions.has(ext.ECPointFormats),
+        facts.alpn_protocol,
+        ticket,
+        etm,
+        limits.max_fragment_length,
+        limits.own_record_size_limit,
+        stapling,
+    )
+    found = _SERVER_HELLO_EXTENSIONS.get(key)
+    if found is None:
+        found = _server_hello_extensions(facts, ems, ticket, etm, resumed, stapling)
+        found = found.kept_encoded()
+        if len(_SERVER_HELLO_EXTENSIONS) >= _SERVER_HELLO_EXTENSIONS_MAX:
+            _SERVER_HELLO_EXTENSIONS.clear()
+        _SERVER_HELLO_EXTENSIONS[key] = found
+    return found
+
+
+_SERVER_HELLO_EXTENSIONS: dict[tuple[object, ...], ext.Extensions] = {}
+_SERVER_HELLO_EXTENSIONS_MAX = 64
+
+
+def _server_hello_extensions(
+    facts: HelloFacts, ems: bool, ticket: bool, etm: bool, resumed: bool, stapling: bool
+) -> ext.Extensions:
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:

@@ -324,6 +324,10 @@ class Extensions:
 
     def encode(self, w: Writer) -> None:
         """Writes the extensions block; an empty list is omitted, as RFC 5246 allows."""
+        kept = self.__dict__.get("_encoded")
+        if kept is not None:  # a list reused across connections (``kept_encoded``)
+            w.raw(kept)
+            return
         if not self.items:
             return
         seen: set[int] = set()
@@ -334,6 +338,15 @@ class Extensions:
                     raise ValueError(f"extension {ExtensionType(et).name} appears twice")
                 seen.add(et)
                 w.raw(encoded_extension(ext))
+
+    def kept_encoded(self) -> Extensions:
+        """This list, its block encoded now and written as is by every later ``encode``: for
+        a list that is built once and sent on many connections (the server's ServerHello
+        extensions). The items are immutable, so the bytes cannot go stale."""
+        w = Writer()
+        self.encode(w)
+        object.__setattr__(self, "_encoded", w.getvalue())
+        return self
 
     @classmethod
     def decode(cls, r: Reader) -> Extensions:
