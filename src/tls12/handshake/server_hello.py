@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig
-from tls12.crypto import signatures
 from tls12.crypto.suites import (
     BY_ID,
     COMPATIBLE_SUITES,
@@ -25,12 +22,11 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate, precomputed, psk, record_limits
+from tls12.handshake import certificate_choice, negotiate, precomputed, psk, record_limits
 from tls12.handshake.certificate_status import staple_for
 from tls12.handshake.context import ServerContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
-    certificate_fits,
     send_server_key_exchange,
 )
 from tls12.messages import extensions as ext
@@ -139,6 +135,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     ff_group = negotiate.choose_ffdhe(client_groups, config.ffdhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
+    client_scheme_set = frozenset(client_schemes) if client_schemes is not None else None
     candidates = config.certificates_for(facts.server_name)
     picks: dict[int, tuple[CertifiedKey | None, SignatureScheme | None, NamedGroup | None]] = {}
     scheme_refusals: list[str] = []
@@ -152,16 +149,16 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         if suite.kx is not KeyExchange.RSA and group is None:
             return False
         for certified in candidates:
-            if not certificate_fits(suite, certified.key):
+            if not certificate_choice.fits(suite, certified):
                 continue
-            if not _curve_acceptable(certified, client_group_set):
+            if not certificate_choice.curve_acceptable(certified, client_group_set):
                 continue
             if suite.kx is KeyExchange.RSA:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(
-                    certified.key, client_schemes, config.signature_schemes
+                scheme = certificate_choice.choose_scheme(
+                    certified, client_schemes, client_scheme_set, config.signature_schemes
                 )
             except HandshakeFailure as exc:
                 scheme_refusals.append(str(exc))
@@ -185,22 +182,6 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     # A ticket makes server-side state unnecessary, but an ID still lets a ticket-less
     # resumption find the session when a store is configured.
     return FullChoice(os.urandom(32), suite, certified, scheme, group, etm)
-
-
-_CURVE_GROUPS = {
-    "secp256r1": NamedGroup.secp256r1,
-    "secp384r1": NamedGroup.secp384r1,
-    "secp521r1": NamedGroup.secp521r1,
-}
-
-
-def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | None) -> bool:
-    """RFC 8422 §5.1: an ECDSA certificate must be on a curve the client listed (a client that
-    sent no supported_groups accepts any)."""
-    key = certified.key
-    if client_groups is None or not isinstance(key, ec.EllipticCurvePrivateKey):
-        return True
-    return _CURVE_GROUPS.get(key.curve.name) in client_groups
 
 
 def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
