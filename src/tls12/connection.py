@@ -280,9 +280,10 @@ class Connection(abc.ABC):
                 return
             msg_type, body, raw = item
             msg = decode_handshake(msg_type, body)
-            if self._require_state().ignores(msg_type):
+            state = self._require_state()
+            if state.ignores(msg_type):
                 continue  # never part of the transcript either
-            self._state = self._require_state().handle(msg, raw)
+            self._state = state.handle(msg, raw)
             self._after_state_change()
 
     def _admit(self, msg_type: int) -> None:

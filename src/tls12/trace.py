@@ -116,7 +116,11 @@ class Trace:
     def add(
         self, direction: str, msg: object, size: int, encrypted: bool, details: dict[str, object]
     ) -> None:
-        self._append(TraceEntry(direction, type(msg).__name__, size, encrypted, details))
+        # ``_append`` written out: this runs for every handshake message.
+        entry = TraceEntry(direction, type(msg).__name__, size, encrypted, details)
+        self.entries.append(entry)
+        if self.listener is not None:
+            self.listener(entry)
 
     def add_ccs(self, direction: str, encrypted: bool) -> None:
         self._append(TraceEntry(direction, "ChangeCipherSpec", 1, encrypted))

@@ -292,10 +292,11 @@ def _subject_for(server_name: str) -> x509.DNSName | x509.IPAddress:
     host = server_name.strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    try:
-        return x509.IPAddress(ipaddress.ip_address(host))
-    except ValueError:
-        pass
+    if ":" in host or host[-1:].isdigit():  # else no IP literal: skip ipaddress's exceptions
+        try:
+            return x509.IPAddress(ipaddress.ip_address(host))
+        except ValueError:
+            pass
     host = host.rstrip(".")
     try:
         host = host.encode("ascii").decode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 
 class KeyExchange(Enum):
@@ -93,19 +94,19 @@ class CipherSuite:
     def uses_psk(self) -> bool:
         return self.auth is Auth.PSK
 
-    @property
+    @cached_property  # kept in the instance dict: later reads are no call
     def key_len(self) -> int:
         return _KEY_LEN[self.cipher]
 
-    @property
+    @cached_property  # kept in the instance dict: later reads are no call
     def fixed_iv_len(self) -> int:
         return _FIXED_IV_LEN[self.cipher]
 
-    @property
+    @cached_property  # kept in the instance dict: later reads are no call
     def mac_key_len(self) -> int:
         return _MAC_KEY_LEN[self.mac]
 
-    @property
+    @cached_property  # kept in the instance dict: later reads are no call
     def key_block_len(self) -> int:
         """client/server MAC keys, write keys and fixed IVs (RFC 5246 §6.3)."""
         return 2 * (self.mac_key_len + self.key_len + self.fixed_iv_len)

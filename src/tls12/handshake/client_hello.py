@@ -22,6 +22,7 @@ from tls12.errors import (
 from tls12.handshake import negotiate, record_limits
 from tls12.handshake.certificate_status import status_request
 from tls12.handshake.limits import check_hello
+from tls12.handshake.precomputed import PerObject
 from tls12.handshake.psk import key_binding
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello
@@ -76,6 +77,29 @@ def build_client_hello(
     items: list[ext.Extension] = []
     if server_name and not _is_ip_literal(server_name):
         items.append(ext.ServerName(server_name.rstrip(".")))
+    items += _CONFIGURED_EXTENSIONS.get(config)
+    if offer is not None and offer.ticket:
+        # RFC 5077 §3.4: with a ticket, a fresh session ID lets us see whether it was accepted.
+        session_id = os.urandom(32)
+        items.append(ext.SessionTicket(offer.ticket))
+    else:
+        if offer is not None:
+            session_id = offer.session_id
+        if config.session_tickets:
+            items.append(ext.SessionTicket(b""))
+    suites = _SUITE_IDS.get(config)
+    return ClientHello(
+        random=os.urandom(32),
+        cipher_suites=suites,
+        session_id=session_id,
+        extensions=ext.Extensions(tuple(items)),
+    )
+
+
+def _configured_extensions(config: ClientConfig) -> tuple[ext.Extension, ...]:
+    """The extensions that come from the configuration alone, in their wire order: the same
+    on every connection with ``config`` (a frozen ClientConfig), so built once per config."""
+    items: list[ext.Extension] = []
     items += status_request(config)
     offers_dhe = any(s.kx is KeyExchange.DHE for s in config.cipher_suites)
     ffdhe = tuple(config.ffdhe_groups) if offers_dhe else ()
@@ -90,22 +114,15 @@ def build_client_hello(
         items.append(ext.EncryptThenMac())
     items.extend(record_limits.client_extensions(config))
     items.append(ext.RenegotiationInfo(b""))
-    if offer is not None and offer.ticket:
-        # RFC 5077 §3.4: with a ticket, a fresh session ID lets us see whether it was accepted.
-        session_id = os.urandom(32)
-        items.append(ext.SessionTicket(offer.ticket))
-    else:
-        if offer is not None:
-            session_id = offer.session_id
-        if config.session_tickets:
-            items.append(ext.SessionTicket(b""))
-    suites = tuple(s.id for s in config.cipher_suites)
-    return ClientHello(
-        random=os.urandom(32),
-        cipher_suites=suites,
-        session_id=session_id,
-        extensions=ext.Extensions(tuple(items)),
-    )
+    return tuple(items)
+
+
+_CONFIGURED_EXTENSIONS: PerObject[ClientConfig, tuple[ext.Extension, ...]] = PerObject(
+    _configured_extensions
+)
+_SUITE_IDS: PerObject[ClientConfig, tuple[int, ...]] = PerObject(
+    lambda config: tuple(s.id for s in config.cipher_suites)
+)
 
 
 def resumable_offer(
@@ -141,6 +158,8 @@ def resumable_offer(
 
 
 def _is_ip_literal(name: str) -> bool:
+    if ":" not in name and not name[-1:].isdigit():
+        return False  # an IPv6 literal has a colon, an IPv4 one ends in a digit
     try:
         ipaddress.ip_address(name)
     except ValueError:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from tls12.config import CertifiedKey, ClientAuth, ServerConfig
-from tls12.crypto import signatures
 from tls12.crypto.suites import (
     BY_ID,
     COMPATIBLE_SUITES,
@@ -25,12 +22,11 @@ from tls12.crypto.suites import (
     suite_name,
 )
 from tls12.errors import DecodeError, HandshakeFailure, IllegalParameter, ProtocolVersionError
-from tls12.handshake import negotiate, precomputed, psk, record_limits
+from tls12.handshake import certificate_choice, negotiate, precomputed, psk, record_limits
 from tls12.handshake.certificate_status import staple_for
 from tls12.handshake.context import ServerContext
 from tls12.handshake.key_exchange import (
     ServerKeyAgreement,
-    certificate_fits,
     send_server_key_exchange,
 )
 from tls12.messages import extensions as ext
@@ -139,6 +135,7 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     ff_group = negotiate.choose_ffdhe(client_groups, config.ffdhe_groups)
     sig_ext = exts.get(ext.SignatureAlgorithms)
     client_schemes = sig_ext.schemes if sig_ext else None
+    client_scheme_set = frozenset(client_schemes) if client_schemes is not None else None
     candidates = config.certificates_for(facts.server_name)
     picks: dict[int, tuple[CertifiedKey | None, SignatureScheme | None, NamedGroup | None]] = {}
     scheme_refusals: list[str] = []
@@ -152,16 +149,16 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
         if suite.kx is not KeyExchange.RSA and group is None:
             return False
         for certified in candidates:
-            if not certificate_fits(suite, certified.key):
+            if not certificate_choice.fits(suite, certified):
                 continue
-            if not _curve_acceptable(certified, client_group_set):
+            if not certificate_choice.curve_acceptable(certified, client_group_set):
                 continue
             if suite.kx is KeyExchange.RSA:
                 picks[suite.id] = (certified, None, None)
                 return True
             try:
-                scheme = signatures.choose_scheme(
-                    certified.key, client_schemes, config.signature_schemes
+                scheme = certificate_choice.choose_scheme(
+                    certified, client_schemes, client_scheme_set, config.signature_schemes
                 )
             except HandshakeFailure as exc:
                 scheme_refusals.append(str(exc))
@@ -185,22 +182,6 @@ def choose_full(config: ServerConfig, facts: HelloFacts) -> FullChoice:
     # A ticket makes server-side state unnecessary, but an ID still lets a ticket-less
     # resumption find the session when a store is configured.
     return FullChoice(os.urandom(32), suite, certified, scheme, group, etm)
-
-
-_CURVE_GROUPS = {
-    "secp256r1": NamedGroup.secp256r1,
-    "secp384r1": NamedGroup.secp384r1,
-    "secp521r1": NamedGroup.secp521r1,
-}
-
-
-def _curve_acceptable(certified: CertifiedKey, client_groups: frozenset[int] | None) -> bool:
-    """RFC 8422 §5.1: an ECDSA certificate must be on a curve the client listed (a client that
-    sent no supported_groups accepts any)."""
-    key = certified.key
-    if client_groups is None or not isinstance(key, ec.EllipticCurvePrivateKey):
-        return True
-    return _CURVE_GROUPS.get(key.curve.name) in client_groups
 
 
 def _no_suite_reason(config: ServerConfig, ch: ClientHello, ec_group: NamedGroup | None) -> str:
@@ -240,7 +221,41 @@ def server_hello_extensions(
 ) -> ext.Extensions:
     """The ServerHello's extensions. server_name is acknowledged only when the name chose our
     certificate, and never on resumption (RFC 6066 §3); status_request only when a
-    CertificateStatus follows (RFC 6066 §8)."""
+    CertificateStatus follows (RFC 6066 §8).
+
+    The answer depends on these flags and on values from our configuration only (the ALPN
+    protocol is one of ours), never on other bytes of the peer's: each list is built and
+    encoded once, in a small bounded table keyed by the flags."""
+    limits = facts.record_limits
+    key = (
+        facts.secure_renegotiation,
+        ems,
+        facts.sni_used and not resumed,
+        facts.client_hello.extensions.has(ext.ECPointFormats),
+        facts.alpn_protocol,
+        ticket,
+        etm,
+        limits.max_fragment_length,
+        limits.own_record_size_limit,
+        stapling,
+    )
+    found = _SERVER_HELLO_EXTENSIONS.get(key)
+    if found is None:
+        found = _server_hello_extensions(facts, ems, ticket, etm, resumed, stapling)
+        found = found.kept_encoded()
+        if len(_SERVER_HELLO_EXTENSIONS) >= _SERVER_HELLO_EXTENSIONS_MAX:
+            _SERVER_HELLO_EXTENSIONS.clear()
+        _SERVER_HELLO_EXTENSIONS[key] = found
+    return found
+
+
+_SERVER_HELLO_EXTENSIONS: dict[tuple[object, ...], ext.Extensions] = {}
+_SERVER_HELLO_EXTENSIONS_MAX = 64
+
+
+def _server_hello_extensions(
+    facts: HelloFacts, ems: bool, ticket: bool, etm: bool, resumed: bool, stapling: bool
+) -> ext.Extensions:
     ch = facts.client_hello
     items: list[ext.Extension] = []
     if facts.secure_renegotiation:

@@ -26,11 +26,19 @@ class State:
     decoded (RFC 5246 §7.4): a ClientHello body sent as server_hello_done is refused for its
     type, not for its bytes."""
 
+    _accepted: ClassVar[frozenset[int]] = frozenset()
+    """The header types of ``expects``, one set per class (``__init_subclass__``), so that
+    ``accepts`` is one lookup per message rather than a scan."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._accepted = frozenset(int(m.msg_type) for m in cls.expects)
+
     def __init__(self, ctx: AnyContext) -> None:
         self.ctx = ctx
 
     def accepts(self, msg_type: int) -> bool:
-        return any(cls.msg_type == msg_type for cls in self.expects)
+        return msg_type in self._accepted
 
     def ignores(self, msg_type: int) -> bool:
         """Whether a message of this type is read and dropped in this state (the client's

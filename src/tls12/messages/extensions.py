@@ -303,16 +303,17 @@ class Extensions:
         return {type(item): item for item in self.items if type(item) is not UnknownExtension}
 
     def get(self, cls: type[T]) -> T | None:
-        item = self._by_class.get(cls)
-        return item if isinstance(item, cls) else None
+        # ``_by_class`` maps each item's exact type to it, so what it holds under ``cls`` is a
+        # ``cls``: no isinstance, which on an ABC subclass is a Python-level __instancecheck__.
+        return self._by_class.get(cls)  # type: ignore[return-value]
 
     def has(self, cls: type[Extension]) -> bool:
-        return self.get(cls) is not None
+        return cls in self._by_class
 
     @property
     def types(self) -> tuple[int, ...]:
         return tuple(
-            e.type if isinstance(e, UnknownExtension) else int(e.extension_type) for e in self.items
+            e.type if type(e) is UnknownExtension else int(e.extension_type) for e in self.items
         )
 
     def __len__(self) -> int:
@@ -323,6 +324,10 @@ class Extensions:
 
     def encode(self, w: Writer) -> None:
         """Writes the extensions block; an empty list is omitted, as RFC 5246 allows."""
+        kept = self.__dict__.get("_encoded")
+        if kept is not None:  # a list reused across connections (``kept_encoded``)
+            w.raw(kept)
+            return
         if not self.items:
             return
         seen: set[int] = set()
@@ -333,6 +338,15 @@ class Extensions:
                     raise ValueError(f"extension {ExtensionType(et).name} appears twice")
                 seen.add(et)
                 w.raw(encoded_extension(ext))
+
+    def kept_encoded(self) -> Extensions:
+        """This list, its block encoded now and written as is by every later ``encode``: for
+        a list that is built once and sent on many connections (the server's ServerHello
+        extensions). The items are immutable, so the bytes cannot go stale."""
+        w = Writer()
+        self.encode(w)
+        object.__setattr__(self, "_encoded", w.getvalue())
+        return self
 
     @classmethod
     def decode(cls, r: Reader) -> Extensions:

@@ -323,10 +323,13 @@ def message_name(msg_type: int) -> str:
     return _NAMES.get(msg_type) or f"handshake message type {msg_type}"
 
 
+_TYPE_NAMES = {int(t): t.name for t in HandshakeType}
+"""``client_hello`` for 1, looked up without building an enum member per message."""
+
+
 def decode_handshake(msg_type: int, body: bytes) -> HandshakeMessage:
     """Decodes one handshake message body; an unknown type is unexpected_message."""
     decoder = _DECODERS.get(msg_type)
     if decoder is None:
         raise UnexpectedMessage(f"unknown handshake message type {msg_type}")
-    name = HandshakeType(msg_type).name
-    return decoder(Reader(body, name))
+    return decoder(Reader(body, _TYPE_NAMES[msg_type]))

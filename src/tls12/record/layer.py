@@ -159,13 +159,15 @@ class RecordLayer:
             self._set_send_limit(self._pending_send)
             self._pending_send = None
 
+    # ``type() is``, not isinstance: RecordProtection is an ABC, whose isinstance is a
+    # Python-level __instancecheck__, and these are asked for every handshake message.
     @property
     def read_encrypted(self) -> bool:
-        return not isinstance(self._read, NullProtection)
+        return type(self._read) is not NullProtection
 
     @property
     def write_encrypted(self) -> bool:
-        return not isinstance(self._write, NullProtection)
+        return type(self._write) is not NullProtection
 
     @property
     def read_seq(self) -> int:
