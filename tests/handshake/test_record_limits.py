@@ -1,8 +1,6 @@
 """Record size control in the engine: RFC 6066 §4 max_fragment_length and RFC 8449
-record_size_limit, negotiated in memory, with the record sizes read off the wire.
-
-A GCM suite adds exactly 24 bytes to a protected record (8 explicit nonce, 16 tag), so the
-plaintext a protected record held is its length minus 24; cleartext records are read as is.
+record_size_limit, negotiated in memory, with the record sizes read off the wire
+(record_limits_support.py); resumption in test_record_limits_sessions.py.
 """
 
 from __future__ import annotations
@@ -11,96 +9,23 @@ import dataclasses
 
 import pytest
 from engine_helpers import join_records, queued_alert, record, split_handshake, split_records
+from record_limits_support import (
+    client_config,
+    connect,
+    exchange,
+    largest,
+    run,
+    server_config,
+)
 from tls_support import pki
 
 from tls12 import errors
-from tls12.config import ClientConfig, ServerConfig
+from tls12.config import ClientConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
-from tls12.events import ApplicationData
 from tls12.handshake.client_hello import build_client_hello
-from tls12.handshake.record_limits import RecordLimits, check_resumed
 from tls12.messages import extensions as ext
 from tls12.messages.handshake import ClientHello, ServerHello, decode_handshake
-from tls12.sessions import Session
 from tls12.wire.enums import AlertDescription, ContentType
-
-GCM_OVERHEAD = 24
-SUITE = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
-
-
-def client_config(**kw: object) -> ClientConfig:
-    return pki().client_config(cipher_suites=[SUITE], **kw)
-
-
-def server_config(**kw: object) -> ServerConfig:
-    return pki().server_config(**kw)
-
-
-@dataclasses.dataclass
-class Wire:
-    """Every record each side sent, as (content type, plaintext length, protected)."""
-
-    client: list[tuple[int, int, bool]] = dataclasses.field(default_factory=list)
-    server: list[tuple[int, int, bool]] = dataclasses.field(default_factory=list)
-
-
-def _note(sink: list[tuple[int, int, bool]], data: bytes) -> None:
-    protected = any(t == ContentType.change_cipher_spec for t, _n, _p in sink)
-    for ctype, body in split_records(data):
-        sink.append((ctype, len(body) - GCM_OVERHEAD if protected else len(body), protected))
-        if ctype == ContentType.change_cipher_spec:
-            protected = True
-
-
-def run(
-    client: ClientConnection, server: ServerConnection, wire: Wire, rounds: int = 20
-) -> list[bytes]:
-    """Moves bytes between the two until both are quiet; notes every record; returns the
-    application data each side received, client first."""
-    got = [b"", b""]
-    for _ in range(rounds):
-        moved = False
-        if data := client.data_to_send():
-            moved = True
-            _note(wire.client, data)
-            got[1] += b"".join(
-                e.data for e in server.receive_data(data) if isinstance(e, ApplicationData)
-            )
-        if data := server.data_to_send():
-            moved = True
-            _note(wire.server, data)
-            got[0] += b"".join(
-                e.data for e in client.receive_data(data) if isinstance(e, ApplicationData)
-            )
-        if not moved:
-            break
-    return got
-
-
-def connect(
-    ccfg: ClientConfig, scfg: ServerConfig, session: Session | None = None
-) -> tuple[ClientConnection, ServerConnection, Wire]:
-    client = ClientConnection(ccfg, "localhost", session=session)
-    server = ServerConnection(scfg)
-    client.start()
-    wire = Wire()
-    run(client, server, wire)
-    assert client.handshake_complete and server.handshake_complete
-    return client, server, wire
-
-
-def exchange(client: Connection, server: Connection, wire: Wire, size: int) -> None:
-    """``size`` bytes each way, checked on arrival."""
-    payload = bytes(range(256)) * (size // 256 + 1)
-    client.send(payload[:size])
-    server.send(payload[:size][::-1])
-    got = run(client, server, wire)  # type: ignore[arg-type]
-    assert got == [payload[:size][::-1], payload[:size]]
-
-
-def largest(records: list[tuple[int, int, bool]], protected: bool | None = None) -> int:
-    return max(n for _t, n, p in records if protected is None or p == protected)
-
 
 # -- max_fragment_length ----------------------------------------------------------------------
 
@@ -402,91 +327,6 @@ def test_limits_within_the_limit_are_accepted_exactly() -> None:
     assert run(client, server, wire)[1] == b"y" * 512
 
 
-# -- sessions -----------------------------------------------------------------------------------
-
-
-def test_resumption_keeps_the_max_fragment_length() -> None:
-    ccfg = client_config(max_fragment_length=1024, session_tickets=False)
-    scfg = server_config(session_tickets=False)
-    client, _server, _ = connect(ccfg, scfg)
-    session = client.session
-    assert session is not None and session.max_fragment_length == 1024
-    again, server2, wire = connect(ccfg, scfg, session=session)
-    assert again.negotiated is not None and again.negotiated.resumed
-    assert again.negotiated.max_fragment_length == 1024
-    exchange(again, server2, wire, 5000)
-    assert largest(wire.server) == 1024 and largest(wire.client) == 1024
-
-
-def test_resumption_by_ticket_keeps_the_max_fragment_length() -> None:
-    ccfg = client_config(max_fragment_length=2048)
-    scfg = server_config()
-    client, _server, _ = connect(ccfg, scfg)
-    assert client.session is not None and client.session.ticket
-    again, _server2, _ = connect(ccfg, scfg, session=client.session)
-    assert again.negotiated is not None and again.negotiated.resumed
-    assert again.negotiated.max_fragment_length == 2048
-
-
-def test_client_does_not_offer_a_session_of_another_length() -> None:
-    scfg = server_config(session_tickets=False)
-    client, _server, _ = connect(client_config(max_fragment_length=1024), scfg)
-    again, _server2, _ = connect(client_config(max_fragment_length=512), scfg, client.session)
-    assert again.negotiated is not None and not again.negotiated.resumed
-    assert again.negotiated.max_fragment_length == 512
-
-
-def test_server_does_not_resume_with_another_length() -> None:
-    scfg = server_config(session_tickets=False)
-    client, _server, _ = connect(client_config(max_fragment_length=1024), scfg)
-    session = client.session
-    assert session is not None
-    hello = build_client_hello(client_config(session_tickets=False), "localhost", session)
-    assert hello.session_id == session.session_id and not hello.extensions.has(
-        ext.MaxFragmentLength
-    )
-    server = ServerConnection(scfg)
-    server.receive_data(record(ContentType.handshake, hello.encode()))
-    payload = b"".join(b for _t, b in split_records(server.data_to_send()))
-    sh = decode_handshake(2, split_handshake(payload)[0][4:])
-    assert isinstance(sh, ServerHello) and sh.session_id != session.session_id
-
-
-def test_client_refuses_a_resumption_that_changes_the_length() -> None:
-    session = Session(b"\x01" * 32, 0xC02B, b"\x00" * 48, True, max_fragment_length=512)
-    with pytest.raises(errors.IllegalParameter):
-        check_resumed(RecordLimits(), session)
-    check_resumed(RecordLimits(max_fragment_length=512), session)
-
-
-def test_record_size_limit_is_negotiated_again_on_resumption() -> None:
-    scfg = server_config(session_tickets=False, record_size_limit=700)
-    client, _server, _ = connect(client_config(session_tickets=False), scfg)
-    again, server2, wire = connect(
-        client_config(session_tickets=False, record_size_limit=300), scfg, client.session
-    )
-    assert again.negotiated is not None and again.negotiated.resumed
-    assert (again.negotiated.send_limit, again.negotiated.receive_limit) == (700, 300)
-    exchange(again, server2, wire, 2000)
-    assert largest(wire.server, protected=True) == 300
-    assert largest(wire.client, protected=True) == 700
-
-
-@pytest.mark.parametrize("length", [None, 512, 1024, 2048, 4096])
-def test_session_bytes_keep_the_length(length: int | None) -> None:
-    session = Session(b"\x01" * 32, 0xC02B, b"\x00" * 48, True, max_fragment_length=length)
-    back = Session.from_bytes(session.to_bytes())
-    assert back == session and back.max_fragment_length == length
-
-
-@pytest.mark.parametrize("flags", [0x0B, 0x10, 0xFF])
-def test_session_bytes_with_bad_flags_are_refused(flags: int) -> None:
-    raw = bytearray(Session(b"", 0xC02B, b"\x00" * 48, True).to_bytes())
-    raw[1 + 2 + 1 + 48] = flags
-    with pytest.raises(errors.DecodeError):
-        Session.from_bytes(bytes(raw))
-
-
 # -- configuration ------------------------------------------------------------------------------
 
 
@@ -530,3 +370,4 @@ def test_limits_count_plaintext_whatever_the_protection_adds(suite: str, etm: bo
     exchange(client, server, wire, 1000)
     sent = [n for t, n, p in wire.client if t == ContentType.application_data]
     assert len(sent) == -(-1000 // 64)
+

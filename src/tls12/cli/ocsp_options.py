@@ -13,6 +13,7 @@ from tls12.cli.common import status
 from tls12.config import CertifiedKey
 from tls12.errors import ConfigError
 from tls12.events import Negotiated
+from tls12.handshake.certificate_status import leaf_issuer
 from tls12.ocsp_staple import MAX_STAPLE_SIZE, StapleFile
 
 
@@ -39,9 +40,9 @@ def server_config_kwargs(
             "--status-file needs --cert: a PSK-only server has no certificate to staple for"
         )
     staple = StapleFile(args.status_file)
+    # the same leaf and issuer the server will judge the staple by (staple_for)
     chain = certified.chain
-    issuer = next((c for c in chain[1:] if c.subject == chain[0].issuer), None)
-    if staple.for_leaf(chain[0], issuer, time.time()) is None:
+    if staple.for_leaf(chain[0], leaf_issuer(chain), time.time()) is None:
         status(
             f"tls12: warning: --status-file {args.status_file} is not stapled now: "
             f"{staple.last_problem} (it is read again when it changes)"

@@ -40,7 +40,7 @@ def staple_for(config: ServerConfig, hello: ClientHello, certified: CertifiedKey
     if source is None:
         return None
     leaf = certified.chain[0]
-    return source.for_leaf(leaf, _issuer(certified.chain), config.clock())
+    return source.for_leaf(leaf, leaf_issuer(certified.chain), config.clock())
 
 
 # -- client ----------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def check_staple(
     """The stapled response checked for the server's leaf; a revoked certificate is
     certificate_revoked, an unusable response bad_certificate_status_response."""
     leaf = certificates[0]
-    issuer = _issuer(certificates)
+    issuer = leaf_issuer(certificates)
     if issuer is None:
         raise BadCertificateStatusResponse(
             "cannot check the stapled OCSP response: the issuer of the server's certificate "
@@ -113,7 +113,7 @@ def _why_required(config: ClientConfig) -> str:
     return "its must-staple certificate (RFC 7633 TLS Feature status_request)"
 
 
-def _issuer(chain: tuple[x509.Certificate, ...]) -> x509.Certificate | None:
+def leaf_issuer(chain: tuple[x509.Certificate, ...]) -> x509.Certificate | None:
     """The leaf's issuer among the chain (the verified path puts it second), or the leaf
     itself when it is self-issued."""
     leaf = chain[0]

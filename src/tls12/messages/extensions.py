@@ -378,7 +378,7 @@ def _encode_extension(ext: Extension) -> bytes:
     return w.getvalue()
 
 
-_MEMO_CLASSES: frozenset[type] = frozenset(
+_MEMO_CLASSES: frozenset[type[Extension]] = frozenset(
     (
         SupportedGroups,
         ECPointFormats,
@@ -421,16 +421,8 @@ def encoded_extension(ext: Extension) -> bytes:
     return _encode_extension(ext)
 
 
-_DECODE_MEMO_TYPES: frozenset[int] = frozenset(
-    (
-        ExtensionType.supported_groups,
-        ExtensionType.ec_point_formats,
-        ExtensionType.signature_algorithms,
-        ExtensionType.application_layer_protocol_negotiation,
-        ExtensionType.extended_master_secret,
-        ExtensionType.encrypt_then_mac,
-    )
-)
+_DECODE_MEMO_TYPES: frozenset[int] = frozenset(int(cls.extension_type) for cls in _MEMO_CLASSES)
+"""The same configuration-derived extensions, by code point, for the decoding side."""
 _EMPTY_BODIES: dict[int, bytes] = {
     ExtensionType.renegotiation_info: b"\x00",  # renegotiated_connection<0..255> empty
     ExtensionType.session_ticket: b"",
