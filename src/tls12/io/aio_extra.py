@@ -28,6 +28,8 @@ TLS_NAMES = frozenset(
 def tls_extra_info(conn: Connection, name: str, default: Any = None) -> Any:
     """The value of one of TLS_NAMES (``default`` where asyncio's SSL transport would give
     it: no suite or no peer certificate yet)."""
+    if name == "sslcontext":  # asked by every StreamReaderProtocol.connection_made
+        return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
     n = conn.negotiated
     if name == "tls12":
         return conn
@@ -54,6 +56,4 @@ def tls_extra_info(conn: Connection, name: str, default: Any = None) -> Any:
         return None
     if name == "ocsp_response":
         return conn.ocsp_response  # the client's checked OCSP staple (RFC 6066 §8), or None
-    if name == "sslcontext":
-        return default  # there is no ssl.SSLContext; the engine's config is under 'tls12'
     raise KeyError(name)
