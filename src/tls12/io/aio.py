@@ -57,7 +57,7 @@ from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
 from tls12.io.aio_buffer import read_buffer
 from tls12.io.aio_deadlines import HandshakeDeadlines
-from tls12.io.aio_extra import TLS_NAMES, tls_extra_info
+from tls12.io.aio_extra import TLS_NAMES, ClosedSide, tls_extra_info
 from tls12.io.aio_sessions import HelloGate
 
 __all__ = [
@@ -84,7 +84,7 @@ class TLSProtocol(asyncio.BufferedProtocol):
                  "_handshake_timeout", "_shutdown_timeout", "_waiter", "_on_handshake_error",
                  "_raw", "_timer", "_deadlines", "_deadline_pending", "_app_connected",
                  "_app_lost", "_closing", "_lost", "_error", "_peername", "_pause_reasons",
-                 "_buffer")  # fmt: skip
+                 "_buffer", "__weakref__")  # fmt: skip
 
     def __init__(
         self,
@@ -223,6 +223,7 @@ class TLSProtocol(asyncio.BufferedProtocol):
         else:
             self._lose_app(self._error)
         self._raw = None
+        self.transport._tls = ClosedSide(self.connection, self._peername, self._app)
 
     def pause_writing(self) -> None:
         self.set_reading_paused("output", True)
@@ -425,11 +426,11 @@ class TLSProtocol(asyncio.BufferedProtocol):
 class TLSTransport(asyncio.Transport):
     """What the application writes through (a ``StreamWriter``'s transport)."""
 
-    __slots__ = ("_tls",)
+    __slots__ = ("_tls", "__weakref__")
 
     def __init__(self, protocol: TLSProtocol) -> None:
         super().__init__()
-        self._tls = protocol
+        self._tls: TLSProtocol | ClosedSide = protocol
 
     # -- BaseTransport -----------------------------------------------------------------
 

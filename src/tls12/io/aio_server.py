@@ -26,6 +26,7 @@ from tls12.config import ServerConfig
 from tls12.connection import ServerConnection
 from tls12.io.aio import STREAM_LIMIT, ErrorCallback, TLSProtocol
 from tls12.io.aio_deadlines import HandshakeDeadlines
+from tls12.io.aio_extra import ClosedSide
 from tls12.io.aio_sessions import prefetch_for
 from tls12.io.server_limits import DEFAULT_MAX_CONNECTIONS, ServerLimits, set_nodelay
 from tls12.log import connection_failed, handshake_completed, logger, peer_text
@@ -129,6 +130,7 @@ class ServerTLSProtocol(TLSProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused:
+            self.transport._tls = ClosedSide(self.connection, None, self._app)  # no cycle left
             return
         self._end_handshake()
         if self._counted:
