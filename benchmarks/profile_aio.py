@@ -72,6 +72,7 @@ class GcClock:
         self.seconds = 0.0
         self.collected = 0
         self.collections = [0, 0, 0]
+        self.by_generation = [0.0, 0.0, 0.0]
         self._t0 = 0.0
         gc.callbacks.append(self._callback)
 
@@ -81,7 +82,9 @@ class GcClock:
         if phase == "start":
             self._t0 = time.perf_counter()
         else:
-            self.seconds += time.perf_counter() - self._t0
+            took = time.perf_counter() - self._t0
+            self.seconds += took
+            self.by_generation[info["generation"]] += took
             self.collected += info["collected"]
             self.collections[info["generation"]] += 1
 
@@ -239,6 +242,7 @@ def run_server(args: argparse.Namespace, material: str) -> dict[str, Any]:
         "gc_ms": gc_clock.seconds / n * 1e3,
         "gc_collected": gc_clock.collected / n,
         "gc_collections": gc_clock.collections,
+        "gc_by_generation_ms": [t / n * 1e3 for t in gc_clock.by_generation],
     }
     if profile is None and aio_server.ServerConnection.__name__.startswith("Timed"):
         engine = (marks["engine1"] - marks["engine0"]) / n * 1e3
@@ -290,10 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         f"server CPU per handshake {out['cpu_ms']:.3f} ms "
         f"(user {out['user_ms']:.3f}, system {out['system_ms']:.3f})"
     )
+    n = max(out["handshakes"], 1)
+    per_1000 = "/".join(f"{c * 1000 / n:.0f}" for c in out["gc_collections"])
+    by_gen = " / ".join(f"{t:.3f}" for t in out["gc_by_generation_ms"])
     print(
-        f"  garbage collector {out['gc_ms']:.3f} ms per handshake (collections by generation "
-        f"{out['gc_collections']}), {out['gc_collected']:.1f} objects per handshake freed "
-        "only by it (reference cycles)"
+        f"  garbage collector {out['gc_ms']:.3f} ms per handshake ({by_gen} in generations "
+        f"0 / 1 / 2; collections per 1,000 handshakes {per_1000}), {out['gc_collected']:.1f} "
+        "objects per handshake freed only by it (reference cycles)"
     )
     if "engine_ms" in out:
         print(

@@ -241,10 +241,12 @@ def load_client(port: int, threads: int, seconds: float, material_dir: str, key:
 class Child:
     """A child process of this script with a line protocol on stdin/stdout."""
 
-    def __init__(self, *args: str, src: str | None = None) -> None:
+    def __init__(
+        self, *args: str, src: str | None = None, module: str = "benchmarks.scaling"
+    ) -> None:
         env = dict(os.environ, PYTHONPATH=src) if src else None  # tls12 from another tree
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.scaling", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
