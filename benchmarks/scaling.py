@@ -19,7 +19,10 @@ X25519; ``--key rsa`` for ECDHE-RSA with RSA-2048); the clients are Python ``ssl
    echo, closes with close_notify both ways, and repeats, for ``--seconds``. Printed:
    handshakes/s, the latency of connect + handshake + echo (p50, p99), and the server's CPU
    per handshake (its own ``time.process_time``). The servers alternate over ``--rounds``
-   rounds; medians over rounds.
+   rounds; medians over rounds, and each round's line (the spread on a shared machine).
+
+``--before SRC`` adds tls12 served from another tree's ``src`` to both measurements (an A/B
+of a change in one run, beside the same ssl server); ``--only idle|load`` runs one of them.
 
 Bounded: at most the given connections and seconds; every process is killed at the end. The
 file descriptor soft limit is raised to the hard limit when it is too low for the count.
@@ -238,10 +241,12 @@ def load_client(port: int, threads: int, seconds: float, material_dir: str, key:
 class Child:
     """A child process of this script with a line protocol on stdin/stdout."""
 
-    def __init__(self, *args: str, src: str | None = None) -> None:
+    def __init__(
+        self, *args: str, src: str | None = None, module: str = "benchmarks.scaling"
+    ) -> None:
         env = dict(os.environ, PYTHONPATH=src) if src else None  # tls12 from another tree
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.scaling", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -327,9 +332,15 @@ def measure_idle(
 
 
 def measure_load(
-    impl: str, material: str, key: str, clients: int, procs: int, seconds: float
+    impl: str,
+    material: str,
+    key: str,
+    clients: int,
+    procs: int,
+    seconds: float,
+    src: str | None = None,
 ) -> dict[str, Any]:
-    server, port = _server(impl, material, key, clients + 128, False)
+    server, port = _server(impl, material, key, clients + 128, False, src)
     loaders: list[Child] = []
     try:
         _warm(port, material, key)
@@ -393,10 +404,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     limit = raise_fd_limit(idle + 256)
     load0 = os.getloadavg()[0]
     out: dict[str, Any] = {"idle": [], "load": [], "fd_soft_limit": limit, "key": args.key}
+    impls = [*IMPLS, BEFORE] if args.before else list(IMPLS)
     with tempfile.TemporaryDirectory(prefix="tls12-scaling-") as material:
         make_material(material)
-        idle_impls = [*IMPLS, BEFORE] if args.before else list(IMPLS)
-        for impl in idle_impls:
+        for impl in impls if args.only in (None, "idle") else []:
             src = args.before if impl == BEFORE else None
             _progress(args, f"idle: {idle} connections to {impl}")
             row = measure_idle(impl, material, args.key, idle, False, 0, src)
@@ -409,12 +420,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if "top" in traced:
                     row["top"] = traced["top"]
             out["idle"].append(row)
-        for r in range(rounds):
-            for impl in IMPLS if r % 2 == 0 else IMPLS[::-1]:
+        for r in range(rounds if args.only in (None, "load") else 0):
+            for impl in impls if r % 2 == 0 else impls[::-1]:
+                src = args.before if impl == BEFORE else None
                 _progress(args, f"load: {args.clients} clients against {impl}, round {r + 1}")
-                out["load"].append(
-                    measure_load(impl, material, args.key, args.clients, args.procs, seconds)
-                )
+                row = measure_load(impl, material, args.key, args.clients, args.procs, seconds, src)
+                row["round"] = r + 1
+                out["load"].append(row)
     out["loadavg"] = [load0, os.getloadavg()[0]]
     out["seconds"], out["rounds"] = seconds, rounds
     return out
@@ -438,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=12, help="tls12 allocation sites to show")
     p.add_argument("--no-tracemalloc", action="store_true", help="RSS only (faster)")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--before", metavar="SRC", help="also measure idle memory of tls12 from SRC")
+    p.add_argument(
+        "--before", metavar="SRC", help="also measure tls12 from another tree's src (an A/B)"
+    )
+    p.add_argument("--only", choices=("idle", "load"), help="one of the two measurements")
     # the child processes
     p.add_argument("--serve", choices=IMPLS, help=argparse.SUPPRESS)
     p.add_argument("--idle-client", type=int, metavar="PORT", help=argparse.SUPPRESS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import weakref
+from collections.abc import Callable
 
 from tls12.config import ClientConfig, ServerConfig
 from tls12.crypto.exporter import ExporterSecret
@@ -63,7 +65,7 @@ class Connection(abc.ABC):
     def __init__(self, config: ClientConfig | ServerConfig) -> None:
         self.config = config
         self._records = RecordLayer()
-        self._handshake = HandshakeBuffer(config.max_handshake_message_size, self._admit)
+        self._handshake = HandshakeBuffer(config.max_handshake_message_size, _admitter(self))
         self._out = bytearray()
         self._state: State | None = None
         self._negotiated: Negotiated | None = None
@@ -403,3 +405,17 @@ class ServerConnection(Connection):
 
     def start(self) -> None:
         """Nothing to send first; present so both sides can be driven alike."""
+
+
+def _admitter(conn: Connection) -> Callable[[int], None]:
+    """``conn._admit`` for its HandshakeBuffer without a reference cycle (a bound method would
+    make one: the connection holds the buffer), so a connection no longer used is freed at
+    once instead of by the garbage collector, with everything it holds."""
+    ref = weakref.ref(conn)
+
+    def admit(msg_type: int) -> None:
+        owner = ref()
+        if owner is not None:
+            owner._admit(msg_type)
+
+    return admit

@@ -49,15 +49,15 @@ TCP connection dropped. An engine error is raised to the reader (``reader.read()
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from tls12.connection import ClientConnection, ServerConnection
 from tls12.errors import TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Event, HandshakeComplete
-from tls12.io.aio_extra import TLS_NAMES, tls_extra_info
+from tls12.io.aio_buffer import read_buffer
+from tls12.io.aio_deadlines import HandshakeDeadlines
+from tls12.io.aio_extra import TLS_NAMES, ClosedSide, tls_extra_info
 from tls12.io.aio_sessions import HelloGate
 
 __all__ = [
@@ -67,8 +67,6 @@ __all__ = [
 ]
 
 STREAM_LIMIT = 2**16
-FAIR_SHARE = 2**15
-"""The most bytes the event loop reads from one connection per turn (see get_buffer)."""
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds ``close()`` waits for the peer's close_notify before closing TCP anyway; also the
 longest a failing connection waits for its alert to be written."""
@@ -78,19 +76,15 @@ ErrorCallback = Callable[[BaseException, "TLSTransport"], None]
 (its trace shows how far the handshake got), ``'peername'`` the peer's address."""
 
 
-_local = threading.local()
-
-
-def _read_buffer() -> memoryview:
-    """This thread's read buffer (an event loop runs in one thread)."""
-    buffer: memoryview | None = getattr(_local, "buffer", None)
-    if buffer is None:
-        buffer = _local.buffer = memoryview(bytearray(FAIR_SHARE))
-    return buffer
-
-
 class TLSProtocol(asyncio.BufferedProtocol):
     """The TCP side: bytes to and from the engine, events to ``app_protocol``."""
+
+    # Slots: no __dict__ per connection, and cheaper attribute access on the hot paths.
+    __slots__ = ("connection", "_suppress_ragged_eofs", "_gate", "transport", "_app", "_loop",
+                 "_handshake_timeout", "_shutdown_timeout", "_waiter", "_on_handshake_error",
+                 "_raw", "_timer", "_deadlines", "_deadline_pending", "_app_connected",
+                 "_app_lost", "_closing", "_lost", "_error", "_peername", "_pause_reasons",
+                 "_buffer", "__weakref__")  # fmt: skip
 
     def __init__(
         self,
@@ -117,6 +111,9 @@ class TLSProtocol(asyncio.BufferedProtocol):
         self._on_handshake_error = on_handshake_error
         self._raw: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
+        # a server's shared handshake clock instead of a timer of our own (aio_deadlines)
+        self._deadlines: HandshakeDeadlines | None = None
+        self._deadline_pending = False
         self._app_connected = False
         self._app_lost = False
         self._closing = False  # the application asked to close
@@ -127,15 +124,21 @@ class TLSProtocol(asyncio.BufferedProtocol):
         """Why we are not reading from the peer: "output" (our write buffer is past its
         high-water mark), "app" (the application paused reading), or a reason a server adds
         (waiting for a handshake slot, an asynchronous lookup before the handshake goes on)."""
+        self._buffer = read_buffer()
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # asyncio gives a stream protocol a Transport; connection_made is typed BaseTransport
         self._raw = transport  # type: ignore[assignment]
+        self._buffer = read_buffer()  # the buffer of the thread the loop runs in
         self._peername = transport.get_extra_info("peername")
-        if self._handshake_timeout is not None:
-            self._timer = self._loop.call_later(self._handshake_timeout, self._handshake_expired)
+        timeout, deadlines = self._handshake_timeout, self._deadlines
+        if timeout is not None and deadlines is not None:
+            deadlines.add(self)
+            self._deadline_pending = True
+        elif timeout is not None:
+            self._timer = self._loop.call_later(timeout, self._handshake_expired)
         try:
             self.connection.start()
         except TLSError as exc:
@@ -148,10 +151,15 @@ class TLSProtocol(asyncio.BufferedProtocol):
         per turn into a buffer every connection of this thread shares (it is consumed in
         ``buffer_updated`` before any other read), so reading costs a connection nothing
         while it waits and one busy peer cannot hold the event loop for long."""
-        return _read_buffer()
+        return self._buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(_read_buffer()[:nbytes]))
+        # The one copy of the bytes read: the engine reads a bytes object in place.
+        data = self._buffer[:nbytes].tobytes()
+        if self._gate is None and self._error is None:
+            self._process(data)
+        else:
+            self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
         if self._error is not None or not data:
@@ -164,15 +172,19 @@ class TLSProtocol(asyncio.BufferedProtocol):
         self._process(data)
 
     def _process(self, data: bytes) -> None:
+        conn = self.connection
         try:
-            events = self.connection.receive_data(data)
+            events = conn.receive_data(data)
         except TLSError as exc:
             self._fail(exc)
             return
-        self._flush()
-        self._dispatch(events)
-        if self.connection.error is not None:  # events came before a fatal error
-            self._fail(self.connection.error)
+        out = conn.data_to_send()  # everything this input produced: one write per flight
+        if out:
+            self._write(out)
+        if events:
+            self._dispatch(events)
+        if conn.error is not None:  # events came before a fatal error
+            self._fail(conn.error)
 
     def _gate_released(self, data: bytes) -> None:
         self._gate = None
@@ -211,6 +223,7 @@ class TLSProtocol(asyncio.BufferedProtocol):
         else:
             self._lose_app(self._error)
         self._raw = None
+        self.transport._tls = ClosedSide(self.connection, self._peername, self._app)
 
     def pause_writing(self) -> None:
         self.set_reading_paused("output", True)
@@ -225,31 +238,36 @@ class TLSProtocol(asyncio.BufferedProtocol):
     def set_reading_paused(self, reason: str, paused: bool) -> None:
         """Reads from the peer only while no reason to pause is left (see the module
         docstring and ``_pause_reasons``)."""
+        reasons = self._pause_reasons
+        was_paused = bool(reasons)
         if paused:
-            self._pause_reasons.add(reason)
+            reasons.add(reason)
         else:
-            self._pause_reasons.discard(reason)
-        self._update_reading()
+            reasons.discard(reason)
+        if bool(reasons) != was_paused:  # the TCP transport is told only of a change
+            self._update_reading()
 
     def _update_reading(self) -> None:
         raw = self._raw
         if raw is None or self._lost or raw.is_closing():
             return
-        with contextlib.suppress(RuntimeError, AttributeError):
+        try:
             if self._pause_reasons:
                 raw.pause_reading()
             else:
                 raw.resume_reading()
+        except (RuntimeError, AttributeError):
+            pass
 
     # -- events ----------------------------------------------------------------------------
 
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, HandshakeComplete):
-                self._handshake_completed()
-            elif isinstance(event, ApplicationData):
+            if isinstance(event, ApplicationData):
                 if self._app_connected and not self._app_lost:
                     self._app.data_received(event.data)
+            elif isinstance(event, HandshakeComplete):
+                self._handshake_completed()
             elif isinstance(event, ConnectionClosed):
                 self._close_notify_received()
             # warning alerts and refused renegotiations need nothing from us
@@ -269,6 +287,11 @@ class TLSProtocol(asyncio.BufferedProtocol):
             self._app.eof_received()
         self._flush()
         self._close_raw()
+
+    def _deadline_passed(self) -> None:
+        """The server's shared handshake clock (aio_deadlines) ran out for us."""
+        self._deadline_pending = False
+        self._handshake_expired()
 
     def _handshake_expired(self) -> None:
         self._timer = None
@@ -310,10 +333,16 @@ class TLSProtocol(asyncio.BufferedProtocol):
 
     def _flush(self) -> None:
         data = self.connection.data_to_send()
+        if data:
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
         raw = self._raw
-        if data and raw is not None and not self._lost:
-            with contextlib.suppress(RuntimeError):  # written after write_eof: nothing to do
+        if raw is not None and not self._lost:
+            try:  # noqa: SIM105 - contextlib.suppress is three Python calls per write
                 raw.write(data)
+            except RuntimeError:  # written after write_eof: nothing to do
+                pass
 
     def _close_raw(self) -> None:
         raw = self._raw
@@ -321,9 +350,11 @@ class TLSProtocol(asyncio.BufferedProtocol):
             return
         if not raw.is_closing():
             raw.close()
-        # A peer that does not read would keep the alert or close_notify in the buffer forever.
         self._cancel_timer()
-        self._timer = self._loop.call_later(self._shutdown_timeout, self._abort_raw)
+        # A peer that does not read would keep the alert or close_notify in the buffer forever;
+        # with nothing left to write, the transport reports connection_lost on its own.
+        if raw.get_write_buffer_size():
+            self._timer = self._loop.call_later(self._shutdown_timeout, self._abort_raw)
 
     def _abort_raw(self) -> None:
         self._timer = None
@@ -331,22 +362,33 @@ class TLSProtocol(asyncio.BufferedProtocol):
             self._raw.abort()
 
     def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        timer = self._timer
+        if timer is not None:
             self._timer = None
+            timer.cancel()
+        if self._deadline_pending:
+            self._deadline_pending = False
+            self._deadlines.discard(self)  # type: ignore[union-attr]  # set with the flag
 
     # -- what TLSTransport calls -----------------------------------------------------------
 
     def app_write(self, data: bytes) -> None:
+        self._send(data)
+
+    def _send(self, data: bytes | bytearray | memoryview) -> None:
+        """Encrypts ``data`` (not copied first: the engine is done with it on return), one write."""
         raw = self._raw
         if self._error is not None or self._closing or raw is None or raw.is_closing():
             return  # as asyncio's transports do: drain() and the reader report the problem
+        conn = self.connection
         try:
-            self.connection.send(data)
+            conn.send(data)
         except TLSError as exc:
             self._fail(exc)
             return
-        self._flush()
+        out = conn.data_to_send()
+        if out:
+            self._write(out)
 
     def app_close(self) -> None:
         if self._closing:
@@ -384,9 +426,11 @@ class TLSProtocol(asyncio.BufferedProtocol):
 class TLSTransport(asyncio.Transport):
     """What the application writes through (a ``StreamWriter``'s transport)."""
 
+    __slots__ = ("_tls", "__weakref__")
+
     def __init__(self, protocol: TLSProtocol) -> None:
         super().__init__()
-        self._tls = protocol
+        self._tls: TLSProtocol | ClosedSide = protocol
 
     # -- BaseTransport -----------------------------------------------------------------
 
@@ -426,8 +470,12 @@ class TLSTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data: expecting a bytes-like instance, got {type(data).__name__}")
+        if isinstance(data, memoryview) and (
+            data.itemsize != 1 or data.ndim != 1 or not data.c_contiguous
+        ):
+            data = data.tobytes()  # the engine slices bytes: a view of another shape is copied
         if data:
-            self._tls.app_write(bytes(data))
+            self._tls._send(data)
 
     def write_eof(self) -> None:
         raise NotImplementedError("TLS cannot half-close a connection; use close()")

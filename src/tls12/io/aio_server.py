@@ -25,6 +25,8 @@ from typing import Any
 from tls12.config import ServerConfig
 from tls12.connection import ServerConnection
 from tls12.io.aio import STREAM_LIMIT, ErrorCallback, TLSProtocol
+from tls12.io.aio_deadlines import HandshakeDeadlines
+from tls12.io.aio_extra import ClosedSide
 from tls12.io.aio_sessions import prefetch_for
 from tls12.io.server_limits import DEFAULT_MAX_CONNECTIONS, ServerLimits, set_nodelay
 from tls12.log import connection_failed, handshake_completed, logger, peer_text
@@ -42,15 +44,18 @@ WAITING_FOR_SLOT = "handshake slot"
 class _Slots:
     """The connection and handshake counts one server shares between its protocols."""
 
-    def __init__(self, limits: ServerLimits) -> None:
+    def __init__(self, limits: ServerLimits, deadlines: HandshakeDeadlines | None) -> None:
         self.limits = limits
+        self.handshake_limit = limits.handshakes
         self.connections = 0
         self.handshakes = 0
         self.waiting: collections.deque[ServerTLSProtocol] = collections.deque()
+        self.deadlines = deadlines
+        """The handshake clock all this server's connections share (None: no timeout)."""
 
     def release_handshake(self) -> None:
         self.handshakes -= 1
-        while self.waiting and self.handshakes < self.limits.handshakes:
+        while self.waiting and self.handshakes < self.handshake_limit:
             protocol = self.waiting.popleft()
             if protocol.take_handshake_slot():
                 return
@@ -60,8 +65,11 @@ class ServerTLSProtocol(TLSProtocol):
     """A server connection that counts itself against its server's limits and logs how its
     handshake went."""
 
+    __slots__ = ("_slots", "_nodelay", "_counted", "_in_handshake", "_refused")
+
     def __init__(self, *args: Any, slots: _Slots, nodelay: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._deadlines = slots.deadlines
         self._slots = slots
         self._nodelay = nodelay
         self._counted = False
@@ -87,8 +95,10 @@ class ServerTLSProtocol(TLSProtocol):
             if sock is not None:
                 set_nodelay(sock, False)
         super().connection_made(transport)
-        if slots.handshakes < slots.limits.handshakes:
-            self.take_handshake_slot()
+        if slots.handshakes < slots.handshake_limit:
+            if not self._lost and self._error is None:  # take_handshake_slot, not paused yet
+                slots.handshakes += 1
+                self._in_handshake = True
         else:
             self.set_reading_paused(WAITING_FOR_SLOT, True)
             slots.waiting.append(self)
@@ -120,6 +130,7 @@ class ServerTLSProtocol(TLSProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused:
+            self.transport._tls = ClosedSide(self.connection, None, self._app)  # no cycle left
             return
         self._end_handshake()
         if self._counted:
@@ -155,7 +166,8 @@ async def start_server(
     blocks, as ``RedisSessionStore`` does), so the event loop never waits on the network.
     Other keyword arguments go to ``loop.create_server``."""
     loop = asyncio.get_running_loop()
-    slots = _Slots(ServerLimits(max_connections, max_handshakes))
+    deadlines = None if handshake_timeout is None else HandshakeDeadlines(loop, handshake_timeout)
+    slots = _Slots(ServerLimits(max_connections, max_handshakes), deadlines)
     prefetch = prefetch_for(config, async_session_store)
 
     def factory() -> TLSProtocol:
