@@ -2,9 +2,12 @@
 
 The verifier from ``cryptography`` does the real work (path building, signatures, validity,
 Web PKI extension profile, name matching). Its errors are one string, which is not enough to
-pick the right alert or to tell a user what is wrong, so we check the common failures first
+pick the right alert or to tell a user what is wrong, so we check the common failures
 ourselves (leaf dates, name, key, extended key usage) and classify whatever the verifier still
-refuses afterwards (unknown issuer, expired intermediate, weak key, ...).
+refuses (unknown issuer, expired intermediate, weak key, ...). Under the Web PKI profile the
+verifier runs first and the pre-checks only when it refuses (they repeat what it checks, and
+cost as much again): the error is the same as if they had run first. Under RFC 5280 the
+verifier checks neither name nor extended key usage, so the pre-checks always run.
 
 Only the leaf is pre-checked: peers often send extra, stale certificates (an expired
 cross-signed root, say) that the verifier rightly ignores when it finds another path.
@@ -75,24 +78,65 @@ def verify_server_chain(
     store, rfc5280 for anchors the user gave). Under rfc5280 a leaf without subjectAltName is
     matched by its common name, as OpenSSL and Python's ssl do.
     """
+    return verify_server_path(chain_der, server_name, trust, now, profile)[0]
+
+
+def verify_server_path(
+    chain_der: Sequence[bytes],
+    server_name: str | None,
+    trust: TrustStore,
+    now: datetime | None = None,
+    profile: str = "auto",
+) -> tuple[list[x509.Certificate], tuple[bytes, ...]]:
+    """verify_server_chain, and the DER of each certificate of the path: the bytes that
+    arrived (or the anchor's own), which the session keeps without encoding them again."""
     when = _utc(now)
-    if effective(profile, trust.is_system) == RFC5280:
-        path = _server_chain_rfc5280(chain_der, server_name, trust, when)
-        return _revocation_checked(trust, path)
-    policy = PolicyBuilder().store(trust.store).time(when)
-    subject = _checked_subject(server_name, policy)
-    chain = _parse_chain(chain_der, "server")
-    leaf = chain[0]
-    _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
-    if subject is None:
-        subject = _self_subject(leaf)
+    rfc5280 = effective(profile, trust.is_system) == RFC5280
+    subject = _checked_subject(server_name, trust)
+    ders = [bytes(der) for der in chain_der]
+    chain = _parse_chain(ders, "server")
+    if rfc5280:
+        path = _server_chain_rfc5280(chain, ders[0], subject, server_name, trust, when)
     else:
-        _check_name(leaf, subject, str(server_name))
+        path = _server_chain_webpki(chain, subject, server_name, trust, when)
+    _revocation_checked(trust, path)
+    by_id = {id(cert): der for cert, der in zip(chain, ders, strict=True)}
+    return path, tuple(by_id.get(id(cert)) or trust.der_of(cert) for cert in path)
+
+
+def _server_chain_webpki(
+    chain: list[x509.Certificate],
+    subject: x509.DNSName | x509.IPAddress | None,
+    server_name: str | None,
+    trust: TrustStore,
+    when: datetime,
+) -> list[x509.Certificate]:
+    """The verifier first: it checks dates, extended key usage and the name itself. Only
+    when it refuses do our pre-checks run, in their order, to name the precise cause (and
+    alert); what it leaves out (the leaf's key, dates to the microsecond) is checked after."""
+    leaf = chain[0]
+    refusal: Exception | None = None
     try:
-        path = policy.build_server_verifier(subject).verify(leaf, chain[1:])
-    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
-        raise _classify(exc, chain, trust, "server", when) from None
-    return _revocation_checked(trust, path)
+        target = _self_subject(leaf) if subject is None else subject
+        path = (
+            PolicyBuilder()
+            .store(trust.store)
+            .time(when)
+            .build_server_verifier(target)
+            .verify(leaf, chain[1:])
+        )
+    except (VerificationError, ValueError, UnsupportedAlgorithm, BadCertificate) as exc:
+        refusal = exc
+    if refusal is not None:
+        _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
+        if subject is None:
+            _self_subject(leaf)  # raises its own refusal again, after the leaf's checks
+        else:
+            _check_name(leaf, subject, str(server_name))
+        raise _classify(refusal, chain, trust, "server", when)
+    _check_dates(leaf, "server certificate", when)
+    _check_key(leaf, "server")
+    return path
 
 
 def _revocation_checked(trust: TrustStore, path: list[x509.Certificate]) -> list[x509.Certificate]:
@@ -103,31 +147,49 @@ def _revocation_checked(trust: TrustStore, path: list[x509.Certificate]) -> list
     return path
 
 
+_SUBJECTS: dict[str, x509.DNSName | x509.IPAddress] = {}
+_SUBJECTS_MAX = 256
+"""Server names already checked, and their verifier subjects: the check builds a verifier
+(~5 us) and depends on the name alone. Bounded: cleared when full."""
+
+
 def _checked_subject(
-    server_name: str | None, policy: PolicyBuilder
+    server_name: str | None, trust: TrustStore
 ) -> x509.DNSName | x509.IPAddress | None:
     """The name is our caller's input: refuse a malformed one before looking at the peer's
     bytes (the server verifier's own check of the name)."""
-    subject = None if server_name is None else _subject_for(server_name)
+    if server_name is None:
+        return None
+    subject = _SUBJECTS.get(server_name)
     if subject is not None:
-        try:
-            policy.build_server_verifier(subject)
-        except ValueError:
-            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+        return subject
+    subject = _subject_for(server_name)
+    try:
+        PolicyBuilder().store(trust.store).build_server_verifier(subject)
+    except ValueError:
+        raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    if len(_SUBJECTS) >= _SUBJECTS_MAX:
+        _SUBJECTS.clear()
+    _SUBJECTS[server_name] = subject
     return subject
 
 
 def _server_chain_rfc5280(
-    chain_der: Sequence[bytes], server_name: str | None, trust: TrustStore, when: datetime
+    chain: list[x509.Certificate],
+    leaf_der: bytes,
+    subject: x509.DNSName | x509.IPAddress | None,
+    server_name: str | None,
+    trust: TrustStore,
+    when: datetime,
 ) -> list[x509.Certificate]:
-    subject = _checked_subject(server_name, PolicyBuilder().store(trust.store).time(when))
-    chain = _parse_chain(chain_der, "server")
+    """The client verifier used here checks neither the name nor the extended key usage:
+    the pre-checks are part of the validation, not only of its error messages."""
     leaf = chain[0]
     _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
     if subject is not None:
         _check_name(leaf, subject, str(server_name), common_name_fallback=True)
     try:
-        return rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+        return rfc5280_path(leaf, chain[1:], trust, when, leaf_der=leaf_der)
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "server", when) from None
 
@@ -150,7 +212,7 @@ def verify_client_chain(
     _check_leaf(leaf, "client", when, ExtendedKeyUsageOID.CLIENT_AUTH)
     if effective(profile, trust.is_system) == RFC5280:
         try:
-            path = rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+            path = rfc5280_path(leaf, chain[1:], trust, when, leaf_der=bytes(chain_der[0]))
         except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
             raise _classify(exc, chain, trust, "client", when) from None
         return _revocation_checked(trust, path)
