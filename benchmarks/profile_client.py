@@ -17,17 +17,28 @@ The client's scenarios that ``profile_engine.py`` does not have, built from its 
 
 ``--calls`` counts Python and C function calls per client handshake with cProfile over a
 fixed number of handshakes after a warm-up: a count, which the machine's load does not move.
+
+``--marked N`` runs N handshakes after the warm-up with each of the client's calls made
+through ``functools.reduce`` (a C function nothing else here calls), so that valgrind counts
+the instructions of the client's side alone, which no other load on the machine changes:
+
+    valgrind --tool=callgrind --toggle-collect=functools_reduce --callgrind-out-file=/dev/null \
+        python benchmarks/profile_client.py client-full --marked 50 2>&1 | grep Collected
+
+(divide by N: instructions per client handshake).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import pstats
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
@@ -65,6 +76,11 @@ def calls_per_handshake(name: str, count: int = 20) -> float:
     return sum(v[1] for v in raw.values()) / count
 
 
+def marked(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` called from inside ``functools.reduce``: valgrind's collection marker."""
+    return functools.reduce(lambda _, f: f(*args), [fn], None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", default="client-full")
@@ -72,7 +88,16 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-cprofile", action="store_true", help="for py-spy: no cProfile")
     parser.add_argument("--calls", action="store_true", help="calls per handshake, every scenario")
+    parser.add_argument("--marked", type=int, default=0, help="N handshakes for valgrind")
     args = parser.parse_args()
+    if args.marked:
+        step = scenario(args.scenario)
+        for _ in range(5):
+            step()
+        profile_engine.measured = marked  # type: ignore[assignment]
+        for _ in range(args.marked):
+            step()
+        return 0
     if args.calls:
         for name in SCENARIOS:
             print(f"{name:18} {calls_per_handshake(name):8.1f} calls per client handshake")
