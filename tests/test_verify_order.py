@@ -196,3 +196,22 @@ def test_name_cache_stays_bounded_and_refuses_bad_names(ca: CertificateAuthority
     for _ in range(2):  # a refused name is refused again, not cached
         with pytest.raises(verify.ConfigError):
             verify._checked_subject("bad_name!.example", trust)
+
+
+def test_parsed_certificates_are_kept_bounded(ca: CertificateAuthority) -> None:
+    """A repeated chain is parsed once; the table stays bounded; what fails is not kept."""
+    der = _leaf(ca, names=_dns("localhost"))
+    first = verify.parse_chain([der])[0]
+    assert verify.parse_chain([bytearray(der)])[0] is first
+    for _ in range(verify._PARSED_MAX + 5):
+        verify.parse_chain([_leaf(ca, names=_dns("localhost"))])
+    assert len(verify._PARSED) <= verify._PARSED_MAX
+    broken = der[:-1] + bytes([der[-1] ^ 1])  # the signature changed: still parses
+    assert verify.parse_chain([broken])[0] is not first
+    with pytest.raises(verify.BadCertificate, match="could not parse"):
+        verify.parse_chain([der[:50]])
+    assert der[:50] not in verify._PARSED
+    big = b"\x30\x82" + (verify._PARSED_BYTES_MAX).to_bytes(2, "big") + bytes(8192)
+    with pytest.raises(verify.BadCertificate):
+        verify.parse_chain([big])
+    assert big not in verify._PARSED
