@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder
 
-from tls12 import verify
-from tls12.errors import CertificateError
+from tls12 import peer_chain, verify
+from tls12.errors import BadCertificate, CertificateError
 from tls12.pki import CertificateAuthority, make_ca
 from tls12.verify import TrustStore, verify_server_chain, verify_server_path
 
@@ -201,17 +201,17 @@ def test_name_cache_stays_bounded_and_refuses_bad_names(ca: CertificateAuthority
 def test_parsed_certificates_are_kept_bounded(ca: CertificateAuthority) -> None:
     """A repeated chain is parsed once; the table stays bounded; what fails is not kept."""
     der = _leaf(ca, names=_dns("localhost"))
-    first = verify.parse_chain([der])[0]
-    assert verify.parse_chain([bytearray(der)])[0] is first
-    for _ in range(verify._PARSED_MAX + 5):
-        verify.parse_chain([_leaf(ca, names=_dns("localhost"))])
-    assert len(verify._PARSED) <= verify._PARSED_MAX
+    first = peer_chain.parse_chain([der])[0]
+    assert peer_chain.parse_chain([bytearray(der)])[0] is first
+    for _ in range(peer_chain._PARSED_MAX + 5):
+        peer_chain.parse_chain([_leaf(ca, names=_dns("localhost"))])
+    assert len(peer_chain._PARSED) <= peer_chain._PARSED_MAX
     broken = der[:-1] + bytes([der[-1] ^ 1])  # the signature changed: still parses
-    assert verify.parse_chain([broken])[0] is not first
-    with pytest.raises(verify.BadCertificate, match="could not parse"):
-        verify.parse_chain([der[:50]])
-    assert der[:50] not in verify._PARSED
-    big = b"\x30\x82" + (verify._PARSED_BYTES_MAX).to_bytes(2, "big") + bytes(8192)
-    with pytest.raises(verify.BadCertificate):
-        verify.parse_chain([big])
-    assert big not in verify._PARSED
+    assert peer_chain.parse_chain([broken])[0] is not first
+    with pytest.raises(BadCertificate, match="could not parse"):
+        peer_chain.parse_chain([der[:50]])
+    assert der[:50] not in peer_chain._PARSED
+    big = b"\x30\x82" + (peer_chain._PARSED_BYTES_MAX).to_bytes(2, "big") + bytes(8192)
+    with pytest.raises(BadCertificate):
+        peer_chain.parse_chain([big])
+    assert big not in peer_chain._PARSED

@@ -111,11 +111,11 @@ class TrustStore:
     def __len__(self) -> int:
         return len(self.certs)
 
-    def is_anchor_der(self, der: bytes) -> bool:
+    def _is_anchor_der(self, der: bytes) -> bool:
         """Whether ``der`` is the encoding of one of the anchors."""
         return der in self._anchor_ders
 
-    def der_of(self, cert: x509.Certificate) -> bytes:
+    def _der_of(self, cert: x509.Certificate) -> bytes:
         """``cert``'s DER: kept for the anchors' own objects, encoded for any other."""
         kept = self._by_id.get(id(cert))
         if kept is not None and kept[0] is cert:

@@ -87,7 +87,7 @@ def rfc5280_path(
     it (encoding it again costs more than the rest of this function's own work)."""
     if leaf_der is None:
         leaf_der = leaf.public_bytes(Encoding.DER)
-    if trust.is_anchor_der(leaf_der):
+    if trust._is_anchor_der(leaf_der):
         return [leaf]  # the peer's certificate is itself trusted: its own path
     store, anchors = trust.store, trust.certs
     if leaf.version is x509.Version.v1:
@@ -98,7 +98,7 @@ def rfc5280_path(
             )
         if not issuer.not_valid_before_utc <= when <= issuer.not_valid_after_utc:
             raise VerificationError("cert is not valid at validation time")
-        if trust.is_anchor_der(issuer.public_bytes(Encoding.DER)):
+        if trust._is_anchor_der(issuer.public_bytes(Encoding.DER)):
             return [leaf, issuer]
         rest = [c for c in intermediates if c is not issuer]
         return [leaf, *_rfc5280_verifier(store, when).verify(issuer, rest).chain]

@@ -3,7 +3,7 @@ validated for the server's name, and a public key of the kind the chosen suite n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -18,8 +18,7 @@ from tls12.messages.handshake import Certificate
 from tls12.verify import parse_chain, verify_server_path
 
 
-@dataclass(frozen=True)
-class ServerIdentity:
+class ServerIdentity(NamedTuple):
     """The server's chain and public key; built only after the chain was checked (or the
     caller explicitly turned checking off)."""
 
