@@ -22,10 +22,12 @@ fixed number of handshakes after a warm-up: a count, which the machine's load do
 through ``functools.reduce`` (a C function nothing else here calls), so that valgrind counts
 the instructions of the client's side alone, which no other load on the machine changes:
 
-    valgrind --tool=callgrind --toggle-collect=functools_reduce --callgrind-out-file=/dev/null \
-        python benchmarks/profile_client.py client-full --marked 50 2>&1 | grep Collected
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --toggle-collect=functools_reduce \\
+        --callgrind-out-file=/dev/null \\
+        python benchmarks/profile_client.py client-full --marked 20 2>&1 | grep Collected
 
-(divide by N: instructions per client handshake).
+(divide by N: instructions per client handshake; the garbage collector is off while
+counting, and a fixed hash seed keeps dictionaries the same from run to run).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
+import gc
 import pstats
 import sys
 import time
@@ -94,6 +97,10 @@ def main() -> int:
         step = scenario(args.scenario)
         for _ in range(5):
             step()
+        # The collector would run at a different point in each tree's allocations, and a
+        # full collection walks every object: off while counting (PYTHONHASHSEED=0 too).
+        gc.collect()
+        gc.disable()
         profile_engine.measured = marked  # type: ignore[assignment]
         for _ in range(args.marked):
             step()
