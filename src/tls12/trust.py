@@ -44,7 +44,10 @@ class TrustStore:
         self._anchor_subjects = {c.subject for c in self.certs}
         self.revocation_check: Callable[[Sequence[x509.Certificate]], None] | None = None
         """Run on every verified path (the ssl-compatible context's CRL checks)."""
-        self._anchor_ders = {c.public_bytes(_DER) for c in self.certs}
+        self._by_id = {id(c): (c, c.public_bytes(_DER)) for c in self.certs}
+        """Each anchor's object and DER by the object's identity: a verified path ends in one
+        of these objects, and encoding a certificate again costs ~12 us."""
+        self._anchor_ders = {der for _, der in self._by_id.values()}
 
     @classmethod
     def from_certificates(cls, certs: Iterable[x509.Certificate]) -> TrustStore:
@@ -107,6 +110,17 @@ class TrustStore:
 
     def __len__(self) -> int:
         return len(self.certs)
+
+    def _is_anchor_der(self, der: bytes) -> bool:
+        """Whether ``der`` is the encoding of one of the anchors."""
+        return der in self._anchor_ders
+
+    def _der_of(self, cert: x509.Certificate) -> bytes:
+        """``cert``'s DER: kept for the anchors' own objects, encoded for any other."""
+        kept = self._by_id.get(id(cert))
+        if kept is not None and kept[0] is cert:
+            return kept[1]
+        return cert.public_bytes(_DER)
 
     def _is_anchor(self, cert: x509.Certificate) -> bool:
         return cert.public_bytes(_DER) in self._anchor_ders or cert.issuer in self._anchor_subjects

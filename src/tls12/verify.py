@@ -2,9 +2,12 @@
 
 The verifier from ``cryptography`` does the real work (path building, signatures, validity,
 Web PKI extension profile, name matching). Its errors are one string, which is not enough to
-pick the right alert or to tell a user what is wrong, so we check the common failures first
+pick the right alert or to tell a user what is wrong, so we check the common failures
 ourselves (leaf dates, name, key, extended key usage) and classify whatever the verifier still
-refuses afterwards (unknown issuer, expired intermediate, weak key, ...).
+refuses (unknown issuer, expired intermediate, weak key, ...). Under the Web PKI profile the
+verifier runs first and the pre-checks only when it refuses (they repeat what it checks, and
+cost as much again): the error is the same as if they had run first. Under RFC 5280 the
+verifier checks neither name nor extended key usage, so the pre-checks always run.
 
 Only the leaf is pre-checked: peers often send extra, stale certificates (an expired
 cross-signed root, say) that the verifier rightly ignores when it finds another path.
@@ -37,6 +40,8 @@ from tls12.errors import (
     UnknownCA,
     UnsupportedCertificate,
 )
+from tls12.peer_chain import _parse_chain
+from tls12.peer_chain import parse_chain as parse_chain  # re-exported for its callers
 from tls12.trust import TrustStore as TrustStore  # re-exported: the public home of TrustStore
 from tls12.verify_profiles import RFC5280, common_name_hosts, effective, rfc5280_path
 
@@ -75,24 +80,65 @@ def verify_server_chain(
     store, rfc5280 for anchors the user gave). Under rfc5280 a leaf without subjectAltName is
     matched by its common name, as OpenSSL and Python's ssl do.
     """
+    return verify_server_path(chain_der, server_name, trust, now, profile)[0]
+
+
+def verify_server_path(
+    chain_der: Sequence[bytes],
+    server_name: str | None,
+    trust: TrustStore,
+    now: datetime | None = None,
+    profile: str = "auto",
+) -> tuple[list[x509.Certificate], tuple[bytes, ...]]:
+    """verify_server_chain, and the DER of each certificate of the path: the bytes that
+    arrived (or the anchor's own), which the session keeps without encoding them again."""
     when = _utc(now)
-    if effective(profile, trust.is_system) == RFC5280:
-        path = _server_chain_rfc5280(chain_der, server_name, trust, when)
-        return _revocation_checked(trust, path)
-    policy = PolicyBuilder().store(trust.store).time(when)
-    subject = _checked_subject(server_name, policy)
-    chain = _parse_chain(chain_der, "server")
-    leaf = chain[0]
-    _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
-    if subject is None:
-        subject = _self_subject(leaf)
+    rfc5280 = effective(profile, trust.is_system) == RFC5280
+    subject = _checked_subject(server_name, trust)
+    ders = [bytes(der) for der in chain_der]
+    chain = _parse_chain(ders, "server")
+    if rfc5280:
+        path = _server_chain_rfc5280(chain, ders[0], subject, server_name, trust, when)
     else:
-        _check_name(leaf, subject, str(server_name))
+        path = _server_chain_webpki(chain, subject, server_name, trust, when)
+    _revocation_checked(trust, path)
+    by_id = {id(cert): der for cert, der in zip(chain, ders, strict=True)}
+    return path, tuple(by_id.get(id(cert)) or trust._der_of(cert) for cert in path)
+
+
+def _server_chain_webpki(
+    chain: list[x509.Certificate],
+    subject: x509.DNSName | x509.IPAddress | None,
+    server_name: str | None,
+    trust: TrustStore,
+    when: datetime,
+) -> list[x509.Certificate]:
+    """The verifier first: it checks dates, extended key usage and the name itself. Only
+    when it refuses do our pre-checks run, in their order, to name the precise cause (and
+    alert); what it leaves out (the leaf's key, dates to the microsecond) is checked after."""
+    leaf = chain[0]
+    refusal: Exception | None = None
     try:
-        path = policy.build_server_verifier(subject).verify(leaf, chain[1:])
-    except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
-        raise _classify(exc, chain, trust, "server", when) from None
-    return _revocation_checked(trust, path)
+        target = _self_subject(leaf) if subject is None else subject
+        path = (
+            PolicyBuilder()
+            .store(trust.store)
+            .time(when)
+            .build_server_verifier(target)
+            .verify(leaf, chain[1:])
+        )
+    except (VerificationError, ValueError, UnsupportedAlgorithm, BadCertificate) as exc:
+        refusal = exc
+    if refusal is not None:
+        _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
+        if subject is None:
+            _self_subject(leaf)  # raises its own refusal again, after the leaf's checks
+        else:
+            _check_name(leaf, subject, str(server_name))
+        raise _classify(refusal, chain, trust, "server", when)
+    _check_dates(leaf, "server certificate", when)
+    _check_key(leaf, "server")
+    return path
 
 
 def _revocation_checked(trust: TrustStore, path: list[x509.Certificate]) -> list[x509.Certificate]:
@@ -103,31 +149,49 @@ def _revocation_checked(trust: TrustStore, path: list[x509.Certificate]) -> list
     return path
 
 
+_SUBJECTS: dict[str, x509.DNSName | x509.IPAddress] = {}
+_SUBJECTS_MAX = 256
+"""Server names already checked, and their verifier subjects: the check builds a verifier
+(~5 us) and depends on the name alone. Bounded: cleared when full."""
+
+
 def _checked_subject(
-    server_name: str | None, policy: PolicyBuilder
+    server_name: str | None, trust: TrustStore
 ) -> x509.DNSName | x509.IPAddress | None:
     """The name is our caller's input: refuse a malformed one before looking at the peer's
     bytes (the server verifier's own check of the name)."""
-    subject = None if server_name is None else _subject_for(server_name)
+    if server_name is None:
+        return None
+    subject = _SUBJECTS.get(server_name)
     if subject is not None:
-        try:
-            policy.build_server_verifier(subject)
-        except ValueError:
-            raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+        return subject
+    subject = _subject_for(server_name)
+    try:
+        PolicyBuilder().store(trust.store).build_server_verifier(subject)
+    except ValueError:
+        raise ConfigError(f"{server_name!r} is not a valid DNS name or IP address") from None
+    if len(_SUBJECTS) >= _SUBJECTS_MAX:
+        _SUBJECTS.clear()
+    _SUBJECTS[server_name] = subject
     return subject
 
 
 def _server_chain_rfc5280(
-    chain_der: Sequence[bytes], server_name: str | None, trust: TrustStore, when: datetime
+    chain: list[x509.Certificate],
+    leaf_der: bytes,
+    subject: x509.DNSName | x509.IPAddress | None,
+    server_name: str | None,
+    trust: TrustStore,
+    when: datetime,
 ) -> list[x509.Certificate]:
-    subject = _checked_subject(server_name, PolicyBuilder().store(trust.store).time(when))
-    chain = _parse_chain(chain_der, "server")
+    """The client verifier used here checks neither the name nor the extended key usage:
+    the pre-checks are part of the validation, not only of its error messages."""
     leaf = chain[0]
     _check_leaf(leaf, "server", when, ExtendedKeyUsageOID.SERVER_AUTH)
     if subject is not None:
         _check_name(leaf, subject, str(server_name), common_name_fallback=True)
     try:
-        return rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+        return rfc5280_path(leaf, chain[1:], trust, when, leaf_der=leaf_der)
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
         raise _classify(exc, chain, trust, "server", when) from None
 
@@ -150,7 +214,7 @@ def verify_client_chain(
     _check_leaf(leaf, "client", when, ExtendedKeyUsageOID.CLIENT_AUTH)
     if effective(profile, trust.is_system) == RFC5280:
         try:
-            path = rfc5280_path(leaf, chain[1:], trust.store, trust.certs, when)
+            path = rfc5280_path(leaf, chain[1:], trust, when, leaf_der=bytes(chain_der[0]))
         except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
             raise _classify(exc, chain, trust, "client", when) from None
         return _revocation_checked(trust, path)
@@ -192,42 +256,6 @@ def _utc(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-
-
-def parse_chain(chain_der: Sequence[bytes], who: str = "server") -> list[x509.Certificate]:
-    """Parses a peer's DER chain without judging it (for the explicit insecure option)."""
-    return _parse_chain(chain_der, who)
-
-
-def _parse_chain(chain_der: Sequence[bytes], who: str) -> list[x509.Certificate]:
-    if not chain_der:
-        raise BadCertificate(f"{who} sent no certificate")
-    chain = []
-    for index, der in enumerate(chain_der):
-        try:
-            cert = x509.load_der_x509_certificate(bytes(der))
-            # cryptography parses these lazily: touch them now, so a malformed name or
-            # extension is a bad certificate here rather than an error deep in a check.
-            _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
-        except _PARSE_ERRORS as exc:
-            place = "leaf" if index == 0 else f"#{index + 1} in the chain"
-            raise BadCertificate(
-                f"could not parse the {who}'s certificate ({place}): {exc}"
-            ) from None
-        chain.append(cert)
-    return chain
-
-
-_PARSE_ERRORS = (
-    ValueError,
-    UnsupportedAlgorithm,
-    x509.InvalidVersion,
-    x509.DuplicateExtension,
-    x509.UnsupportedGeneralNameType,
-    # cryptography 45 (our declared floor) raises KeyError for a name attribute whose ASN.1
-    # string type it does not know (found by the suite's mutation tests under `make test-min`)
-    KeyError,
-)
 
 
 def _check_leaf(

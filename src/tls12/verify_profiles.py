@@ -37,6 +37,7 @@ from cryptography.x509.verification import (
 )
 
 from tls12.errors import ConfigError
+from tls12.trust import TrustStore
 
 WEBPKI = "webpki"
 RFC5280 = "rfc5280"
@@ -53,19 +54,22 @@ def effective(profile: str, system_store: bool) -> str:
     return profile
 
 
+_CA_POLICY = ExtensionPolicy.permit_all().require_present(
+    x509.BasicConstraints, Criticality.AGNOSTIC, None
+)
+_EE_POLICY = ExtensionPolicy.permit_all()
+"""RFC 5280's extension rules, fixed: built once (immutable) instead of per chain."""
+
+
 def _rfc5280_verifier(store: Store, when: datetime) -> ClientVerifier:
     """``cryptography``'s path builder with RFC 5280's extension rules instead of the Web
     PKI's. The client verifier is used for both roles: it checks no name, and the name
     (with OpenSSL's rules) and extended key usage are checked by the caller."""
-    ca = ExtensionPolicy.permit_all().require_present(
-        x509.BasicConstraints, Criticality.AGNOSTIC, None
-    )
-    ee = ExtensionPolicy.permit_all()
     return (
         PolicyBuilder()
         .store(store)
         .time(when)
-        .extension_policies(ca_policy=ca, ee_policy=ee)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
         .build_client_verifier()
     )
 
@@ -73,15 +77,19 @@ def _rfc5280_verifier(store: Store, when: datetime) -> ClientVerifier:
 def rfc5280_path(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
-    store: Store,
-    anchors: Sequence[x509.Certificate],
+    trust: TrustStore,
     when: datetime,
+    *,
+    leaf_der: bytes | None = None,
 ) -> list[x509.Certificate]:
     """The validated path, leaf first; VerificationError (or ValueError from the verifier)
-    when there is none."""
-    anchor_ders = {a.public_bytes(Encoding.DER) for a in anchors}
-    if leaf.public_bytes(Encoding.DER) in anchor_ders:
+    when there is none. ``leaf_der`` is the leaf's encoding as received, when the caller has
+    it (encoding it again costs more than the rest of this function's own work)."""
+    if leaf_der is None:
+        leaf_der = leaf.public_bytes(Encoding.DER)
+    if trust._is_anchor_der(leaf_der):
         return [leaf]  # the peer's certificate is itself trusted: its own path
+    store, anchors = trust.store, trust.certs
     if leaf.version is x509.Version.v1:
         issuer = _direct_issuer(leaf, [*intermediates, *anchors])
         if issuer is None:
@@ -90,7 +98,7 @@ def rfc5280_path(
             )
         if not issuer.not_valid_before_utc <= when <= issuer.not_valid_after_utc:
             raise VerificationError("cert is not valid at validation time")
-        if issuer.public_bytes(Encoding.DER) in anchor_ders:
+        if trust._is_anchor_der(issuer.public_bytes(Encoding.DER)):
             return [leaf, issuer]
         rest = [c for c in intermediates if c is not issuer]
         return [leaf, *_rfc5280_verifier(store, when).verify(issuer, rest).chain]

@@ -787,7 +787,7 @@ def test_a_deferred_internal_error_keeps_its_cause(monkeypatch: pytest.MonkeyPat
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(server_chain, "verify_server_chain", broken)
+    monkeypatch.setattr(server_chain, "verify_server_path", broken)
     s = stage("after_client_hello")
     warning = record(ContentType.alert, b"\x01\x70")  # unrecognized_name, a warning: an event
     events = s.client.receive_data(warning + s.to_client)
@@ -802,7 +802,7 @@ def test_an_internal_error_raised_at_once_keeps_its_cause(monkeypatch: pytest.Mo
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(server_chain, "verify_server_chain", broken)
+    monkeypatch.setattr(server_chain, "verify_server_path", broken)
     s = stage("after_client_hello")
     with pytest.raises(errors.InternalError, match="RuntimeError: boom") as info:
         s.client.receive_data(s.to_client)

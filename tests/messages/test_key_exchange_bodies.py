@@ -11,9 +11,12 @@ from tls12.errors import DecodeError, InternalError
 from tls12.messages.key_exchange import (
     DheServerKeyExchange,
     DigitallySigned,
+    EcdheServerKeyExchange,
     decode_dh_client_public,
+    decode_ecdh_client_public,
     decode_rsa_premaster,
     encode_dh_client_public,
+    encode_ecdh_client_public,
     encode_rsa_premaster,
 )
 from tls12.wire.enums import SignatureScheme
@@ -35,9 +38,36 @@ def _every_cut_fails(decode, body: bytes) -> None:
 @given(dhe_skes)
 def test_dhe_server_key_exchange_round_trip(ske: DheServerKeyExchange) -> None:
     body = ske.encode()
-    assert DheServerKeyExchange.decode(body) == ske
+    decoded = DheServerKeyExchange.decode(body)
+    assert decoded == ske
     assert body.startswith(ske.params())
     assert ske.params() == DheServerKeyExchange.encode_params(ske.p, ske.g, ske.public)
+    # the decoded params are the received bytes, which the encoding reproduces exactly
+    assert decoded.received_params == decoded.params() == ske.params()
+
+
+@given(st.integers(0, 0xFFFF), st.binary(min_size=1, max_size=255), signed)
+def test_ecdhe_server_key_exchange_keeps_the_params_received(
+    group: int, public: bytes, sig: DigitallySigned
+) -> None:
+    ske = EcdheServerKeyExchange(group, public, sig)
+    body = ske.encode()
+    decoded = EcdheServerKeyExchange.decode(body)
+    assert decoded == ske
+    assert decoded.received_params == body[: 4 + len(public)] == ske.params()
+    assert decoded.params() == EcdheServerKeyExchange.encode_params(group, public)
+
+
+@given(st.binary(min_size=1, max_size=255))
+def test_ecdh_client_public_round_trip(public: bytes) -> None:
+    body = encode_ecdh_client_public(public)
+    assert body == bytes([len(public)]) + public
+    assert decode_ecdh_client_public(body) == public
+
+
+def test_ecdh_client_public_too_long() -> None:
+    with pytest.raises(ValueError, match="256 bytes does not fit a 1-byte length"):
+        encode_ecdh_client_public(bytes(256))
 
 
 def test_dhe_server_key_exchange_layout() -> None:

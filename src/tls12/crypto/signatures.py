@@ -9,6 +9,7 @@ offered is the handshake's question (negotiate.py), as it knows what was offered
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -270,6 +271,55 @@ def sign(private_key: PrivateKey, scheme: int, data: bytes) -> bytes:
     raise InternalError(f"cannot sign with {known.name} using a {key_type_name(private_key)} key")
 
 
+_RSA_SET = frozenset(RSA_SCHEMES)
+_KINDS: dict[type, str] = {}
+"""Each concrete key class seen by ``verify``: "rsa" (an rsaEncryption key), "ec", or
+"other" (PSS-certified RSA, EdDSA, unknown: the general path). ABC isinstance checks cost
+~0.6 us each; the class of a key does not change its kind."""
+_KINDS_MAX = 64
+
+
+def _kind(key: AnyKey) -> str:
+    cls = type(key)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if isinstance(key, PssPrivateKey | PssPublicKey):
+            kind = "other"
+        elif isinstance(key, rsa.RSAPublicKey):
+            kind = "rsa"
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            kind = "ec"
+        else:
+            kind = "other"
+        if len(_KINDS) < _KINDS_MAX:
+            _KINDS[cls] = kind
+    return kind
+
+
+def _fits(public_key: PublicKey, known: S) -> bool:
+    """``known in schemes_for_key(public_key)``, without building the list for the common
+    keys; the same answer and the same errors (an unsupported curve) as that call."""
+    kind = _kind(public_key)
+    if kind == "rsa":
+        return known in _RSA_SET
+    if kind == "ec" and cast(ec.EllipticCurvePublicKey, public_key).curve.name in _MATCHING_ECDSA:
+        return known in _ECDSA  # every ECDSA scheme, in another order per curve
+    return known in schemes_for_key(public_key)
+
+
+_HASH_OBJECTS: dict[S, hashes.HashAlgorithm] = {}
+"""One hash object per scheme (they hold no state): ``hash_for`` makes a new one per call."""
+
+
+def _hash_object(known: S) -> hashes.HashAlgorithm | None:
+    algorithm = _HASH_OBJECTS.get(known)
+    if algorithm is None:
+        algorithm = hash_for(known)
+        if algorithm is not None:
+            _HASH_OBJECTS[known] = algorithm
+    return algorithm
+
+
 def verify(public_key: PublicKey, scheme: int, signature: bytes, data: bytes) -> None:
     """Check a peer's signature; DecryptError if it does not verify.
 
@@ -278,19 +328,18 @@ def verify(public_key: PublicKey, scheme: int, signature: bytes, data: bytes) ->
     signature is well-formed (``opaque signature<0..2^16-1>``) and simply does not verify.
     """
     known = _known(scheme)
-    if known not in schemes_for_key(public_key):
+    if not _fits(public_key, known):
         raise IllegalParameter(
             f"peer signed with {known.name}, which does not fit its {key_type_name(public_key)} key"
         )
-    algorithm = hash_for(known)
+    algorithm = _hash_object(known)
     try:
         if not signature:
             raise InvalidSignature("empty signature")
         if isinstance(public_key, rsa.RSAPublicKey) and algorithm is not None:
-            pad = _pss(algorithm) if known in _PSS else padding.PKCS1v15()
-            public_key.verify(signature, data, pad, algorithm)
+            public_key.verify(signature, data, _verify_padding(known, algorithm), algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey) and algorithm is not None:
-            public_key.verify(signature, data, ec.ECDSA(algorithm))
+            public_key.verify(signature, data, _verify_padding(known, algorithm))
         elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(signature, data)
         else:
@@ -300,6 +349,22 @@ def verify(public_key: PublicKey, scheme: int, signature: bytes, data: bytes) ->
             f"{known.name} signature did not verify with the peer's {key_type_name(public_key)} key"
             + (" (the signature is empty)" if not signature else "")
         ) from None
+
+
+_PADDINGS: dict[S, padding.AsymmetricPadding | ec.ECDSA] = {}
+"""The padding (RSA) or signature algorithm (ECDSA) object per scheme, made once: they hold
+only their parameters."""
+
+
+def _verify_padding(known: S, algorithm: hashes.HashAlgorithm) -> Any:
+    pad = _PADDINGS.get(known)
+    if pad is None:
+        if known in _ECDSA:
+            pad = ec.ECDSA(algorithm)
+        else:
+            pad = _pss(algorithm) if known in _PSS else padding.PKCS1v15()
+        _PADDINGS[known] = pad
+    return pad
 
 
 def _pss(algorithm: hashes.HashAlgorithm) -> padding.PSS:

@@ -49,6 +49,9 @@ class Agreement:
     psk_binding: bytes = field(default=b"", repr=False)
     """psk.key_binding of the PSK used: a resumption needs the same key (not only the same
     identity), so rotating a key ends the sessions made with the old one."""
+    peer_certificates_der: tuple[bytes, ...] = field(default=(), repr=False)
+    """The peer_certificates' DER when the side kept the bytes it received (the client
+    does): new_session stores these instead of encoding each certificate again."""
 
 
 class HelloTerms(Protocol):
@@ -81,6 +84,7 @@ def agree(
     resumed: Session | None = None,
     psk_identity: bytes | None = None,
     psk_binding: bytes = b"",
+    peer_certificates_der: tuple[bytes, ...] = (),
 ) -> Agreement:
     """The Agreement of a full handshake (``key_exchange``: the group and the scheme that
     signed ServerKeyExchange) or of an abbreviated one (``resumed``: the session);
@@ -104,6 +108,7 @@ def agree(
         record_limits=terms.record_limits,
         psk_identity=psk_identity,
         psk_binding=psk_binding,
+        peer_certificates_der=peer_certificates_der,
     )
 
 
@@ -149,9 +154,8 @@ def new_session(agreement: Agreement, *, created: float, lifetime: int) -> Sessi
         extended_master_secret=agreement.extended_master_secret,
         server_name=agreement.server_name,
         alpn_protocol=agreement.alpn_protocol,
-        peer_certificates_der=tuple(
-            c.public_bytes(Encoding.DER) for c in agreement.peer_certificates
-        ),
+        peer_certificates_der=agreement.peer_certificates_der
+        or tuple(c.public_bytes(Encoding.DER) for c in agreement.peer_certificates),
         created=created,
         lifetime=lifetime,
         max_fragment_length=agreement.record_limits.max_fragment_length,

@@ -367,6 +367,7 @@ class ExpectServerHelloDone(ClientState):
             ),
             psk_identity=psk_use.identity if psk_use else None,
             psk_binding=psk_use.binding if psk_use else b"",
+            peer_certificates_der=self.identity.certificates_der if self.identity else (),
         )
         return after_keys(self.ctx, agreement, ticket_expected=hello.ticket_expected)
 

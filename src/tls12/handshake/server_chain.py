@@ -3,7 +3,7 @@ validated for the server's name, and a public key of the kind the chosen suite n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -15,18 +15,19 @@ from tls12.crypto.suites import Auth
 from tls12.errors import DecodeError, UnsupportedCertificate
 from tls12.handshake.client_hello import ServerHelloResult
 from tls12.messages.handshake import Certificate
-from tls12.verify import parse_chain, verify_server_chain
+from tls12.verify import parse_chain, verify_server_path
 
 
-@dataclass(frozen=True)
-class ServerIdentity:
+class ServerIdentity(NamedTuple):
     """The server's chain and public key; built only after the chain was checked (or the
     caller explicitly turned checking off)."""
 
     certificates: tuple[x509.Certificate, ...]
+    certificates_der: tuple[bytes, ...]
+    """Each certificate's DER as it arrived (or the trust anchor's own): the session keeps
+    these rather than encoding the certificates again."""
     public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | EDDSA_PUBLIC
     verified: bool
-
 
 
 def check_server_chain(
@@ -38,14 +39,14 @@ def check_server_chain(
         raise DecodeError("server sent an empty certificate list")
     if config.insecure_skip_verify:
         certs = tuple(parse_chain(msg.certificate_list))
+        ders = tuple(bytes(der) for der in msg.certificate_list)
         verified = False
     else:
         name = hello.server_name if config.check_hostname else None
-        certs = tuple(
-            verify_server_chain(
-                msg.certificate_list, name, config.trust_store, profile=config.verify_profile
-            )
+        path, ders = verify_server_path(
+            msg.certificate_list, name, config.trust_store, profile=config.verify_profile
         )
+        certs = tuple(path)
         verified = True
     key = rsa_pss.certificate_public_key(certs[0])
     want = hello.suite.auth
@@ -59,4 +60,4 @@ def check_server_chain(
         raise UnsupportedCertificate(
             "the server certificate's key is not RSA, ECDSA, Ed25519 or Ed448"
         )
-    return ServerIdentity(certs, key, verified)
+    return ServerIdentity(certs, ders, key, verified)

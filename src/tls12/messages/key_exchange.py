@@ -7,7 +7,7 @@ part of ServerKeyExchange is kept as the exact bytes received, because the signa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tls12.errors import DecodeError, InternalError
 from tls12.wire.enums import ECCurveType, NamedGroup, SignatureScheme
@@ -39,6 +39,8 @@ class EcdheServerKeyExchange:
     group: int
     public: bytes
     signed: DigitallySigned
+    received_params: bytes = field(default=b"", repr=False, compare=False)
+    """The params exactly as they arrived (decode), which the signature covers."""
 
     @staticmethod
     def encode_params(group: int, public: bytes) -> bytes:
@@ -49,7 +51,7 @@ class EcdheServerKeyExchange:
         return w.getvalue()
 
     def params(self) -> bytes:
-        return self.encode_params(self.group, self.public)
+        return self.received_params or self.encode_params(self.group, self.public)
 
     def encode(self) -> bytes:
         w = Writer()
@@ -65,16 +67,19 @@ class EcdheServerKeyExchange:
             raise DecodeError(f"ServerKeyExchange curve type {curve_type} is not named_curve")
         group = NamedGroup.of(r.u16())
         public = r.opaque8(1, field="ECPoint")
+        params = body[: len(body) - r.remaining]
         signed = DigitallySigned.decode(r)
         r.expect_end()
-        return cls(group, public, signed)
+        return cls(group, public, signed, bytes(params))
 
 
 def encode_ecdh_client_public(public: bytes) -> bytes:
-    """ClientECDiffieHellmanPublic: the point behind a one-byte length."""
-    w = Writer()
-    w.opaque8(public)
-    return w.getvalue()
+    """ClientECDiffieHellmanPublic: the point behind a one-byte length (no Writer for one
+    field: the same bytes and the same refusal of an overlong vector)."""
+    n = len(public)
+    if n >= 256:
+        raise ValueError(f"vector of {n} bytes does not fit a 1-byte length")
+    return bytes((n,)) + public
 
 
 def decode_ecdh_client_public(body: bytes) -> bytes:
@@ -96,6 +101,8 @@ class DheServerKeyExchange:
     g: bytes
     public: bytes
     signed: DigitallySigned
+    received_params: bytes = field(default=b"", repr=False, compare=False)
+    """The params exactly as they arrived (decode), which the signature covers."""
 
     @staticmethod
     def encode_params(p: bytes, g: bytes, public: bytes) -> bytes:
@@ -107,7 +114,7 @@ class DheServerKeyExchange:
         return w.getvalue()
 
     def params(self) -> bytes:
-        return self.encode_params(self.p, self.g, self.public)
+        return self.received_params or self.encode_params(self.p, self.g, self.public)
 
     def encode(self) -> bytes:
         w = Writer()
@@ -121,9 +128,10 @@ class DheServerKeyExchange:
         p = r.opaque16(1, field="dh_p")
         g = r.opaque16(1, field="dh_g")
         public = r.opaque16(1, field="dh_Ys")
+        params = body[: len(body) - r.remaining]
         signed = DigitallySigned.decode(r)
         r.expect_end()
-        return cls(p, g, public, signed)
+        return cls(p, g, public, signed, bytes(params))
 
 
 def _check_opaque16(name: str, value: bytes, floor: int) -> None:
