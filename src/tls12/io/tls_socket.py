@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import socket
 import threading
 import time
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer  # typeshed's "any buffer" (collections.abc.Buffer)
 
 RECV_SIZE = 65536
+
+_FD_IO = os.name == "posix"
+"""Whether a socket's descriptor takes ``os.read``/``os.write`` (POSIX; not Windows)."""
 
 MAX_OUT_BEFORE_READ = 64 * 1024
 """Committed ciphertext above which the receiving side writes (and waits) before reading."""
@@ -166,10 +170,40 @@ class TLSSocket:
                         chunk = bytes(view[:RECV_SIZE])
             if not chunk:
                 return
-            n = self._sock.send(chunk, flags)
+            n = self._raw_send(chunk, flags)
             with self._engine_lock:
                 del self._out[:n]
                 self._written += n
+
+    # -- the system calls: one per write or read, as OpenSSL makes them ----------------------
+
+    def _raw_send(self, data: bytes, flags: int) -> int:
+        """``socket.send`` without the poll CPython puts before every call on a timed socket.
+
+        A socket with a timeout is non-blocking underneath, and CPython's ``send`` first
+        waits (``poll``) for it to be writable and only then writes: two system calls where
+        one would do. Like OpenSSL (``ssl``'s ``SSL_write`` writes first and waits only on
+        WANT_WRITE), we write first; only when the kernel takes nothing does ``socket.send``
+        wait, with the socket's own timeout. A blocking or non-blocking socket has no poll
+        to save and goes to ``socket.send`` as it is.
+        """
+        sock = self._sock
+        if _FD_IO and sock.gettimeout():
+            try:
+                return os.write(sock.fileno(), data)
+            except BlockingIOError:
+                if flags:  # MSG_DONTWAIT: the caller never waits
+                    raise
+        return sock.send(data, flags)
+
+    def _raw_recv(self) -> bytes:
+        """``socket.recv(RECV_SIZE)``, reading first and waiting only when nothing is there
+        (see ``_raw_send``)."""
+        sock = self._sock
+        if _FD_IO and sock.gettimeout():
+            with contextlib.suppress(BlockingIOError):
+                return os.read(sock.fileno(), RECV_SIZE)
+        return sock.recv(RECV_SIZE)
 
     def _flush_quietly(self) -> None:
         with contextlib.suppress(OSError):
@@ -200,7 +234,7 @@ class TLSSocket:
 
     def _pump_locked(self) -> bool:
         with self._read_lock:
-            data = self._sock.recv(RECV_SIZE)
+            data = self._raw_recv()
             with self._engine_lock:
                 established = self.connection.handshake_complete
                 try:
