@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import socket
 import threading
@@ -48,6 +49,8 @@ RECV_SIZE = 65536
 
 _FD_IO = os.name == "posix"
 """Whether a socket's descriptor takes ``os.read``/``os.write`` (POSIX; not Windows)."""
+_MAX_IOV = 64
+"""Queued pieces written by one ``writev`` at most (POSIX allows at least 16, Linux 1024)."""
 
 MAX_OUT_BEFORE_READ = 64 * 1024
 """Committed ciphertext above which the receiving side writes (and waits) before reading."""
@@ -84,7 +87,10 @@ class TLSSocket:
         self._write_lock = threading.Lock()  # one writer on the socket at a time
         self._read_lock = threading.Lock()  # one reader on the socket at a time
         self._send_lock = threading.Lock()  # one send()/sendall() at a time
-        self._out = bytearray()  # committed ciphertext not yet taken by the socket
+        # Committed ciphertext not yet taken by the socket: the engine's output, piece by
+        # piece, the first one taken from ``_out_head`` on.
+        self._out: deque[bytes] = deque()
+        self._out_head = 0
         self._written = 0  # ciphertext bytes the socket has taken, ever
         self._queued = 0  # ciphertext bytes committed, ever
         self._credit: tuple[int, int] | None = None  # (end offset, app bytes) of a retry
@@ -134,7 +140,7 @@ class TLSSocket:
         """Moves what the engine wants to send into ``_out`` (caller holds the engine lock)."""
         data = self.connection.data_to_send()
         if data:
-            self._out += data
+            self._out.append(data)
             self._queued += len(data)
 
     def _flush_blocking(self) -> None:
@@ -143,9 +149,10 @@ class TLSSocket:
         while True:
             with self._write_lock:
                 self._write_out(flags=0)
-            with self._engine_lock:
-                if not self._out:
-                    return
+            # A receiving thread appends before it tries the write lock, so what it queued
+            # while we held the lock is seen here (see _flush_nonblocking).
+            if not self._out:
+                return
 
     def _flush_nonblocking(self) -> None:
         """Writes what the socket takes now without waiting; the receiving side uses it so
@@ -159,25 +166,33 @@ class TLSSocket:
             self._write_lock.release()
 
     def _write_out(self, flags: int) -> None:
-        """Writes ``_out`` until empty (caller holds the write lock)."""
-        while True:
-            with self._engine_lock:
-                out = self._out
-                if len(out) <= RECV_SIZE:
-                    chunk = bytes(out)  # one copy; the socket may take less, see below
-                else:
-                    with memoryview(out) as view:
-                        chunk = bytes(view[:RECV_SIZE])
-            if not chunk:
-                return
-            n = self._raw_send(chunk, flags)
-            with self._engine_lock:
-                del self._out[:n]
-                self._written += n
+        """Writes ``_out`` until empty (caller holds the write lock), straight from the
+        engine's ``bytes`` (no copy): one write for one queued piece, one ``writev`` for
+        several. Only the write-lock holder removes pieces or moves ``_out_head``; other
+        threads only append (deque appends and pops are atomic), so no engine lock is needed.
+        """
+        out = self._out
+        while out:
+            head = self._out_head
+            if head or len(out) == 1:
+                first = out[0]
+                n = self._raw_send(memoryview(first)[head:] if head else first, flags)
+            else:
+                n = self._raw_sendv(list(itertools.islice(out, _MAX_IOV)), flags)
+            self._written += n
+            while n:
+                left = len(out[0]) - head
+                if n < left:
+                    head += n
+                    break
+                n -= left
+                head = 0
+                out.popleft()
+            self._out_head = head
 
     # -- the system calls: one per write or read, as OpenSSL makes them ----------------------
 
-    def _raw_send(self, data: bytes, flags: int) -> int:
+    def _raw_send(self, data: bytes | memoryview, flags: int) -> int:
         """``socket.send`` without the poll CPython puts before every call on a timed socket.
 
         A socket with a timeout is non-blocking underneath, and CPython's ``send`` first
@@ -195,6 +210,20 @@ class TLSSocket:
                 if flags:  # MSG_DONTWAIT: the caller never waits
                     raise
         return sock.send(data, flags)
+
+    def _raw_sendv(self, pieces: list[bytes], flags: int) -> int:
+        """Several queued pieces in one system call (``writev``/``sendmsg``), as
+        ``_raw_send`` does for one."""
+        sock = self._sock
+        if not _FD_IO:  # no writev or sendmsg (Windows): one piece at a time
+            return sock.send(pieces[0], flags)
+        if sock.gettimeout():
+            try:
+                return os.writev(sock.fileno(), pieces)
+            except BlockingIOError:
+                if flags:
+                    raise
+        return sock.sendmsg(pieces, (), flags)
 
     def _raw_recv(self) -> bytes:
         """``socket.recv(RECV_SIZE)``, reading first and waiting only when nothing is there
@@ -218,7 +247,7 @@ class TLSSocket:
             return False
         if self.connection.error is not None:
             raise self.connection.error
-        if len(self._out) > MAX_OUT_BEFORE_READ:
+        if self._queued - self._written > MAX_OUT_BEFORE_READ:
             # What our reading made the engine answer (refused renegotiations, warnings) is
             # piling up because the peer does not read it: read no more until it does, so a
             # flood cannot grow our memory. A sender's own queue stays far below this.
