@@ -173,22 +173,41 @@ class Connection(abc.ABC):
         """Queues application data (fragmented at 2^14 bytes per record, or at the limit
         RFC 6066 / RFC 8449 negotiated: ``negotiated.send_limit``), encrypted before
         this returns: ``data`` may be a view of a buffer the caller reuses."""
+        if self._may_send(data):
+            self._records.write_into(self._out, ContentType.application_data, data)
+
+    def _send_pieces(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        """``send(data)`` then ``data_to_send()``, for the blocking socket layer: the output
+        as pieces that one ``writev`` sends (``RecordLayer.write_pieces``), so the records'
+        ciphertext is not copied into a buffer and out again. Whatever was queued before
+        comes first. On an error nothing is taken: ``data_to_send`` has the output (the
+        close_notify of KeyUsageLimit)."""
+        if not self._may_send(data):
+            return []
+        pieces = [self.data_to_send()] if self._out else []
+        pieces += self._records.write_pieces(ContentType.application_data, data)
+        return pieces
+
+    def _may_send(self, data: bytes | bytearray | memoryview) -> bool:
+        """The checks of ``send``: raises when ``data`` may not be sent; True when there is
+        something to send."""
         self._check_usable()
         if self._close_sent:
             raise ConnectionClosedError("cannot send after close()")
         if not self.handshake_complete:
             raise UsageError("cannot send application data before the handshake completes")
-        if data:
-            records = -(-len(data) // self._records.max_fragment)
-            if self._records.write_seq + records > self.config.max_records_per_key:
-                self.close()
-                raise KeyUsageLimit(
-                    f"sending {records} more records would pass max_records_per_key "
-                    f"({self.config.max_records_per_key}); the connection was closed, open a "
-                    "new one"
-                )
-            self._ctx.trace.add_application_data("send", len(data))
-            self._records.write_into(self._out, ContentType.application_data, data)
+        if not data:
+            return False
+        records = -(-len(data) // self._records.max_fragment)
+        if self._records.write_seq + records > self.config.max_records_per_key:
+            self.close()
+            raise KeyUsageLimit(
+                f"sending {records} more records would pass max_records_per_key "
+                f"({self.config.max_records_per_key}); the connection was closed, open a "
+                "new one"
+            )
+        self._ctx.trace.add_application_data("send", len(data))
+        return True
 
     def close(self) -> None:
         """Queues close_notify. Receiving may continue until the peer's close_notify."""
@@ -205,17 +224,20 @@ class Connection(abc.ABC):
 
     def _process(self, events: list[Event]) -> None:
         records = self._records
+        read_record = records.read_record
+        max_records = self.config.max_records_per_key
+        application_data = ContentType.application_data
         while True:
-            record = records.read_record()
+            record = read_record()
             if record is None:
                 break
             content_type, payload = record
-            if records.read_seq > self.config.max_records_per_key:
+            if records.read_seq > max_records:
                 raise KeyUsageLimit(
                     "the peer sent more records under one key than max_records_per_key "
-                    f"({self.config.max_records_per_key})"
+                    f"({max_records})"
                 )
-            if content_type is ContentType.application_data and payload:
+            if content_type is application_data and payload:
                 # The bulk path, the same checks as below without the general dispatch: a
                 # non-empty data record ends both flood counts and queues no handshake events.
                 self._warnings_in_row = self._empty_in_row = 0

@@ -354,15 +354,22 @@ class TLSSocket:
                     "with the same data, as with ssl"
                 )
             return count
-        self._flush_blocking()  # ciphertext committed by the receiving side or a handshake
+        if self._out:
+            self._flush_blocking()  # ciphertext committed by the receiving side or a handshake
         sent = 0
-        while sent < len(view):
-            chunk = view[sent : sent + SEND_CHUNK]
+        total = len(view)
+        out = self._out
+        while sent < total:
+            chunk = view[sent : sent + SEND_CHUNK] if sent or total > SEND_CHUNK else view
             with self._engine_lock:
                 try:
-                    self.connection.send(chunk)  # encrypted at once: no copy needed
-                finally:
-                    self._commit()
+                    # Encrypted at once (no copy of ``chunk`` needed), as pieces for writev.
+                    pieces = self.connection._send_pieces(chunk)
+                except BaseException:
+                    self._commit()  # the close_notify of KeyUsageLimit, an alert
+                    raise
+                out.extend(pieces)
+                self._queued += sum(map(len, pieces))
                 end = self._queued
             try:
                 self._flush_blocking()

@@ -287,9 +287,16 @@ class RecordLayer:
         if len(buf) - pos < _HEADER_LEN:
             return self._incomplete()
         ctype, version, length = _HEADER.unpack_from(buf, pos)
-        error = self._header_error(ctype, version, length)
-        if error is not None:
-            raise error
+        # The agreed version (always 0x03xx), a known type and a length within the limit are
+        # what _header_error accepts without looking further: only other headers go there.
+        if (
+            version != self.expected_version
+            or length > self._read_limit
+            or ctype not in _TYPE_BY_VALUE
+        ):
+            error = self._header_error(ctype, version, length)
+            if error is not None:
+                raise error
         start = pos + _HEADER_LEN
         end = start + length
         if end > len(buf):
@@ -393,3 +400,25 @@ class RecordLayer:
         with memoryview(data) as view:
             for off in range(0, n, step):
                 seal(out, self._next_write_seq(), ctype, version, view[off : off + step])
+
+    def write_pieces(
+        self, content_type: ContentType, data: bytes | bytearray | memoryview
+    ) -> list[bytes]:
+        """The records ``write`` makes, as pieces for one ``writev`` (two per record, see
+        ``RecordProtection.seal_pieces``) instead of one joined buffer: the ciphertext is
+        never copied on its way to the socket."""
+        ctype = int(content_type)
+        n = len(data)
+        self._check_outgoing(ctype, n)
+        seal = self._write.seal_pieces
+        version = self.write_version
+        step = self.max_fragment
+        pieces: list[bytes] = []
+        if n <= step:
+            if n:
+                pieces += seal(self._next_write_seq(), ctype, version, data)
+            return pieces
+        with memoryview(data) as view:
+            for off in range(0, n, step):
+                pieces += seal(self._next_write_seq(), ctype, version, view[off : off + step])
+        return pieces

@@ -84,6 +84,15 @@ class RecordProtection(ABC):
         out += _HEADER.pack(content_type, version, len(fragment))
         out += fragment
 
+    def seal_pieces(
+        self, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> tuple[bytes, bytes]:
+        """Record number ``seq`` as two pieces that a ``writev`` sends as one record: the
+        header (with the explicit nonce, for the records that carry one) and the rest. The
+        ciphertext ``bytes`` the AEAD returns is sent as it is: no copy into a buffer."""
+        fragment = self.encrypt(seq, content_type, plaintext)
+        return _HEADER.pack(content_type, version, len(fragment)), fragment
+
 
 class NullProtection(RecordProtection):
     """Epoch 0: TLS_NULL_WITH_NULL_NULL, records travel in the clear until ChangeCipherSpec."""
@@ -141,6 +150,15 @@ class ExplicitNonceAead(RecordProtection):
                 self._aead.encrypt_into(
                     nonce, plaintext, aad, view[start + _HEADER_LEN + _EXPLICIT_NONCE_LEN :]
                 )
+
+    def seal_pieces(
+        self, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> tuple[bytes, bytes]:
+        n = len(plaintext)
+        head = _HEADER_NONCE.pack(content_type, version, n + self.max_overhead, seq)
+        nonce = self._salt + head[_HEADER_LEN:]  # the explicit nonce: seq, as sent
+        aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+        return head, self._aead.encrypt(nonce, plaintext, aad)
 
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - self.max_overhead
@@ -214,6 +232,14 @@ class ChaChaPolyProtection(RecordProtection):
                 self._aead.encrypt_into(
                     self._nonce(seq), plaintext, aad, view[start + _HEADER_LEN :]
                 )
+
+    def seal_pieces(
+        self, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> tuple[bytes, bytes]:
+        n = len(plaintext)
+        aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+        head = _HEADER.pack(content_type, version, n + _TAG_LEN)
+        return head, self._aead.encrypt(self._nonce(seq), plaintext, aad)
 
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - _TAG_LEN
