@@ -366,3 +366,30 @@ def test_any_split_of_the_wire_gives_the_same_records(
         assert rx.buffered_bytes == min(pos, len(wire)) - returned
     assert got == [(APP, p) for p in payloads]
     assert rx.buffered_bytes == 0
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+@pytest.mark.parametrize("size", [0, 1, 16384, 16385, 40_000])
+def test_write_pieces_join_to_what_write_makes(suite: CipherSuite, size: int) -> None:
+    """The writev path: two pieces per record, joined exactly the bytes of ``write`` (the same
+    records, the same sequence numbers), and the reader takes them as one stream."""
+    key, iv = os.urandom(suite.key_len), os.urandom(suite.fixed_iv_len)
+    a, b = RecordLayer(), RecordLayer()
+    for layer in (a, b):
+        layer.set_pending_write(protection_for(suite, key, iv, b""))
+        layer.activate_write()
+    data = os.urandom(size)
+    pieces = a.write_pieces(APP, memoryview(data))
+    assert len(pieces) == 2 * -(-size // 16384)
+    assert b"".join(pieces) == b.write(APP, data)
+    assert a.write_seq == b.write_seq
+    rx = RecordLayer()
+    rx.set_pending_read(protection_for(suite, key, iv, b""))
+    rx.activate_read()
+    rx.feed(b"".join(pieces))
+    assert b"".join(body for _, body in _read_all(rx)) == data
+
+
+def test_write_pieces_refuses_what_write_refuses() -> None:
+    with pytest.raises(InternalError):
+        RecordLayer().write_pieces(HS, b"")
