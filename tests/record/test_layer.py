@@ -393,3 +393,64 @@ def test_write_pieces_join_to_what_write_makes(suite: CipherSuite, size: int) ->
 def test_write_pieces_refuses_what_write_refuses() -> None:
     with pytest.raises(InternalError):
         RecordLayer().write_pieces(HS, b"")
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+def test_read_application_data_takes_the_run_of_data_records_and_leaves_the_rest(
+    suite: CipherSuite,
+) -> None:
+    """The bulk path takes whole data records only, with read_record's checks: it stops at
+    another type, at an empty record (the flood count is the loop's), at an incomplete one,
+    and before the sequence-number limit; read_record then reads exactly what stopped it."""
+    tx, rx, _, _ = _encrypted_pair(suite)
+    rx.expected_version = 0x0303
+    wire = tx.write(APP, b"a" * 20_000)  # two records
+    wire += tx.write(HS, b"\x00\x00\x00\x00")  # a hello_request, say
+    wire += tx.write(APP, b"b")
+    rx.feed(wire[:-3])
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == [b"a" * 16384, b"a" * 3616]
+    assert rx.read_seq == 2
+    assert rx.read_record() == (ContentType.handshake, b"\x00\x00\x00\x00")
+    rx.read_application_data(out, 2**64)  # the last record is incomplete
+    assert len(out) == 2
+    rx.feed(wire[-3:])
+    rx.read_application_data(out, 3)  # seq 3 would reach the limit: left to read_record
+    assert len(out) == 2
+    rx.read_application_data(out, 4)
+    assert out[2:] == [b"b"] and rx.buffered_bytes == 0
+
+
+def test_read_application_data_leaves_empty_records_and_bad_macs_to_their_checks() -> None:
+    tx, rx, _, _ = _encrypted_pair(GCM)
+    rx.expected_version = 0x0303
+    good = tx.write(APP, b"x")
+    seq = tx._next_write_seq()
+    fragment = tx._write.encrypt(seq, APP, b"")
+    empty_record = _record(APP, fragment)
+    tampered = bytearray(tx.write(APP, b"y"))
+    tampered[-1] ^= 1
+    rx.feed(good + empty_record + bytes(tampered))
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == [b"x"]  # stopped before the empty one
+    assert rx.read_record() == (ContentType.application_data, b"")
+    with pytest.raises(BadRecordMac):
+        rx.read_application_data(out, 2**64)
+    assert out == [b"x"]
+
+
+def test_read_application_data_is_not_for_cbc() -> None:
+    suite = BY_NAME["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]
+    key, mac_key = os.urandom(16), os.urandom(20)
+    tx, rx = RecordLayer(), RecordLayer(expected_version=0x0303)
+    tx.set_pending_write(protection_for(suite, key, b"", mac_key))
+    rx.set_pending_read(protection_for(suite, key, b"", mac_key))
+    tx.activate_write()
+    rx.activate_read()
+    rx.feed(tx.write(APP, b"z"))
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == []
+    assert rx.read_record() == (ContentType.application_data, b"z")

@@ -91,6 +91,7 @@ class TLSSocket:
         # piece, the first one taken from ``_out_head`` on.
         self._out: deque[bytes] = deque()
         self._out_head = 0
+        self._read_first = True  # see _raw_recv
         self._written = 0  # ciphertext bytes the socket has taken, ever
         self._queued = 0  # ciphertext bytes committed, ever
         self._credit: tuple[int, int] | None = None  # (end offset, app bytes) of a retry
@@ -226,12 +227,22 @@ class TLSSocket:
         return sock.sendmsg(pieces, (), flags)
 
     def _raw_recv(self) -> bytes:
-        """``socket.recv(RECV_SIZE)``, reading first and waiting only when nothing is there
-        (see ``_raw_send``)."""
+        """``socket.recv(RECV_SIZE)`` with one system call where one will do (see
+        ``_raw_send``). On a timed socket a read that finds nothing costs a failed read, then
+        the poll and the read: so we read first only while the data comes faster than we
+        take it (the last read filled RECV_SIZE, or read-first has not failed yet), and
+        otherwise let ``socket.recv`` poll first, which is then the cheaper order."""
         sock = self._sock
         if _FD_IO and sock.gettimeout():
-            with contextlib.suppress(BlockingIOError):
-                return os.read(sock.fileno(), RECV_SIZE)
+            if self._read_first:
+                try:
+                    return os.read(sock.fileno(), RECV_SIZE)
+                except BlockingIOError:
+                    self._read_first = False
+            data = sock.recv(RECV_SIZE)
+            if len(data) == RECV_SIZE:
+                self._read_first = True
+            return data
         return sock.recv(RECV_SIZE)
 
     def _flush_quietly(self) -> None:

@@ -320,6 +320,59 @@ class RecordLayer:
             raise UnexpectedMessage(f"empty {_TYPE_BY_VALUE[ctype].name} record")
         return _TYPE_BY_VALUE[ctype], plaintext
 
+    def read_application_data(self, out: list[bytes], seq_limit: int) -> None:
+        """The bulk path of ``read_record``: appends to ``out`` the plaintext of each whole,
+        non-empty application_data record at the front of the input, checked and decrypted
+        as ``read_record`` does, without a call per record.
+
+        It stops, leaving the record to ``read_record`` (which checks everything, and raises
+        what it must), at any other record, at a header that is not plainly acceptable, at
+        an incomplete record, and before a record whose sequence number reaches
+        ``seq_limit``. Only for protections whose overhead is exact (the AEADs), so that an
+        empty or oversized plaintext is seen in the header and left to ``read_record`` too.
+        A record that fails authentication raises BadRecordMac, as from ``read_record``,
+        with the records before it in ``out`` and consumed.
+        """
+        protection = self._read
+        if not protection.exact_overhead:
+            return
+        overhead = protection.max_overhead
+        shortest = overhead + 1  # an empty record is the general path's (flood counting)
+        longest = min(self._read_limit, self._plain_limit + overhead)
+        expected = self.expected_version
+        decrypt = protection.decrypt
+        limit = min(seq_limit, MAX_SEQ + 1)
+        application_data = int(ContentType.application_data)
+        unpack_from = _HEADER.unpack_from
+        while True:
+            buf = self._in
+            pos = start = self._in_pos
+            size = len(buf)
+            try:
+                with memoryview(buf) as view:
+                    while size - pos >= _HEADER_LEN:
+                        seq = self._read_seq
+                        if seq >= limit:
+                            return
+                        ctype, version, length = unpack_from(buf, pos)
+                        end = pos + _HEADER_LEN + length
+                        if (
+                            ctype != application_data
+                            or version != expected
+                            or not shortest <= length <= longest
+                            or end > size
+                        ):
+                            return
+                        with view[pos + _HEADER_LEN : end] as fragment:
+                            out.append(decrypt(seq, application_data, fragment))
+                        self._read_seq = seq + 1
+                        pos = end
+            finally:
+                if pos != start:
+                    self._consume(pos)
+            if self._in is buf or pos == start:  # not moved on to a queued ``_next``
+                return
+
     def _incomplete(self) -> tuple[ContentType, bytes] | None:
         """No whole record at the front of ``_in``. With a queued ``_next`` (``feed`` copies
         exactly what completes the record, so this is only a safety net) everything is joined

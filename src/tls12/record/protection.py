@@ -67,6 +67,9 @@ class RecordProtection(ABC):
     """
 
     max_overhead: int = 0
+    exact_overhead: bool = False
+    """True when every sealed fragment is exactly ``max_overhead`` longer than its plaintext
+    (the AEADs), so a record's plaintext length is known from its header alone."""
 
     @abstractmethod
     def encrypt(self, seq: int, content_type: int, plaintext: Buffer) -> bytes:
@@ -122,6 +125,7 @@ class ExplicitNonceAead(RecordProtection):
     """
 
     __slots__ = ("_aead", "_salt", "max_overhead")
+    exact_overhead = True
 
     def __init__(self, aead: AESGCM | AESCCM, fixed_iv: bytes, tag_len: int) -> None:
         _check_len("AEAD salt", fixed_iv, (4,))
@@ -202,6 +206,7 @@ class ChaChaPolyProtection(RecordProtection):
     nothing explicit on the wire."""
 
     max_overhead = _TAG_LEN
+    exact_overhead = True
 
     __slots__ = ("_aead", "_iv")
 
