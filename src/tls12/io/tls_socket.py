@@ -25,9 +25,7 @@ work happens in the engine; this file only moves bytes, and never loses or repea
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
-import os
 import socket
 import threading
 import time
@@ -39,6 +37,8 @@ from cryptography import x509
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.io.socket_calls import MAX_IOV, recv_first, send_first, sendv_first
+from tls12.io.tls_file import TLSRawIO, buffered_file
 from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
 
@@ -46,11 +46,6 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer  # typeshed's "any buffer" (collections.abc.Buffer)
 
 RECV_SIZE = 65536
-
-_FD_IO = os.name == "posix"
-"""Whether a socket's descriptor takes ``os.read``/``os.write`` (POSIX; not Windows)."""
-_MAX_IOV = 64
-"""Queued pieces written by one ``writev`` at most (POSIX allows at least 16, Linux 1024)."""
 
 MAX_OUT_BEFORE_READ = 64 * 1024
 """Committed ciphertext above which the receiving side writes (and waits) before reading."""
@@ -91,7 +86,7 @@ class TLSSocket:
         # piece, the first one taken from ``_out_head`` on.
         self._out: deque[bytes] = deque()
         self._out_head = 0
-        self._read_first = True  # see _raw_recv
+        self._read_first = True  # see recv_first
         self._written = 0  # ciphertext bytes the socket has taken, ever
         self._queued = 0  # ciphertext bytes committed, ever
         self._credit: tuple[int, int] | None = None  # (end offset, app bytes) of a retry
@@ -177,9 +172,9 @@ class TLSSocket:
             head = self._out_head
             if head or len(out) == 1:
                 first = out[0]
-                n = self._raw_send(memoryview(first)[head:] if head else first, flags)
+                n = send_first(self._sock, memoryview(first)[head:] if head else first, flags)
             else:
-                n = self._raw_sendv(list(itertools.islice(out, _MAX_IOV)), flags)
+                n = sendv_first(self._sock, list(itertools.islice(out, MAX_IOV)), flags)
             self._written += n
             while n:
                 left = len(out[0]) - head
@@ -190,60 +185,6 @@ class TLSSocket:
                 head = 0
                 out.popleft()
             self._out_head = head
-
-    # -- the system calls: one per write or read, as OpenSSL makes them ----------------------
-
-    def _raw_send(self, data: bytes | memoryview, flags: int) -> int:
-        """``socket.send`` without the poll CPython puts before every call on a timed socket.
-
-        A socket with a timeout is non-blocking underneath, and CPython's ``send`` first
-        waits (``poll``) for it to be writable and only then writes: two system calls where
-        one would do. Like OpenSSL (``ssl``'s ``SSL_write`` writes first and waits only on
-        WANT_WRITE), we write first; only when the kernel takes nothing does ``socket.send``
-        wait, with the socket's own timeout. A blocking or non-blocking socket has no poll
-        to save and goes to ``socket.send`` as it is.
-        """
-        sock = self._sock
-        if _FD_IO and sock.gettimeout():
-            try:
-                return os.write(sock.fileno(), data)
-            except BlockingIOError:
-                if flags:  # MSG_DONTWAIT: the caller never waits
-                    raise
-        return sock.send(data, flags)
-
-    def _raw_sendv(self, pieces: list[bytes], flags: int) -> int:
-        """Several queued pieces in one system call (``writev``/``sendmsg``), as
-        ``_raw_send`` does for one."""
-        sock = self._sock
-        if not _FD_IO:  # no writev or sendmsg (Windows): one piece at a time
-            return sock.send(pieces[0], flags)
-        if sock.gettimeout():
-            try:
-                return os.writev(sock.fileno(), pieces)
-            except BlockingIOError:
-                if flags:
-                    raise
-        return sock.sendmsg(pieces, (), flags)
-
-    def _raw_recv(self) -> bytes:
-        """``socket.recv(RECV_SIZE)`` with one system call where one will do (see
-        ``_raw_send``). On a timed socket a read that finds nothing costs a failed read, then
-        the poll and the read: so we read first only while the data comes faster than we
-        take it (the last read filled RECV_SIZE, or read-first has not failed yet), and
-        otherwise let ``socket.recv`` poll first, which is then the cheaper order."""
-        sock = self._sock
-        if _FD_IO and sock.gettimeout():
-            if self._read_first:
-                try:
-                    return os.read(sock.fileno(), RECV_SIZE)
-                except BlockingIOError:
-                    self._read_first = False
-            data = sock.recv(RECV_SIZE)
-            if len(data) == RECV_SIZE:
-                self._read_first = True
-            return data
-        return sock.recv(RECV_SIZE)
 
     def _flush_quietly(self) -> None:
         with contextlib.suppress(OSError):
@@ -274,7 +215,7 @@ class TLSSocket:
 
     def _pump_locked(self) -> bool:
         with self._read_lock:
-            data = self._raw_recv()
+            data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
             with self._engine_lock:
                 established = self.connection.handshake_complete
                 try:
@@ -472,7 +413,7 @@ class TLSSocket:
         return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
-        return buffered_file(_TLSRawIO(self, mode), mode, buffering, **kwargs)
+        return buffered_file(TLSRawIO(self, mode), mode, buffering, **kwargs)
 
     # -- socket plumbing ------------------------------------------------------------------
 
@@ -537,41 +478,3 @@ class TLSSocket:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def buffered_file(raw: io.RawIOBase, mode: str, buffering: int | None, **kwargs: Any) -> Any:
-    """What ``socket.makefile`` returns for a raw stream: buffered, and text unless "b"."""
-    binary = "b" in mode
-    if buffering == 0 and binary:
-        return raw
-    size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
-    reading, writing = "r" in mode, "w" in mode
-    if reading and writing:
-        buf: Any = io.BufferedRWPair(raw, raw, size)
-    elif writing:
-        buf = io.BufferedWriter(raw, size)
-    else:
-        buf = io.BufferedReader(raw, size)
-    return buf if binary else io.TextIOWrapper(buf, **kwargs)
-
-
-class _TLSRawIO(io.RawIOBase):
-    """The raw stream behind ``makefile``."""
-
-    def __init__(self, tls: TLSSocket, mode: str) -> None:
-        super().__init__()
-        self._tls = tls
-        self._mode = mode
-
-    def readable(self) -> bool:
-        return "r" in self._mode
-
-    def writable(self) -> bool:
-        return "w" in self._mode
-
-    def readinto(self, b: Any) -> int:
-        return self._tls.recv_into(b)
-
-    def write(self, b: Any) -> int:
-        self._tls.sendall(b)
-        return len(b)
