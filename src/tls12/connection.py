@@ -156,18 +156,71 @@ class Connection(abc.ABC):
             self._records.feed(data)
             self._process(events)
             return events
+        except Exception as exc:
+            return self._failed(exc, events)
+
+    # -- receive_data in two, for TLSSocket.recv_into: _feed, then _receive_into (straight
+    # into the reader's buffer) or _receive_buffered (the ordinary loop) ------------------
+
+    def _feed(self, data: bytes) -> None:
+        """Buffers non-empty ``data`` without reading a record of it yet."""
+        self._check_usable()
+        if not self._closed_by_peer:  # RFC 5246 §7.2.1: data after a closure is ignored
+            self._records.feed(data)
+
+    def _receive_buffered(self) -> list[Event]:
+        """``receive_data`` for the bytes ``_feed`` buffered: the same loop, events, errors."""
+        self._check_usable()
+        events: list[Event] = []
+        try:
+            if not self._closed_by_peer:
+                self._process(events)
+            return events
+        except Exception as exc:
+            return self._failed(exc, events)
+
+    def _receive_into(self, target: memoryview) -> int:
+        """Decrypts the application data records at the front of the buffered input straight
+        into ``target`` (``RecordLayer.read_application_data_into``), with the checks the
+        record loop makes for them (see ``_read_bulk``). Returns the bytes written, 0 when
+        more input is needed, -1 when this path does not apply (before the handshake, past
+        a close, between handshake fragments, a CBC suite) or the record at the front is not
+        one it takes: ``receive_data`` / ``_receive_buffered`` then."""
+        self._check_usable()
+        if self._closed_by_peer or not self.handshake_complete or not self._handshake.at_boundary:
+            return -1
+        try:
+            n = self._records.read_application_data_into(target, self.config.max_records_per_key)
         except TLSError as exc:
+            self._fail(exc)
+            raise
+        except Exception as exc:
+            raise self._internal(exc) from exc
+        if n > 0:
+            self._warnings_in_row = self._empty_in_row = 0
+            self._ctx.trace.add_application_data("recv", n)
+        return n
+
+    def _failed(self, exc: Exception, events: list[Event]) -> list[Event]:
+        """The one place input errors end up: the error is stored and its alert queued; the
+        events before it are returned (the error is raised by the next call), else it is
+        raised. Anything not a TLSError is a bug, and still ends the connection."""
+        if isinstance(exc, TLSError):
             self._fail(exc)
             if events:
                 return events
-            raise
-        except Exception as exc:  # a bug must still end the connection with an alert
-            err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
-            err.__cause__ = exc
-            self._fail(err)
-            if events:
-                return events
-            raise err from exc
+            raise exc
+        err = self._internal(exc)
+        if events:
+            return events
+        raise err from exc
+
+    def _internal(self, exc: Exception) -> InternalError:
+        """A bug (not a TLSError) met while reading input: it still ends the connection."""
+        err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        err.__cause__ = exc
+        self._fail(err)
+        return err
 
     def send(self, data: bytes | bytearray | memoryview) -> None:
         """Queues application data (fragmented at 2^14 bytes per record, or at the limit

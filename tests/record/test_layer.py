@@ -454,3 +454,33 @@ def test_read_application_data_is_not_for_cbc() -> None:
     rx.read_application_data(out, 2**64)
     assert out == []
     assert rx.read_record() == (ContentType.application_data, b"z")
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+def test_read_application_data_into_fills_the_target_with_whole_records(
+    suite: CipherSuite,
+) -> None:
+    """Whole records that fit, decrypted in place; 0 when more input is needed; -1 for a
+    record this path does not take (too big for what is left, another type); a bad record
+    after good ones: their count first, then BadRecordMac on the next call."""
+    tx, rx, _, _ = _encrypted_pair(suite)
+    rx.expected_version = 0x0303
+    data = os.urandom(40_000)  # records of 16384, 16384, 7232
+    wire = tx.write(APP, data) + tx.write(HS, b"\x00\x00\x00\x00")
+    bad = bytearray(tx.write(APP, b"tail"))
+    bad[-1] ^= 1
+    target = bytearray(65536)
+    with memoryview(target) as view:
+        assert rx.read_application_data_into(view, 2**64) == 0  # nothing fed
+        rx.feed(wire[:20_000])
+        assert rx.read_application_data_into(view[:10_000], 2**64) == -1  # does not fit
+        assert rx.read_application_data_into(view, 2**64) == 16384
+        assert target[:16384] == data[:16384]
+        rx.feed(wire[20_000:] + bytes(bad))
+        assert rx.read_application_data_into(view, 2**64) == 16384 + 7232
+        assert target[: 16384 + 7232] == data[16384:]
+        assert rx.read_application_data_into(view, 2**64) == -1  # the hello_request
+        assert rx.read_record() == (ContentType.handshake, b"\x00\x00\x00\x00")
+        with pytest.raises(BadRecordMac):
+            rx.read_application_data_into(view, 2**64)
+        assert target[:4] == bytes(4)

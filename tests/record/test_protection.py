@@ -230,3 +230,31 @@ def test_seal_pieces_join_to_the_record_seal_into_makes(suite: CipherSuite, size
         assert record == bytes(out)
         header_len = 5 + (8 if suite.cipher is not BulkCipher.CHACHA20_POLY1305 else 0)
         assert len(head) == header_len
+
+
+@pytest.mark.parametrize("suite", AEAD_SUITES, ids=str)
+def test_decrypt_into_opens_in_place_and_zeroes_the_target_on_a_bad_record(
+    suite: CipherSuite,
+) -> None:
+    """``decrypt_into`` (the zero-copy recv_into path) writes what ``decrypt`` returns; a
+    tampered record is BadRecordMac with the target zeroed: the AEAD writes the plaintext
+    before it checks the tag, and no unauthenticated byte may stay in a reader's buffer."""
+    tx, rx = _pair(suite)
+    assert rx.exact_overhead
+    data = os.urandom(5000)
+    fragment = tx.encrypt(3, APP, data)
+    out = bytearray(len(data))
+    with memoryview(out) as view:
+        rx.decrypt_into(3, APP, memoryview(fragment), view)
+    assert out == data
+    tampered = bytearray(fragment)
+    tampered[-1] ^= 1
+    out = bytearray(len(data))
+    with memoryview(out) as view, pytest.raises(BadRecordMac):
+        rx.decrypt_into(3, APP, bytes(tampered), view)
+    assert out == bytes(len(data))
+    # the generic path (cryptography without decrypt_into) fills the target the same way
+    out = bytearray(len(data))
+    with memoryview(out) as view:
+        RecordProtection.decrypt_into(rx, 3, APP, fragment, view)
+    assert out == data

@@ -17,9 +17,9 @@ work happens in the engine; this file only moves bytes, and never loses or repea
   runs (microseconds), never across socket I/O; a writer lock serialises socket writes and
   the receiving side never waits for it (it writes what it can without blocking and leaves
   the rest to the writer), so a peer that echoes cannot deadlock the two threads.
-- Received application data is kept as the engine's own ``bytes`` objects, one per record,
-  in a queue: ``recv`` hands a whole record back without copying it, and ``recv_into`` copies
-  each byte once, straight into the caller's buffer.
+- ``recv_into`` decrypts whole data records straight into the caller's buffer when they fit;
+  other input goes through the engine's events into a queue of its ``bytes``, which ``recv``
+  hands back whole, and ``recv_into`` copies once.
 """
 
 from __future__ import annotations
@@ -50,10 +50,9 @@ RECV_SIZE = 65536
 MAX_OUT_BEFORE_READ = 64 * 1024
 """Committed ciphertext above which the receiving side writes (and waits) before reading."""
 SEND_CHUNK = 16384
-"""Application bytes encrypted per step of ``send``: one full record, as ``SSL_write`` writes
-record by record. It bounds the ciphertext queued at once, and writing whole records keeps a
-non-blocking sender in step with TCP (64 KiB steps left sub-segment tails that waited on
-delayed ACKs: 8 MiB to a stalled reader took 5.3 s instead of 1.1 s)."""
+"""Application bytes per step of ``send``: one record, as ``SSL_write`` writes. It bounds the
+queued ciphertext, and whole records keep a non-blocking sender in step with TCP (64 KiB steps
+left tails waiting on delayed ACKs: 8 MiB to a stalled reader took 5.3 s, not 1.1 s)."""
 
 
 class TLSSocket:
@@ -70,8 +69,7 @@ class TLSSocket:
         self._sock = sock
         self.connection = conn
         self.suppress_ragged_eofs = suppress_ragged_eofs
-        # Decrypted application data not yet read: records' bytes, the first one read from
-        # ``_head`` on; ``_pending_bytes`` counts what is unread.
+        # Decrypted data not yet read, from ``_head`` on; ``_pending_bytes`` counts it.
         self._incoming: deque[bytes] = deque()
         self._head = 0
         self._pending_bytes = 0
@@ -82,11 +80,9 @@ class TLSSocket:
         self._write_lock = threading.Lock()  # one writer on the socket at a time
         self._read_lock = threading.Lock()  # one reader on the socket at a time
         self._send_lock = threading.Lock()  # one send()/sendall() at a time
-        # Committed ciphertext not yet taken by the socket: the engine's output, piece by
-        # piece, the first one taken from ``_out_head`` on.
-        self._out: deque[bytes] = deque()
+        self._out: deque[bytes] = deque()  # committed, not yet written (from _out_head on)
         self._out_head = 0
-        self._read_first = True  # see recv_first
+        self._read_first, self._unread = True, False  # see recv_first; fed, not yet read
         self._written = 0  # ciphertext bytes the socket has taken, ever
         self._queued = 0  # ciphertext bytes committed, ever
         self._credit: tuple[int, int] | None = None  # (end offset, app bytes) of a retry
@@ -145,9 +141,7 @@ class TLSSocket:
         while True:
             with self._write_lock:
                 self._write_out(flags=0)
-            # A receiving thread appends before it tries the write lock, so what it queued
-            # while we held the lock is seen here (see _flush_nonblocking).
-            if not self._out:
+            if not self._out:  # a reader appends before it tries the write lock: seen here
                 return
 
     def _flush_nonblocking(self) -> None:
@@ -162,11 +156,9 @@ class TLSSocket:
             self._write_lock.release()
 
     def _write_out(self, flags: int) -> None:
-        """Writes ``_out`` until empty (caller holds the write lock), straight from the
-        engine's ``bytes`` (no copy): one write for one queued piece, one ``writev`` for
-        several. Only the write-lock holder removes pieces or moves ``_out_head``; other
-        threads only append (deque appends and pops are atomic), so no engine lock is needed.
-        """
+        """Writes ``_out`` until empty from the engine's ``bytes`` (no copy; writev for
+        several). Only the write-lock holder (the caller) pops or moves ``_out_head``; others
+        only append (deque operations are atomic), so no engine lock is needed."""
         out = self._out
         while out:
             head = self._out_head
@@ -192,9 +184,10 @@ class TLSSocket:
 
     # -- input ----------------------------------------------------------------------------
 
-    def _pump(self) -> bool:
+    def _pump(self, feed: bool = False) -> bool:
         """Reads once from the socket into the engine. False at a clean end of stream.
-        Raises what the socket raises (BlockingIOError, TimeoutError) with nothing lost."""
+        Raises what the socket raises (BlockingIOError, TimeoutError) with nothing lost.
+        ``feed`` (recv_into) only buffers the bytes; those are read before the socket is."""
         if self._eof:
             return False
         if self.connection.error is not None:
@@ -205,21 +198,34 @@ class TLSSocket:
             # flood cannot grow our memory. A sender's own queue stays far below this.
             self._flush_blocking()
         try:
-            return self._pump_locked()
+            return self._pump_locked(feed)
         except TLSError:
-            # The engine queued its alert: send it if the socket takes it now (the receiving
-            # side never waits on a write).
-            with contextlib.suppress(OSError):
-                self._flush_nonblocking()
+            self._flush_alert()
             raise
 
-    def _pump_locked(self) -> bool:
+    def _flush_alert(self) -> None:
+        """Sends the engine's alert if the socket takes it now (a reader never waits)."""
+        with self._engine_lock:
+            self._commit()
+        with contextlib.suppress(OSError):
+            self._flush_nonblocking()
+
+    def _pump_locked(self, feed: bool) -> bool:
         with self._read_lock:
-            data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
+            data: bytes | None = None  # None: read what was fed, not the socket
+            if feed or not self._unread:
+                data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
+            self._unread = feed and bool(data)
             with self._engine_lock:
                 established = self.connection.handshake_complete
                 try:
-                    events = self.connection.receive_data(data)
+                    if data is None:
+                        events = self.connection._receive_buffered()
+                    elif self._unread:
+                        self.connection._feed(data)
+                        events = []
+                    else:
+                        events = self.connection.receive_data(data)
                 except TruncationError:
                     self._eof = True
                     if self.suppress_ragged_eofs and established:
@@ -233,7 +239,7 @@ class TLSSocket:
                         self._pending_bytes += len(event.data)
                     elif isinstance(event, ConnectionClosed):
                         self._eof = True
-                if not data:
+                if data == b"":
                     self._eof = True
         if self._out:
             self._flush_nonblocking()
@@ -315,8 +321,7 @@ class TLSSocket:
             chunk = view[sent : sent + SEND_CHUNK] if sent or total > SEND_CHUNK else view
             with self._engine_lock:
                 try:
-                    # Encrypted at once (no copy of ``chunk`` needed), as pieces for writev.
-                    pieces = self.connection._send_pieces(chunk)
+                    pieces = self.connection._send_pieces(chunk)  # encrypted at once
                 except BaseException:
                     self._commit()  # the close_notify of KeyUsageLimit, an alert
                     raise
@@ -383,11 +388,23 @@ class TLSSocket:
             n = min(nbytes or len(view), len(view))
             if n == 0:
                 return 0
-            while not self._incoming:
-                if not self._pump():
-                    return 0
-            with self._engine_lock, view[:n] as target:
-                return self._take_into(target)
+            with view[:n] as target:
+                while not self._incoming:
+                    got = self._receive_into(target)  # whole data records that fit
+                    if got > 0:
+                        return got
+                    if not self._pump(feed=got == 0):  # < 0: what was fed, or the socket
+                        return 0
+                with self._engine_lock:
+                    return self._take_into(target)
+
+    def _receive_into(self, target: memoryview) -> int:
+        try:
+            with self._engine_lock:
+                return -1 if self._eof else self.connection._receive_into(target)
+        except TLSError:
+            self._flush_alert()
+            raise
 
     def _take_into(self, target: memoryview) -> int:
         """Moves up to ``len(target)`` unread bytes into ``target``, each copied once
@@ -410,6 +427,9 @@ class TLSSocket:
         return done
 
     def pending(self) -> int:
+        if self._unread and not self._incoming:  # records recv_into buffered: decrypt them
+            with contextlib.suppress(TLSError):
+                self._pump_locked(feed=False)
         return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import struct
 
-from tls12.errors import InternalError, ProtocolVersionError, RecordOverflow, UnexpectedMessage
+from tls12.errors import (
+    InternalError,
+    ProtocolVersionError,
+    RecordOverflow,
+    UnexpectedMessage,
+)
+from tls12.record.bulk import MAX_SEQ, BulkReads
 from tls12.record.limits import MAX_PLAINTEXT
-from tls12.record.protection import NullProtection, RecordProtection
+from tls12.record.protection_base import NullProtection, RecordProtection
 from tls12.wire.enums import TLS12_VERSION, ContentType
 
 _HEADER = struct.Struct(">BHH")  # type, version, length
@@ -22,14 +28,11 @@ _HEADER_LEN = _HEADER.size
 EXPANSION = 2048  # what protection may add to a fragment (RFC 5246 §6.2.3)
 MAX_CIPHERTEXT = MAX_PLAINTEXT + EXPANSION  # TLSCiphertext.length limit
 _TLS_LIMIT = "the limit of 16384 (RFC 5246 §6.2.1)"
-MAX_SEQ = (1 << 64) - 1
 
 _TYPE_BY_VALUE: dict[int, ContentType] = {int(t): t for t in ContentType}
 _MUST_NOT_BE_EMPTY = frozenset(
     int(t) for t in (ContentType.handshake, ContentType.alert, ContentType.change_cipher_spec)
 )
-# Compact the input buffer once this many consumed bytes sit in front of the unread ones.
-_COMPACT_AT = 1 << 14
 
 
 _SSL3_TO_TLS12 = (0x0300, 0x0301, 0x0302, 0x0303)
@@ -51,7 +54,7 @@ def _plain_text_protocol(head: bytes) -> str | None:
     return None
 
 
-class RecordLayer:
+class RecordLayer(BulkReads):
     """Frames, protects and checks records for one connection.
 
     ``expected_version`` is None until the version is settled (the first ClientHello's record
@@ -320,59 +323,6 @@ class RecordLayer:
             raise UnexpectedMessage(f"empty {_TYPE_BY_VALUE[ctype].name} record")
         return _TYPE_BY_VALUE[ctype], plaintext
 
-    def read_application_data(self, out: list[bytes], seq_limit: int) -> None:
-        """The bulk path of ``read_record``: appends to ``out`` the plaintext of each whole,
-        non-empty application_data record at the front of the input, checked and decrypted
-        as ``read_record`` does, without a call per record.
-
-        It stops, leaving the record to ``read_record`` (which checks everything, and raises
-        what it must), at any other record, at a header that is not plainly acceptable, at
-        an incomplete record, and before a record whose sequence number reaches
-        ``seq_limit``. Only for protections whose overhead is exact (the AEADs), so that an
-        empty or oversized plaintext is seen in the header and left to ``read_record`` too.
-        A record that fails authentication raises BadRecordMac, as from ``read_record``,
-        with the records before it in ``out`` and consumed.
-        """
-        protection = self._read
-        if not protection.exact_overhead:
-            return
-        overhead = protection.max_overhead
-        shortest = overhead + 1  # an empty record is the general path's (flood counting)
-        longest = min(self._read_limit, self._plain_limit + overhead)
-        expected = self.expected_version
-        decrypt = protection.decrypt
-        limit = min(seq_limit, MAX_SEQ + 1)
-        application_data = int(ContentType.application_data)
-        unpack_from = _HEADER.unpack_from
-        while True:
-            buf = self._in
-            pos = start = self._in_pos
-            size = len(buf)
-            try:
-                with memoryview(buf) as view:
-                    while size - pos >= _HEADER_LEN:
-                        seq = self._read_seq
-                        if seq >= limit:
-                            return
-                        ctype, version, length = unpack_from(buf, pos)
-                        end = pos + _HEADER_LEN + length
-                        if (
-                            ctype != application_data
-                            or version != expected
-                            or not shortest <= length <= longest
-                            or end > size
-                        ):
-                            return
-                        with view[pos + _HEADER_LEN : end] as fragment:
-                            out.append(decrypt(seq, application_data, fragment))
-                        self._read_seq = seq + 1
-                        pos = end
-            finally:
-                if pos != start:
-                    self._consume(pos)
-            if self._in is buf or pos == start:  # not moved on to a queued ``_next``
-                return
-
     def _incomplete(self) -> tuple[ContentType, bytes] | None:
         """No whole record at the front of ``_in``. With a queued ``_next`` (``feed`` copies
         exactly what completes the record, so this is only a safety net) everything is joined
@@ -387,22 +337,6 @@ class RecordLayer:
             else:
                 self._own_input()
         return None
-
-    def _consume(self, end: int) -> None:
-        buf = self._in
-        if isinstance(buf, bytes):  # a fed bytes, read in place: nothing to move
-            self._in_pos = end
-        elif end == len(buf):
-            if self._next is not None:  # the completed record is read: on to the fed bytes
-                self._in, self._in_pos, self._next = self._next, self._next_pos, None
-            else:
-                buf.clear()
-                self._in_pos = 0
-        elif end >= _COMPACT_AT and end * 2 >= len(buf):
-            del buf[:end]
-            self._in_pos = 0
-        else:
-            self._in_pos = end
 
     # -- writing ------------------------------------------------------------------------------
 
