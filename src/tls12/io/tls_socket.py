@@ -428,7 +428,7 @@ class TLSSocket:
 
     def pending(self) -> int:
         if self._unread and not self._incoming:  # records recv_into buffered: decrypt them
-            with contextlib.suppress(TLSError):
+            with contextlib.suppress(TLSError, OSError):  # raised by the next recv, not here
                 self._pump_locked(feed=False)
         return self._pending_bytes
 
