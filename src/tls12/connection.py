@@ -158,39 +158,111 @@ class Connection(abc.ABC):
             self._records.feed(data)
             self._process(events)
             return events
+        except Exception as exc:
+            return self._failed(exc, events)
+
+    # -- receive_data in two, for TLSSocket.recv_into: _feed, then _receive_into (straight
+    # into the reader's buffer) or _receive_buffered (the ordinary loop) ------------------
+
+    def _feed(self, data: bytes) -> None:
+        """Buffers non-empty ``data`` without reading a record of it yet."""
+        self._check_usable()
+        if not self._closed_by_peer:  # RFC 5246 §7.2.1: data after a closure is ignored
+            self._records.feed(data)
+
+    def _receive_buffered(self) -> list[Event]:
+        """``receive_data`` for the bytes ``_feed`` buffered: the same loop, events, errors."""
+        self._check_usable()
+        events: list[Event] = []
+        try:
+            if not self._closed_by_peer:
+                self._process(events)
+            return events
+        except Exception as exc:
+            return self._failed(exc, events)
+
+    def _receive_into(self, target: memoryview) -> int:
+        """Decrypts the application data records at the front of the buffered input straight
+        into ``target`` (``RecordLayer.read_application_data_into``), with the checks the
+        record loop makes for them (see ``_read_bulk``). Returns the bytes written, 0 when
+        more input is needed, -1 when this path does not apply (before the handshake, past
+        a close, between handshake fragments, a CBC suite) or the record at the front is not
+        one it takes: ``receive_data`` / ``_receive_buffered`` then."""
+        self._check_usable()
+        if self._closed_by_peer or not self.handshake_complete or not self._handshake.at_boundary:
+            return -1
+        try:
+            n = self._records.read_application_data_into(target, self.config.max_records_per_key)
         except TLSError as exc:
+            self._fail(exc)
+            raise
+        except Exception as exc:
+            raise self._internal(exc) from exc
+        if n > 0:
+            self._warnings_in_row = self._empty_in_row = 0
+            self._ctx.trace.add_application_data("recv", n)
+        return n
+
+    def _failed(self, exc: Exception, events: list[Event]) -> list[Event]:
+        """The one place input errors end up: the error is stored and its alert queued; the
+        events before it are returned (the error is raised by the next call), else it is
+        raised. Anything not a TLSError is a bug, and still ends the connection."""
+        if isinstance(exc, TLSError):
             self._fail(exc)
             if events:
                 return events
-            raise
-        except Exception as exc:  # a bug must still end the connection with an alert
-            err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
-            err.__cause__ = exc
-            self._fail(err)
-            if events:
-                return events
-            raise err from exc
+            raise exc
+        err = self._internal(exc)
+        if events:
+            return events
+        raise err from exc
+
+    def _internal(self, exc: Exception) -> InternalError:
+        """A bug (not a TLSError) met while reading input: it still ends the connection."""
+        err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        err.__cause__ = exc
+        self._fail(err)
+        return err
 
     def send(self, data: bytes | bytearray | memoryview) -> None:
         """Queues application data (fragmented at 2^14 bytes per record, or at the limit
         RFC 6066 / RFC 8449 negotiated: ``negotiated.send_limit``), encrypted before
         this returns: ``data`` may be a view of a buffer the caller reuses."""
+        if self._may_send(data):
+            self._records.write_into(self._out, ContentType.application_data, data)
+
+    def _send_pieces(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        """``send(data)`` then ``data_to_send()``, for the blocking socket layer: the output
+        as pieces that one ``writev`` sends (``RecordLayer.write_pieces``), so the records'
+        ciphertext is not copied into a buffer and out again. Whatever was queued before
+        comes first. On an error nothing is taken: ``data_to_send`` has the output (the
+        close_notify of KeyUsageLimit)."""
+        if not self._may_send(data):
+            return []
+        pieces = [self.data_to_send()] if self._out else []
+        pieces += self._records.write_pieces(ContentType.application_data, data)
+        return pieces
+
+    def _may_send(self, data: bytes | bytearray | memoryview) -> bool:
+        """The checks of ``send``: raises when ``data`` may not be sent; True when there is
+        something to send."""
         self._check_usable()
         if self._close_sent:
             raise ConnectionClosedError("cannot send after close()")
         if not self.handshake_complete:
             raise UsageError("cannot send application data before the handshake completes")
-        if data:
-            records = -(-len(data) // self._records.max_fragment)
-            if self._records.write_seq + records > self.config.max_records_per_key:
-                self.close()
-                raise KeyUsageLimit(
-                    f"sending {records} more records would pass max_records_per_key "
-                    f"({self.config.max_records_per_key}); the connection was closed, open a "
-                    "new one"
-                )
-            self._ctx.trace.add_application_data("send", len(data))
-            self._records.write_into(self._out, ContentType.application_data, data)
+        if not data:
+            return False
+        records = -(-len(data) // self._records.max_fragment)
+        if self._records.write_seq + records > self.config.max_records_per_key:
+            self.close()
+            raise KeyUsageLimit(
+                f"sending {records} more records would pass max_records_per_key "
+                f"({self.config.max_records_per_key}); the connection was closed, open a "
+                "new one"
+            )
+        self._ctx.trace.add_application_data("send", len(data))
+        return True
 
     def close(self) -> None:
         """Queues close_notify. Receiving may continue until the peer's close_notify."""
@@ -207,17 +279,22 @@ class Connection(abc.ABC):
 
     def _process(self, events: list[Event]) -> None:
         records = self._records
+        read_record = records.read_record
+        max_records = self.config.max_records_per_key
+        application_data = ContentType.application_data
         while True:
-            record = records.read_record()
+            if self.handshake_complete and self._handshake.at_boundary:
+                self._read_bulk(events, max_records)
+            record = read_record()
             if record is None:
                 break
             content_type, payload = record
-            if records.read_seq > self.config.max_records_per_key:
+            if records.read_seq > max_records:
                 raise KeyUsageLimit(
                     "the peer sent more records under one key than max_records_per_key "
-                    f"({self.config.max_records_per_key})"
+                    f"({max_records})"
                 )
-            if content_type is ContentType.application_data and payload:
+            if content_type is application_data and payload:
                 # The bulk path, the same checks as below without the general dispatch: a
                 # non-empty data record ends both flood counts and queues no handshake events.
                 self._warnings_in_row = self._empty_in_row = 0
@@ -251,6 +328,23 @@ class Connection(abc.ABC):
                 self._records.discard_input()
                 break
         self._ctx.flush()
+
+    def _read_bulk(self, events: list[Event], max_records: int) -> None:
+        """The run of application data records at the front of the input in one call
+        (``RecordLayer.read_application_data``), with the checks the record loop makes for
+        each: application data is allowed (the caller checked: the handshake is complete, at
+        a message boundary), the key usage limit (no record past it is taken here; the loop
+        reads it and refuses it), and the flood counts end. Records that fail are the loop's."""
+        plaintexts: list[bytes] = []
+        try:
+            # A record whose sequence number is max_records or more would make read_seq pass
+            # the limit: it is left to the loop, which raises KeyUsageLimit on it.
+            self._records.read_application_data(plaintexts, max_records)
+        finally:
+            if plaintexts:
+                self._warnings_in_row = self._empty_in_row = 0
+                self._ctx.trace.add_application_data("recv", len(plaintexts[0]))
+                events.extend(map(ApplicationData, plaintexts))
 
     def _count_floods(self, content_type: int, payload: bytes) -> None:
         """Stops a peer that sends nothing but warnings or empty records (a cheap way to keep

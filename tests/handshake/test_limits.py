@@ -175,3 +175,20 @@ def test_handshake_message_over_the_size_limit():
 def test_limits_must_be_positive(field):
     with pytest.raises(errors.ConfigError, match=field):
         pki().client_config(**{field: 0})
+
+
+def test_the_socket_layers_send_path_keeps_order_and_the_key_usage_limit():
+    """``Connection._send_pieces`` (what TLSSocket writes with writev) puts what was queued
+    first, then the new records; past max_records_per_key it raises as ``send`` does, takes
+    nothing, and leaves the close_notify in ``data_to_send``."""
+    p = pki()
+    client, server = handshake_pair(client_config=p.client_config(max_records_per_key=5))
+    client.send(b"a")  # queued in the engine, not taken yet
+    pieces = client._send_pieces(memoryview(b"b"))
+    events = server.receive_data(b"".join(pieces))
+    assert [e.data for e in events] == [b"a", b"b"]  # type: ignore[attr-defined]
+    assert client.data_to_send() == b""
+    with pytest.raises(errors.KeyUsageLimit, match="max_records_per_key"):
+        client._send_pieces(b"c" * (3 * 16384))
+    events = server.receive_data(client.data_to_send())
+    assert [type(e).__name__ for e in events] == ["ConnectionClosed"]

@@ -366,3 +366,121 @@ def test_any_split_of_the_wire_gives_the_same_records(
         assert rx.buffered_bytes == min(pos, len(wire)) - returned
     assert got == [(APP, p) for p in payloads]
     assert rx.buffered_bytes == 0
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+@pytest.mark.parametrize("size", [0, 1, 16384, 16385, 40_000])
+def test_write_pieces_join_to_what_write_makes(suite: CipherSuite, size: int) -> None:
+    """The writev path: two pieces per record, joined exactly the bytes of ``write`` (the same
+    records, the same sequence numbers), and the reader takes them as one stream."""
+    key, iv = os.urandom(suite.key_len), os.urandom(suite.fixed_iv_len)
+    a, b = RecordLayer(), RecordLayer()
+    for layer in (a, b):
+        layer.set_pending_write(protection_for(suite, key, iv, b""))
+        layer.activate_write()
+    data = os.urandom(size)
+    pieces = a.write_pieces(APP, memoryview(data))
+    assert len(pieces) == 2 * -(-size // 16384)
+    assert b"".join(pieces) == b.write(APP, data)
+    assert a.write_seq == b.write_seq
+    rx = RecordLayer()
+    rx.set_pending_read(protection_for(suite, key, iv, b""))
+    rx.activate_read()
+    rx.feed(b"".join(pieces))
+    assert b"".join(body for _, body in _read_all(rx)) == data
+
+
+def test_write_pieces_refuses_what_write_refuses() -> None:
+    with pytest.raises(InternalError):
+        RecordLayer().write_pieces(HS, b"")
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+def test_read_application_data_takes_the_run_of_data_records_and_leaves_the_rest(
+    suite: CipherSuite,
+) -> None:
+    """The bulk path takes whole data records only, with read_record's checks: it stops at
+    another type, at an empty record (the flood count is the loop's), at an incomplete one,
+    and before the sequence-number limit; read_record then reads exactly what stopped it."""
+    tx, rx, _, _ = _encrypted_pair(suite)
+    rx.expected_version = 0x0303
+    wire = tx.write(APP, b"a" * 20_000)  # two records
+    wire += tx.write(HS, b"\x00\x00\x00\x00")  # a hello_request, say
+    wire += tx.write(APP, b"b")
+    rx.feed(wire[:-3])
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == [b"a" * 16384, b"a" * 3616]
+    assert rx.read_seq == 2
+    assert rx.read_record() == (ContentType.handshake, b"\x00\x00\x00\x00")
+    rx.read_application_data(out, 2**64)  # the last record is incomplete
+    assert len(out) == 2
+    rx.feed(wire[-3:])
+    rx.read_application_data(out, 3)  # seq 3 would reach the limit: left to read_record
+    assert len(out) == 2
+    rx.read_application_data(out, 4)
+    assert out[2:] == [b"b"] and rx.buffered_bytes == 0
+
+
+def test_read_application_data_leaves_empty_records_and_bad_macs_to_their_checks() -> None:
+    tx, rx, _, _ = _encrypted_pair(GCM)
+    rx.expected_version = 0x0303
+    good = tx.write(APP, b"x")
+    seq = tx._next_write_seq()
+    fragment = tx._write.encrypt(seq, APP, b"")
+    empty_record = _record(APP, fragment)
+    tampered = bytearray(tx.write(APP, b"y"))
+    tampered[-1] ^= 1
+    rx.feed(good + empty_record + bytes(tampered))
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == [b"x"]  # stopped before the empty one
+    assert rx.read_record() == (ContentType.application_data, b"")
+    with pytest.raises(BadRecordMac):
+        rx.read_application_data(out, 2**64)
+    assert out == [b"x"]
+
+
+def test_read_application_data_is_not_for_cbc() -> None:
+    suite = BY_NAME["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]
+    key, mac_key = os.urandom(16), os.urandom(20)
+    tx, rx = RecordLayer(), RecordLayer(expected_version=0x0303)
+    tx.set_pending_write(protection_for(suite, key, b"", mac_key))
+    rx.set_pending_read(protection_for(suite, key, b"", mac_key))
+    tx.activate_write()
+    rx.activate_read()
+    rx.feed(tx.write(APP, b"z"))
+    out: list[bytes] = []
+    rx.read_application_data(out, 2**64)
+    assert out == []
+    assert rx.read_record() == (ContentType.application_data, b"z")
+
+
+@pytest.mark.parametrize("suite", [GCM, CHACHA], ids=str)
+def test_read_application_data_into_fills_the_target_with_whole_records(
+    suite: CipherSuite,
+) -> None:
+    """Whole records that fit, decrypted in place; 0 when more input is needed; -1 for a
+    record this path does not take (too big for what is left, another type); a bad record
+    after good ones: their count first, then BadRecordMac on the next call."""
+    tx, rx, _, _ = _encrypted_pair(suite)
+    rx.expected_version = 0x0303
+    data = os.urandom(40_000)  # records of 16384, 16384, 7232
+    wire = tx.write(APP, data) + tx.write(HS, b"\x00\x00\x00\x00")
+    bad = bytearray(tx.write(APP, b"tail"))
+    bad[-1] ^= 1
+    target = bytearray(65536)
+    with memoryview(target) as view:
+        assert rx.read_application_data_into(view, 2**64) == 0  # nothing fed
+        rx.feed(wire[:20_000])
+        assert rx.read_application_data_into(view[:10_000], 2**64) == -1  # does not fit
+        assert rx.read_application_data_into(view, 2**64) == 16384
+        assert target[:16384] == data[:16384]
+        rx.feed(wire[20_000:] + bytes(bad))
+        assert rx.read_application_data_into(view, 2**64) == 16384 + 7232
+        assert target[: 16384 + 7232] == data[16384:]
+        assert rx.read_application_data_into(view, 2**64) == -1  # the hello_request
+        assert rx.read_record() == (ContentType.handshake, b"\x00\x00\x00\x00")
+        with pytest.raises(BadRecordMac):
+            rx.read_application_data_into(view, 2**64)
+        assert target[:4] == bytes(4)

@@ -23,7 +23,8 @@ from tls12.io.ssl_shapes import (
     want_read,
     want_write,
 )
-from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
+from tls12.io.tls_file import TLSRawIO, buffered_file
+from tls12.io.tls_socket import RECV_SIZE, TLSSocket
 from tls12.sessions import Session
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ class TLS12Socket(TLSSocket, ssl.SSLSocket):  # type: ignore[misc]
         return f"<TLS12Socket {side} fd={fd} version={self.version()!r}>"
 
 
-class _CountedRawIO(_TLSRawIO):
+class _CountedRawIO(TLSRawIO):
     """``makefile``'s raw stream; closing it releases its hold on the socket."""
 
     def __init__(self, tls: TLS12Socket, mode: str) -> None:

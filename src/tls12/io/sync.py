@@ -12,7 +12,9 @@ from tls12.config import ClientConfig, ServerConfig
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import TLSError
 from tls12.io.server_limits import set_nodelay
-from tls12.io.tls_socket import RECV_SIZE, TLSSocket, _TLSRawIO, buffered_file
+from tls12.io.tls_file import TLSRawIO as _TLSRawIO  # its name before tls_file.py
+from tls12.io.tls_file import buffered_file
+from tls12.io.tls_socket import RECV_SIZE, TLSSocket
 from tls12.log import connection_failed, handshake_completed
 from tls12.sessions import Session
 

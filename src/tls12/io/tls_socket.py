@@ -17,15 +17,15 @@ work happens in the engine; this file only moves bytes, and never loses or repea
   runs (microseconds), never across socket I/O; a writer lock serialises socket writes and
   the receiving side never waits for it (it writes what it can without blocking and leaves
   the rest to the writer), so a peer that echoes cannot deadlock the two threads.
-- Received application data is kept as the engine's own ``bytes`` objects, one per record,
-  in a queue: ``recv`` hands a whole record back without copying it, and ``recv_into`` copies
-  each byte once, straight into the caller's buffer.
+- ``recv_into`` decrypts whole data records straight into the caller's buffer when they fit;
+  other input goes through the engine's events into a queue of its ``bytes``, which ``recv``
+  hands back whole, and ``recv_into`` copies once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import itertools
 import socket
 import threading
 import time
@@ -37,6 +37,8 @@ from cryptography import x509
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
 from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.io.socket_calls import MAX_IOV, recv_first, send_first, sendv_first
+from tls12.io.tls_file import TLSRawIO, buffered_file
 from tls12.ocsp import OcspResponse
 from tls12.sessions import Session
 
@@ -48,10 +50,9 @@ RECV_SIZE = 65536
 MAX_OUT_BEFORE_READ = 64 * 1024
 """Committed ciphertext above which the receiving side writes (and waits) before reading."""
 SEND_CHUNK = 16384
-"""Application bytes encrypted per step of ``send``: one full record, as ``SSL_write`` writes
-record by record. It bounds the ciphertext queued at once, and writing whole records keeps a
-non-blocking sender in step with TCP (64 KiB steps left sub-segment tails that waited on
-delayed ACKs: 8 MiB to a stalled reader took 5.3 s instead of 1.1 s)."""
+"""Application bytes per step of ``send``: one record, as ``SSL_write`` writes. It bounds the
+queued ciphertext, and whole records keep a non-blocking sender in step with TCP (64 KiB steps
+left tails waiting on delayed ACKs: 8 MiB to a stalled reader took 5.3 s, not 1.1 s)."""
 
 
 class TLSSocket:
@@ -68,8 +69,7 @@ class TLSSocket:
         self._sock = sock
         self.connection = conn
         self.suppress_ragged_eofs = suppress_ragged_eofs
-        # Decrypted application data not yet read: records' bytes, the first one read from
-        # ``_head`` on; ``_pending_bytes`` counts what is unread.
+        # Decrypted data not yet read, from ``_head`` on; ``_pending_bytes`` counts it.
         self._incoming: deque[bytes] = deque()
         self._head = 0
         self._pending_bytes = 0
@@ -80,7 +80,9 @@ class TLSSocket:
         self._write_lock = threading.Lock()  # one writer on the socket at a time
         self._read_lock = threading.Lock()  # one reader on the socket at a time
         self._send_lock = threading.Lock()  # one send()/sendall() at a time
-        self._out = bytearray()  # committed ciphertext not yet taken by the socket
+        self._out: deque[bytes] = deque()  # committed, not yet written (from _out_head on)
+        self._out_head = 0
+        self._read_first, self._unread = True, False  # see recv_first; fed, not yet read
         self._written = 0  # ciphertext bytes the socket has taken, ever
         self._queued = 0  # ciphertext bytes committed, ever
         self._credit: tuple[int, int] | None = None  # (end offset, app bytes) of a retry
@@ -130,7 +132,7 @@ class TLSSocket:
         """Moves what the engine wants to send into ``_out`` (caller holds the engine lock)."""
         data = self.connection.data_to_send()
         if data:
-            self._out += data
+            self._out.append(data)
             self._queued += len(data)
 
     def _flush_blocking(self) -> None:
@@ -139,9 +141,8 @@ class TLSSocket:
         while True:
             with self._write_lock:
                 self._write_out(flags=0)
-            with self._engine_lock:
-                if not self._out:
-                    return
+            if not self._out:  # a reader appends before it tries the write lock: seen here
+                return
 
     def _flush_nonblocking(self) -> None:
         """Writes what the socket takes now without waiting; the receiving side uses it so
@@ -155,21 +156,27 @@ class TLSSocket:
             self._write_lock.release()
 
     def _write_out(self, flags: int) -> None:
-        """Writes ``_out`` until empty (caller holds the write lock)."""
-        while True:
-            with self._engine_lock:
-                out = self._out
-                if len(out) <= RECV_SIZE:
-                    chunk = bytes(out)  # one copy; the socket may take less, see below
-                else:
-                    with memoryview(out) as view:
-                        chunk = bytes(view[:RECV_SIZE])
-            if not chunk:
-                return
-            n = self._sock.send(chunk, flags)
-            with self._engine_lock:
-                del self._out[:n]
-                self._written += n
+        """Writes ``_out`` until empty from the engine's ``bytes`` (no copy; writev for
+        several). Only the write-lock holder (the caller) pops or moves ``_out_head``; others
+        only append (deque operations are atomic), so no engine lock is needed."""
+        out = self._out
+        while out:
+            head = self._out_head
+            if head or len(out) == 1:
+                first = out[0]
+                n = send_first(self._sock, memoryview(first)[head:] if head else first, flags)
+            else:
+                n = sendv_first(self._sock, list(itertools.islice(out, MAX_IOV)), flags)
+            self._written += n
+            while n:
+                left = len(out[0]) - head
+                if n < left:
+                    head += n
+                    break
+                n -= left
+                head = 0
+                out.popleft()
+            self._out_head = head
 
     def _flush_quietly(self) -> None:
         with contextlib.suppress(OSError):
@@ -177,34 +184,48 @@ class TLSSocket:
 
     # -- input ----------------------------------------------------------------------------
 
-    def _pump(self) -> bool:
+    def _pump(self, feed: bool = False) -> bool:
         """Reads once from the socket into the engine. False at a clean end of stream.
-        Raises what the socket raises (BlockingIOError, TimeoutError) with nothing lost."""
+        Raises what the socket raises (BlockingIOError, TimeoutError) with nothing lost.
+        ``feed`` (recv_into) only buffers the bytes; those are read before the socket is."""
         if self._eof:
             return False
         if self.connection.error is not None:
             raise self.connection.error
-        if len(self._out) > MAX_OUT_BEFORE_READ:
+        if self._queued - self._written > MAX_OUT_BEFORE_READ:
             # What our reading made the engine answer (refused renegotiations, warnings) is
             # piling up because the peer does not read it: read no more until it does, so a
             # flood cannot grow our memory. A sender's own queue stays far below this.
             self._flush_blocking()
         try:
-            return self._pump_locked()
+            return self._pump_locked(feed)
         except TLSError:
-            # The engine queued its alert: send it if the socket takes it now (the receiving
-            # side never waits on a write).
-            with contextlib.suppress(OSError):
-                self._flush_nonblocking()
+            self._flush_alert()
             raise
 
-    def _pump_locked(self) -> bool:
+    def _flush_alert(self) -> None:
+        """Sends the engine's alert if the socket takes it now (a reader never waits)."""
+        with self._engine_lock:
+            self._commit()
+        with contextlib.suppress(OSError):
+            self._flush_nonblocking()
+
+    def _pump_locked(self, feed: bool) -> bool:
         with self._read_lock:
-            data = self._sock.recv(RECV_SIZE)
+            data: bytes | None = None  # None: read what was fed, not the socket
+            if feed or not self._unread:
+                data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
+            self._unread = feed and bool(data)
             with self._engine_lock:
                 established = self.connection.handshake_complete
                 try:
-                    events = self.connection.receive_data(data)
+                    if data is None:
+                        events = self.connection._receive_buffered()
+                    elif self._unread:
+                        self.connection._feed(data)
+                        events = []
+                    else:
+                        events = self.connection.receive_data(data)
                 except TruncationError:
                     self._eof = True
                     if self.suppress_ragged_eofs and established:
@@ -218,7 +239,7 @@ class TLSSocket:
                         self._pending_bytes += len(event.data)
                     elif isinstance(event, ConnectionClosed):
                         self._eof = True
-                if not data:
+                if data == b"":
                     self._eof = True
         if self._out:
             self._flush_nonblocking()
@@ -291,15 +312,21 @@ class TLSSocket:
                     "with the same data, as with ssl"
                 )
             return count
-        self._flush_blocking()  # ciphertext committed by the receiving side or a handshake
+        if self._out:
+            self._flush_blocking()  # ciphertext committed by the receiving side or a handshake
         sent = 0
-        while sent < len(view):
-            chunk = view[sent : sent + SEND_CHUNK]
+        total = len(view)
+        out = self._out
+        while sent < total:
+            chunk = view[sent : sent + SEND_CHUNK] if sent or total > SEND_CHUNK else view
             with self._engine_lock:
                 try:
-                    self.connection.send(chunk)  # encrypted at once: no copy needed
-                finally:
-                    self._commit()
+                    pieces = self.connection._send_pieces(chunk)  # encrypted at once
+                except BaseException:
+                    self._commit()  # the close_notify of KeyUsageLimit, an alert
+                    raise
+                out.extend(pieces)
+                self._queued += sum(map(len, pieces))
                 end = self._queued
             try:
                 self._flush_blocking()
@@ -361,11 +388,23 @@ class TLSSocket:
             n = min(nbytes or len(view), len(view))
             if n == 0:
                 return 0
-            while not self._incoming:
-                if not self._pump():
-                    return 0
-            with self._engine_lock, view[:n] as target:
-                return self._take_into(target)
+            with view[:n] as target:
+                while not self._incoming:
+                    got = self._receive_into(target)  # whole data records that fit
+                    if got > 0:
+                        return got
+                    if not self._pump(feed=got == 0):  # < 0: what was fed, or the socket
+                        return 0
+                with self._engine_lock:
+                    return self._take_into(target)
+
+    def _receive_into(self, target: memoryview) -> int:
+        try:
+            with self._engine_lock:
+                return -1 if self._eof else self.connection._receive_into(target)
+        except TLSError:
+            self._flush_alert()
+            raise
 
     def _take_into(self, target: memoryview) -> int:
         """Moves up to ``len(target)`` unread bytes into ``target``, each copied once
@@ -388,10 +427,13 @@ class TLSSocket:
         return done
 
     def pending(self) -> int:
+        if self._unread and not self._incoming:  # records recv_into buffered: decrypt them
+            with contextlib.suppress(TLSError, OSError):  # raised by the next recv, not here
+                self._pump_locked(feed=False)
         return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
-        return buffered_file(_TLSRawIO(self, mode), mode, buffering, **kwargs)
+        return buffered_file(TLSRawIO(self, mode), mode, buffering, **kwargs)
 
     # -- socket plumbing ------------------------------------------------------------------
 
@@ -456,41 +498,3 @@ class TLSSocket:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def buffered_file(raw: io.RawIOBase, mode: str, buffering: int | None, **kwargs: Any) -> Any:
-    """What ``socket.makefile`` returns for a raw stream: buffered, and text unless "b"."""
-    binary = "b" in mode
-    if buffering == 0 and binary:
-        return raw
-    size = io.DEFAULT_BUFFER_SIZE if buffering in (None, -1, 0) else buffering
-    reading, writing = "r" in mode, "w" in mode
-    if reading and writing:
-        buf: Any = io.BufferedRWPair(raw, raw, size)
-    elif writing:
-        buf = io.BufferedWriter(raw, size)
-    else:
-        buf = io.BufferedReader(raw, size)
-    return buf if binary else io.TextIOWrapper(buf, **kwargs)
-
-
-class _TLSRawIO(io.RawIOBase):
-    """The raw stream behind ``makefile``."""
-
-    def __init__(self, tls: TLSSocket, mode: str) -> None:
-        super().__init__()
-        self._tls = tls
-        self._mode = mode
-
-    def readable(self) -> bool:
-        return "r" in self._mode
-
-    def writable(self) -> bool:
-        return "w" in self._mode
-
-    def readinto(self, b: Any) -> int:
-        return self._tls.recv_into(b)
-
-    def write(self, b: Any) -> int:
-        self._tls.sendall(b)
-        return len(b)

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import struct
 
-from tls12.errors import InternalError, ProtocolVersionError, RecordOverflow, UnexpectedMessage
+from tls12.errors import (
+    InternalError,
+    ProtocolVersionError,
+    RecordOverflow,
+    UnexpectedMessage,
+)
+from tls12.record.bulk import MAX_SEQ, BulkReads
 from tls12.record.limits import MAX_PLAINTEXT
-from tls12.record.protection import NullProtection, RecordProtection
+from tls12.record.protection_base import NullProtection, RecordProtection
 from tls12.wire.enums import TLS12_VERSION, ContentType
 
 _HEADER = struct.Struct(">BHH")  # type, version, length
@@ -22,14 +28,11 @@ _HEADER_LEN = _HEADER.size
 EXPANSION = 2048  # what protection may add to a fragment (RFC 5246 §6.2.3)
 MAX_CIPHERTEXT = MAX_PLAINTEXT + EXPANSION  # TLSCiphertext.length limit
 _TLS_LIMIT = "the limit of 16384 (RFC 5246 §6.2.1)"
-MAX_SEQ = (1 << 64) - 1
 
 _TYPE_BY_VALUE: dict[int, ContentType] = {int(t): t for t in ContentType}
 _MUST_NOT_BE_EMPTY = frozenset(
     int(t) for t in (ContentType.handshake, ContentType.alert, ContentType.change_cipher_spec)
 )
-# Compact the input buffer once this many consumed bytes sit in front of the unread ones.
-_COMPACT_AT = 1 << 14
 
 
 _SSL3_TO_TLS12 = (0x0300, 0x0301, 0x0302, 0x0303)
@@ -51,7 +54,7 @@ def _plain_text_protocol(head: bytes) -> str | None:
     return None
 
 
-class RecordLayer:
+class RecordLayer(BulkReads):
     """Frames, protects and checks records for one connection.
 
     ``expected_version`` is None until the version is settled (the first ClientHello's record
@@ -287,9 +290,16 @@ class RecordLayer:
         if len(buf) - pos < _HEADER_LEN:
             return self._incomplete()
         ctype, version, length = _HEADER.unpack_from(buf, pos)
-        error = self._header_error(ctype, version, length)
-        if error is not None:
-            raise error
+        # The agreed version (always 0x03xx), a known type and a length within the limit are
+        # what _header_error accepts without looking further: only other headers go there.
+        if (
+            version != self.expected_version
+            or length > self._read_limit
+            or ctype not in _TYPE_BY_VALUE
+        ):
+            error = self._header_error(ctype, version, length)
+            if error is not None:
+                raise error
         start = pos + _HEADER_LEN
         end = start + length
         if end > len(buf):
@@ -327,22 +337,6 @@ class RecordLayer:
             else:
                 self._own_input()
         return None
-
-    def _consume(self, end: int) -> None:
-        buf = self._in
-        if isinstance(buf, bytes):  # a fed bytes, read in place: nothing to move
-            self._in_pos = end
-        elif end == len(buf):
-            if self._next is not None:  # the completed record is read: on to the fed bytes
-                self._in, self._in_pos, self._next = self._next, self._next_pos, None
-            else:
-                buf.clear()
-                self._in_pos = 0
-        elif end >= _COMPACT_AT and end * 2 >= len(buf):
-            del buf[:end]
-            self._in_pos = 0
-        else:
-            self._in_pos = end
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -393,3 +387,25 @@ class RecordLayer:
         with memoryview(data) as view:
             for off in range(0, n, step):
                 seal(out, self._next_write_seq(), ctype, version, view[off : off + step])
+
+    def write_pieces(
+        self, content_type: ContentType, data: bytes | bytearray | memoryview
+    ) -> list[bytes]:
+        """The records ``write`` makes, as pieces for one ``writev`` (two per record, see
+        ``RecordProtection.seal_pieces``) instead of one joined buffer: the ciphertext is
+        never copied on its way to the socket."""
+        ctype = int(content_type)
+        n = len(data)
+        self._check_outgoing(ctype, n)
+        seal = self._write.seal_pieces
+        version = self.write_version
+        step = self.max_fragment
+        pieces: list[bytes] = []
+        if n <= step:
+            if n:
+                pieces += seal(self._next_write_seq(), ctype, version, data)
+            return pieces
+        with memoryview(data) as view:
+            for off in range(0, n, step):
+                pieces += seal(self._next_write_seq(), ctype, version, view[off : off + step])
+        return pieces

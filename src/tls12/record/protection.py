@@ -24,7 +24,6 @@ from __future__ import annotations
 import hmac
 import os
 import struct
-from abc import ABC, abstractmethod
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -33,20 +32,35 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 
 from tls12.crypto.suites import BulkCipher, CipherSuite
-from tls12.errors import BadRecordMac, InternalError
+from tls12.errors import InternalError
+from tls12.record.protection_base import (
+    _HEADER,
+    _HEADER_LEN,
+    Buffer,
+    NullProtection,
+    RecordProtection,
+    _bad_mac,
+    _check_len,
+)
 from tls12.wire.enums import TLS12_VERSION
 
-Buffer = bytes | bytearray | memoryview
+__all__ = [  # the base classes live in protection_base.py; they are imported from here
+    "AesCcmProtection",
+    "AesGcmProtection",
+    "CbcHmacProtection",
+    "ChaChaPolyProtection",
+    "ExplicitNonceAead",
+    "NullProtection",
+    "RecordProtection",
+    "protection_for",
+]
 
 # additional_data = seq_num(8) + TLSCompressed.type(1) + version(2) + length(2) (RFC 5246 §6.2.3.3)
 _AAD = struct.Struct(">QBHH")
 _TAG_LEN = 16
 _EXPLICIT_NONCE_LEN = 8  # RFC 5288 and RFC 6655
-# The record header (type, version, length) as RFC 5246 §6.2.1 writes it; with the explicit
-# nonce of RFC 5288 after it, for the records that carry one.
-_HEADER = struct.Struct(">BHH")
+# The record header with the explicit nonce of RFC 5288 after it, for the records that carry one.
 _HEADER_NONCE = struct.Struct(">BHHQ")
-_HEADER_LEN = _HEADER.size
 # Whether this ``cryptography`` has the in-place AEAD calls (50 has them, the floor 45.0.1 not).
 _AEAD_INTO = all(hasattr(cls, "encrypt_into") for cls in (AESGCM, AESCCM, ChaCha20Poly1305))
 # Read-only zeros that grow the output buffer by one record before the AEAD overwrites them
@@ -55,53 +69,20 @@ _AEAD_INTO = all(hasattr(cls, "encrypt_into") for cls in (AESGCM, AESCCM, ChaCha
 _RECORD_SPACE = memoryview(bytes(_HEADER_LEN + (1 << 14) + 2048))
 
 
-def _bad_mac() -> BadRecordMac:
-    return BadRecordMac("a record failed authentication (bad_record_mac)")
-
-
-class RecordProtection(ABC):
-    """Seals and opens the fragments of one direction of one epoch.
-
-    ``max_overhead`` is the most a fragment can grow when sealed, so callers can size buffers and
-    judge whether a received length is plausible.
-    """
-
-    max_overhead: int = 0
-
-    @abstractmethod
-    def encrypt(self, seq: int, content_type: int, plaintext: Buffer) -> bytes:
-        """Return the TLSCiphertext.fragment for record number ``seq``."""
-
-    @abstractmethod
-    def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
-        """Return the plaintext of record number ``seq``, or raise BadRecordMac."""
-
-    def seal_into(
-        self, out: bytearray, seq: int, content_type: int, version: int, plaintext: Buffer
-    ) -> None:
-        """Append record number ``seq`` to ``out``: header and protected fragment."""
-        fragment = self.encrypt(seq, content_type, plaintext)
-        out += _HEADER.pack(content_type, version, len(fragment))
-        out += fragment
-
-
-class NullProtection(RecordProtection):
-    """Epoch 0: TLS_NULL_WITH_NULL_NULL, records travel in the clear until ChangeCipherSpec."""
-
-    max_overhead = 0
-
-    def encrypt(self, seq: int, content_type: int, plaintext: Buffer) -> bytes:
-        return bytes(plaintext)
-
-    def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
-        return bytes(fragment)
-
-
-def _check_len(what: str, value: bytes, expected: tuple[int, ...]) -> None:
-    if len(value) not in expected:
-        raise InternalError(
-            f"{what} must be {' or '.join(map(str, expected))} bytes, got {len(value)}"
-        )
+def _open_into(
+    aead: AESGCM | AESCCM | ChaCha20Poly1305,
+    nonce: bytes,
+    data: Buffer,
+    aad: bytes,
+    out: memoryview,
+) -> None:
+    """``decrypt_into`` (``out`` exactly the plaintext's length, or the AEAD refuses it); on
+    any failure ``out`` is zeroed (the AEAD wrote the unauthenticated plaintext there)."""
+    try:
+        aead.decrypt_into(nonce, data, aad, out)
+    except (InvalidTag, ValueError, OverflowError):
+        out[:] = bytes(len(out))
+        raise _bad_mac() from None
 
 
 class ExplicitNonceAead(RecordProtection):
@@ -113,6 +94,7 @@ class ExplicitNonceAead(RecordProtection):
     """
 
     __slots__ = ("_aead", "_salt", "max_overhead")
+    exact_overhead = True
 
     def __init__(self, aead: AESGCM | AESCCM, fixed_iv: bytes, tag_len: int) -> None:
         _check_len("AEAD salt", fixed_iv, (4,))
@@ -142,6 +124,15 @@ class ExplicitNonceAead(RecordProtection):
                     nonce, plaintext, aad, view[start + _HEADER_LEN + _EXPLICIT_NONCE_LEN :]
                 )
 
+    def seal_pieces(
+        self, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> tuple[bytes, bytes]:
+        n = len(plaintext)
+        head = _HEADER_NONCE.pack(content_type, version, n + self.max_overhead, seq)
+        nonce = self._salt + head[_HEADER_LEN:]  # the explicit nonce: seq, as sent
+        aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+        return head, self._aead.encrypt(nonce, plaintext, aad)
+
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - self.max_overhead
         if n < 0:
@@ -154,6 +145,15 @@ class ExplicitNonceAead(RecordProtection):
             return self._aead.decrypt(nonce, fragment[_EXPLICIT_NONCE_LEN:], aad)
         except (InvalidTag, ValueError, OverflowError):
             raise _bad_mac() from None
+
+    if _AEAD_INTO:
+
+        def decrypt_into(
+            self, seq: int, content_type: int, fragment: Buffer, out: memoryview
+        ) -> None:
+            aad = _AAD.pack(seq, content_type, TLS12_VERSION, len(out))
+            nonce = self._salt + fragment[:_EXPLICIT_NONCE_LEN]
+            _open_into(self._aead, nonce, fragment[_EXPLICIT_NONCE_LEN:], aad, out)
 
 
 class AesGcmProtection(ExplicitNonceAead):
@@ -184,6 +184,7 @@ class ChaChaPolyProtection(RecordProtection):
     nothing explicit on the wire."""
 
     max_overhead = _TAG_LEN
+    exact_overhead = True
 
     __slots__ = ("_aead", "_iv")
 
@@ -215,6 +216,14 @@ class ChaChaPolyProtection(RecordProtection):
                     self._nonce(seq), plaintext, aad, view[start + _HEADER_LEN :]
                 )
 
+    def seal_pieces(
+        self, seq: int, content_type: int, version: int, plaintext: Buffer
+    ) -> tuple[bytes, bytes]:
+        n = len(plaintext)
+        aad = _AAD.pack(seq, content_type, TLS12_VERSION, n)
+        head = _HEADER.pack(content_type, version, n + _TAG_LEN)
+        return head, self._aead.encrypt(self._nonce(seq), plaintext, aad)
+
     def decrypt(self, seq: int, content_type: int, fragment: Buffer) -> bytes:
         n = len(fragment) - _TAG_LEN
         if n < 0:
@@ -224,6 +233,14 @@ class ChaChaPolyProtection(RecordProtection):
             return self._aead.decrypt(self._nonce(seq), fragment, aad)
         except (InvalidTag, ValueError, OverflowError):
             raise _bad_mac() from None
+
+    if _AEAD_INTO:
+
+        def decrypt_into(
+            self, seq: int, content_type: int, fragment: Buffer, out: memoryview
+        ) -> None:
+            aad = _AAD.pack(seq, content_type, TLS12_VERSION, len(out))
+            _open_into(self._aead, self._nonce(seq), fragment, aad, out)
 
 
 _BLOCK = 16  # the AES block, and the size of the explicit IV of a CBC record
