@@ -262,8 +262,9 @@ def test_s_client_reconnect_gets_the_staple_only_on_the_full_handshake(tmp_path,
     assert out.count("Cert Status: good") == 1, out
     resumed = [o.info["negotiated"].resumed for o in outcomes]
     stapled = ["CertificateStatus" in o.info["connection"].trace.names for o in outcomes]
-    assert resumed == [False] + [True] * 5
-    assert stapled == [True] + [False] * 5
+    # Outcomes are recorded from each connection's own thread and may arrive out of order:
+    # the one full handshake is the one stapled, the five resumed ones are not.
+    assert sorted(zip(resumed, stapled, strict=True)) == [(False, True)] + [(True, False)] * 5
 
 
 def test_an_sni_chain_staples_its_own_response(tmp_path, files):

@@ -166,7 +166,9 @@ def test_s_client_resumes_a_psk_session_with_our_server(tickets: bool, tmp_path:
         outcomes = [server.next_outcome() for _ in range(6)]
     assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
     assert run.output.count("Reused, TLSv1.2") == 5, run.diagnostics()
-    assert [o.info["negotiated"].resumed for o in outcomes] == [False] + [True] * 5
+    # One full handshake, then five resumptions: the server records each connection's outcome
+    # from that connection's thread, so they may arrive out of order (count, not sequence).
+    assert sorted(o.info["negotiated"].resumed for o in outcomes) == [False] + [True] * 5
     assert {o.info["negotiated"].psk_identity for o in outcomes} == {IDENTITY}
 
 
