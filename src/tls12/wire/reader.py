@@ -29,11 +29,7 @@ class Reader:
     @property
     def what(self) -> str:
         """Where in the message this reader is, for error messages."""
-        what = self._what
-        if isinstance(what, tuple):
-            parent, field = what
-            return f"{parent.what if isinstance(parent, Reader) else parent}/{field}"
-        return what
+        return _name(self._what)
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -151,7 +147,45 @@ class Reader:
             raise DecodeError(f"{self.what}: {field} has an odd length {len(raw)}")
         return struct.unpack(f">{len(raw) // 2}H", raw)
 
+    def extension_list(self) -> tuple[list[tuple[int, bytes]], DecodeError | None]:
+        """A hello's ``Extension extensions<0..2^16-1>`` (RFC 5246 §7.4.1.2) in one pass:
+        each ``extension_type`` and ``opaque extension_data<0..2^16-1>`` as a pair, every
+        length checked, with the checks and messages of ``vec16(field="extensions")`` and
+        then ``u16()`` and ``opaque16(field="extension_data")`` per entry (what the walk
+        cost one call each). The block's own length raises here; a bad length inside it is
+        returned with the entries before it, for the caller to raise once it has handled
+        those (where the entry-by-entry walk would have raised it)."""
+        block = self._opaque(2, 0, 0xFFFF, "extensions")
+        pairs: list[tuple[int, bytes]] = []
+        pos, end = 0, len(block)
+        while pos < end:
+            start = pos + 4
+            if start > end:
+                # the type's two bytes are short, or else the length's two bytes are
+                have = end - pos if pos + 2 > end else end - pos - 2
+                return pairs, DecodeError(
+                    f"{_name((self, 'extensions'))}: needed 2 more bytes but only {have} remain"
+                )
+            n = block[pos + 2] << 8 | block[pos + 3]
+            stop = start + n
+            if stop > end:
+                return pairs, DecodeError(
+                    f"{_name((self, 'extensions'))}: extension_data claims {n} bytes but only "
+                    f"{end - start} remain"
+                )
+            pairs.append((block[pos] << 8 | block[pos + 1], block[start:stop]))
+            pos = stop
+        return pairs, None
+
     def expect_end(self) -> None:
         """Every structure ends here: trailing bytes are a decode error, not ignored."""
         if self._pos != self._end:
             raise DecodeError(f"{self.what}: {self._end - self._pos} unexpected trailing bytes")
+
+
+def _name(what: object) -> str:
+    """A reader's name: a string, or (parent reader or name, field) as ``parent/field``."""
+    if isinstance(what, tuple):
+        parent, field = what
+        return f"{_name(parent._what if isinstance(parent, Reader) else parent)}/{field}"
+    return str(what)
