@@ -325,6 +325,16 @@ class Extensions:
     def __iter__(self) -> Iterator[Extension]:
         return iter(self.items)
 
+    def encoded(self) -> bytes:
+        """The extensions block as bytes (empty for an empty list): the kept bytes of a
+        ``kept_encoded`` list as they are, for a message encoded without a Writer."""
+        kept = self.__dict__.get("_encoded")
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
+        w = Writer()
+        self.encode(w)
+        return w.getvalue()
+
     def encode(self, w: Writer) -> None:
         """Writes the extensions block; an empty list is omitted, as RFC 5246 allows."""
         kept = self.__dict__.get("_encoded")
