@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import InternalError
@@ -102,8 +101,7 @@ def extended_master_secret(hash_name: str, pre_master: bytes, session_hash: byte
     return prf(hash_name, pre_master, b"extended master secret", session_hash, MASTER_SECRET_LEN)
 
 
-@dataclass(frozen=True)
-class KeyMaterial:
+class KeyMaterial(NamedTuple):
     """The key block cut into its six parts, in RFC 5246 §6.3 order."""
 
     client_mac_key: bytes

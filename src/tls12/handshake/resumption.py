@@ -9,7 +9,7 @@ no longer carries the extension, aborts the handshake.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto.suites import BY_ID, CipherSuite
@@ -21,8 +21,7 @@ from tls12.messages import extensions as ext
 from tls12.sessions import Session
 
 
-@dataclass(frozen=True)
-class Resumption:
+class Resumption(NamedTuple):
     session: Session
     suite: CipherSuite
     by_ticket: bool
