@@ -53,7 +53,16 @@ def hash_digest(hash_name: str, data: bytes) -> bytes:
     return hashlib.new(hashlib_name(hash_name), data).digest()
 
 
-def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
+def keyed(hash_name: str, secret: bytes) -> Any:
+    """The HMAC state keyed with ``secret``, for ``p_hash(..., keyed=...)``: one handshake's
+    key block and both Finished values use the same master secret, so its keyed state can be
+    made once (it is copied for every block and never updated itself)."""
+    return _keyed_hmac(secret, hashlib_name(hash_name))
+
+
+def p_hash(
+    hash_name: str, secret: bytes, seed: bytes, length: int, keyed_secret: Any = None
+) -> bytes:
     """P_hash(secret, seed) truncated to ``length`` bytes (RFC 5246 §5).
 
     A(0) = seed, A(i) = HMAC(secret, A(i-1)); the output is HMAC(secret, A(i) + seed) for
@@ -65,7 +74,9 @@ def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
     """
     if length < 0:
         raise InternalError(f"P_hash output length must not be negative, got {length}")
-    keyed = _keyed_hmac(secret, hashlib_name(hash_name))
+    keyed = keyed_secret
+    if keyed is None:
+        keyed = _keyed_hmac(secret, hashlib_name(hash_name))
     out = b""
     a = seed
     while len(out) < length:
@@ -78,9 +89,12 @@ def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
     return out[:length]
 
 
-def prf(hash_name: str, secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:
-    """PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5)."""
-    return p_hash(hash_name, secret, label + seed, length)
+def prf(
+    hash_name: str, secret: bytes, label: bytes, seed: bytes, length: int, keyed_secret: Any = None
+) -> bytes:
+    """PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5);
+    ``keyed_secret``, when given, is ``keyed(hash_name, secret)``."""
+    return p_hash(hash_name, secret, label + seed, length, keyed_secret)
 
 
 def master_secret(
@@ -113,7 +127,11 @@ class KeyMaterial(NamedTuple):
 
 
 def key_block(
-    suite: CipherSuite, master: bytes, client_random: bytes, server_random: bytes
+    suite: CipherSuite,
+    master: bytes,
+    client_random: bytes,
+    server_random: bytes,
+    keyed_master: Any = None,
 ) -> KeyMaterial:
     """Expand the master secret into both directions' MAC keys, cipher keys and fixed IVs.
 
@@ -126,6 +144,7 @@ def key_block(
         b"key expansion",
         server_random + client_random,
         suite.key_block_len,
+        keyed_master,
     )
     parts: list[bytes] = []
     pos = 0
@@ -135,9 +154,11 @@ def key_block(
     return KeyMaterial(*parts)
 
 
-def verify_data(hash_name: str, master: bytes, label: bytes, handshake_hash: bytes) -> bytes:
+def verify_data(
+    hash_name: str, master: bytes, label: bytes, handshake_hash: bytes, keyed_master: Any = None
+) -> bytes:
     """Finished.verify_data: 12 bytes of PRF over the transcript hash (RFC 5246 §7.4.9).
 
     ``label`` is b"client finished" or b"server finished".
     """
-    return prf(hash_name, master, label, handshake_hash, VERIFY_DATA_LEN)
+    return prf(hash_name, master, label, handshake_hash, VERIFY_DATA_LEN, keyed_master)
