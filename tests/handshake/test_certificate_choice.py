@@ -72,22 +72,3 @@ def test_curve_check_follows_rfc_8422() -> None:
     p384 = _certificates()[3]
     assert not certificate_choice.curve_acceptable(p384, frozenset({NamedGroup.secp256r1}))
     assert certificate_choice.curve_acceptable(p384, frozenset({NamedGroup.secp384r1}))
-
-
-@pytest.mark.parametrize("index", range(4))
-def test_signers_sign_as_signatures_sign_does(index: int) -> None:
-    """The signer kept per certificate and scheme makes signatures the key's public half
-    verifies under that scheme, and refuses a scheme the key cannot make with the error
-    ``signatures.sign`` raises (for RSA keys it is ``signatures.sign`` itself)."""
-    certified = _certificates()[index]
-    public = certified.key.public_key()
-    data = b"client_random server_random params"
-    for scheme in S:
-        expected = _outcome(signatures.sign, certified.key, scheme, data)
-        for _ in range(2):
-            made = _outcome(certificate_choice.signer(certified, scheme), data)
-            if isinstance(expected, tuple):
-                assert made == expected
-            else:
-                assert isinstance(made, bytes)
-                signatures.verify(public, scheme, made, data)

@@ -12,10 +12,10 @@ messages are those of ``signatures.choose_scheme``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tls12.config import CertifiedKey
 from tls12.crypto import signatures
@@ -46,8 +46,6 @@ class CertificateFacts:
     schemes: dict[tuple[int, ...], tuple[SignatureScheme, ...] | None] = field(default_factory=dict)
     """Our signature policy -> the schemes the key can sign with under it, in our order; None
     when working it out raised (the slow path then raises it again, as before)."""
-    signers: dict[int, Callable[[bytes], bytes]] = field(default_factory=dict)
-    """Scheme -> how to sign with it (``signer``)."""
 
 
 def _facts(certified: CertifiedKey) -> CertificateFacts:
@@ -114,37 +112,3 @@ def _our_schemes(
         return None
     permitted = {int(s) for s in allowed}
     return tuple(s for s in ours if s in permitted)
-
-
-def signer(certified: CertifiedKey, scheme: SignatureScheme) -> Callable[[bytes], bytes]:
-    """``signatures.sign(certified.key, scheme, data)`` as a function of ``data``, worked out
-    once per certificate and scheme: for an ECDSA or EdDSA key whose schemes include
-    ``scheme``, the key's own ``sign`` with the algorithm object made once (what
-    ``signatures.sign`` makes per call, after checking the key's type and schemes again);
-    for any other key or scheme, ``signatures.sign`` itself (its checks and errors)."""
-    table = _FACTS.get(certified).signers
-    found = table.get(scheme)
-    if found is None:
-        found = table[scheme] = _signer(certified, scheme)
-    return found
-
-
-def _signer(certified: CertifiedKey, scheme: SignatureScheme) -> Callable[[bytes], bytes]:
-    key = certified.key
-    try:
-        fitting = scheme in signatures.schemes_for_key(key)
-    except TLSError:
-        fitting = False
-    if fitting and isinstance(key, ec.EllipticCurvePrivateKey):
-        algorithm = signatures.hash_for(scheme)
-        if algorithm is not None:
-            ecdsa = ec.ECDSA(algorithm)
-            ec_key = key
-            return lambda data: ec_key.sign(data, ecdsa)
-    if fitting and isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
-        return key.sign
-
-    def generic(data: bytes) -> bytes:
-        return signatures.sign(key, scheme, data)
-
-    return generic

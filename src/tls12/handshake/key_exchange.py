@@ -10,7 +10,7 @@ The states call these and stay the same for every family.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,11 +69,8 @@ def send_server_key_exchange(
     client_random: bytes,
     server_random: bytes,
     client_version: int,
-    signer: Callable[[bytes], bytes] | None = None,
 ) -> ServerKeyAgreement:
-    """Sends ServerKeyExchange where the suite has one, and returns how to finish.
-    ``signer`` signs with ``key`` and ``scheme`` (certificate_choice.signer, made once per
-    certificate and scheme); without one, ``signatures.sign``."""
+    """Sends ServerKeyExchange where the suite has one, and returns how to finish."""
     if suite.kx is KeyExchange.RSA:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise InternalError("RSA key transport needs an RSA certificate key")
@@ -82,8 +79,7 @@ def send_server_key_exchange(
         raise InternalError(f"{suite.name} needs a group and a signature scheme")
 
     def sign(params: bytes) -> bodies.DigitallySigned:
-        data = client_random + server_random + params
-        signature = signer(data) if signer is not None else signatures.sign(key, scheme, data)
+        signature = signatures.sign(key, scheme, client_random + server_random + params)
         return bodies.DigitallySigned(scheme, signature)
 
     if suite.kx is KeyExchange.ECDHE:

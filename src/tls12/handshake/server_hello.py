@@ -328,7 +328,6 @@ def send_full_flight(
         facts.client_random,
         facts.server_random,
         facts.client_hello.version,
-        certificate_choice.signer(choice.certified, choice.scheme) if choice.scheme else None,
     )
     if config.client_auth is not ClientAuth.NONE:
         request, raw = precomputed.certificate_request(
