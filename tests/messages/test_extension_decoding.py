@@ -6,6 +6,7 @@ the same items or the same exception type and message."""
 from __future__ import annotations
 
 import random
+import re
 
 from tls12.errors import TLSError
 from tls12.messages import extensions as ext
@@ -96,3 +97,27 @@ def test_the_by_type_table_is_filled_on_the_way() -> None:
         assert decoded.get(type(item)) == fresh.get(type(item))
         assert decoded.has(type(item)) == fresh.has(type(item))
     assert decoded.get(ext.EncryptThenMac) is None and fresh.get(ext.EncryptThenMac) is None
+
+
+_LABEL = re.compile(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _host_name_by_labels(name: bytes) -> bool:
+    """The previous check: one trailing dot off, 1..253 bytes, each label matched alone."""
+    if name.endswith(b"."):
+        name = name[:-1]
+    if not 1 <= len(name) <= 253:
+        return False
+    return all(_LABEL.fullmatch(label) for label in name.split(b"."))
+
+
+def test_the_one_match_host_name_check_agrees_with_the_label_walk() -> None:
+    rng = random.Random(6066)
+    alphabet = b"aZ09_-.\x00 \xff\n"
+    for _ in range(20000):
+        name = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert ext.valid_host_name(name) == _host_name_by_labels(name), name
+    for n in range(300):
+        for name in (b"a" * n, b"a" * n + b".", b"a" * n + b"..", (b"a" * 63 + b".") * 3 + b"a" * n,
+                     b"a." * n, (b"ab." * n)[:n], b"a-" * n + b"a"):  # fmt: skip
+            assert ext.valid_host_name(name) == _host_name_by_labels(name), name

@@ -62,19 +62,16 @@ def host_name_bytes(name: str) -> bytes:
 
 
 _LABEL = rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOST_NAME = re.compile(rb"(?:%s\.)*%s" % (_LABEL, _LABEL))
-"""Labels joined by single dots: one ``fullmatch`` for the whole name (a label cannot hold a
-dot, so the match never backtracks across labels)."""
+_HOST_NAME = re.compile(rb"(?s)(?=.{1,253}\.?\Z)(?:%s\.)*%s\.?" % (_LABEL, _LABEL))
+"""1 to 253 bytes besides one trailing dot, then labels joined by single dots: one
+``fullmatch`` for the whole name (a label cannot hold a dot, so the match never backtracks
+across labels)."""
 
 
 def valid_host_name(name: bytes) -> bool:
     """A DNS host name as RFC 6066 §3 means it: ASCII labels of letters, digits, hyphens (and
     underscores, which real names carry), 1 to 63 bytes each, 253 in all; one trailing dot is
     tolerated. Control bytes, NUL, spaces, escapes and non-ASCII bytes are not host names."""
-    if name.endswith(b"."):
-        name = name[:-1]
-    if not 1 <= len(name) <= 253:
-        return False
     return _HOST_NAME.fullmatch(name) is not None
 
 
@@ -103,15 +100,15 @@ class ServerName(Extension):
             return cls(None)
         names = r.vec16(1, field="server_name_list")
         host: str | None = None
-        seen: set[int] = set()
+        seen: tuple[int, ...] = ()
         while not names.at_end():
             name_type = names.u8()
-            name = bytes(names.opaque16(1, field="HostName"))
+            name = names.opaque16(1, field="HostName")
             if name_type in seen:
                 raise IllegalParameter(
                     f"server_name lists two names of type {name_type} (RFC 6066 §3)"
                 )
-            seen.add(name_type)
+            seen += (name_type,)
             if name_type == NameType.host_name:
                 if not valid_host_name(name):
                     raise IllegalParameter(
