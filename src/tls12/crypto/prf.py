@@ -39,6 +39,24 @@ except ImportError:  # pragma: no cover - a CPython built without OpenSSL
 MASTER_SECRET_LEN = 48
 VERIFY_DATA_LEN = 12
 
+_HASH_CONSTRUCTORS: dict[str, Callable[..., Any]] = {
+    "SHA1": hashlib.sha1,
+    "SHA256": hashlib.sha256,
+    "SHA384": hashlib.sha384,
+    "SHA512": hashlib.sha512,
+}
+"""The same hashes by their named constructors (OpenSSL's, one C call), which skip
+``hashlib.new``'s Python-level lookup by name."""
+
+
+def new_hash(hash_name: str, data: bytes | bytearray = b"") -> Any:
+    """A running hash by suite-table name, started with ``data``; an unknown name is our own
+    bug, as in ``hashlib_name``."""
+    constructor = _HASH_CONSTRUCTORS.get(hash_name)
+    if constructor is None:
+        raise InternalError(f"unsupported hash {hash_name!r} for the TLS PRF")
+    return constructor(data)
+
 
 def hashlib_name(hash_name: str) -> str:
     """The hashlib spelling of a suite-table hash name; an unknown name is our own bug."""
@@ -50,7 +68,8 @@ def hashlib_name(hash_name: str) -> str:
 
 def hash_digest(hash_name: str, data: bytes) -> bytes:
     """One-shot hash by suite-table name (session hashes, signatures over transcripts)."""
-    return hashlib.new(hashlib_name(hash_name), data).digest()
+    digest: bytes = new_hash(hash_name, data).digest()
+    return digest
 
 
 def keyed(hash_name: str, secret: bytes) -> Any:

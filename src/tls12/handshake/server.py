@@ -156,7 +156,7 @@ class ExpectClientHello(ServerState):
         ch = facts.client_hello
         config = ctx.config
         etm = negotiate.choose_encrypt_then_mac(
-            resumption.suite, config.encrypt_then_mac, ch.extensions.has(ext.EncryptThenMac)
+            resumption.suite, config.encrypt_then_mac, facts.offered_etm
         )
         hello = ServerHello(
             random=facts.server_random,
@@ -324,11 +324,10 @@ class ExpectFinished(ServerState):
                 config.session_store.put(agreement.session_id, session)
             send_finished(ctx, agreement.suite, agreement.master, from_client=False)
         ch = facts.client_hello
-        offered_ticket = ch.extensions.get(ext.SessionTicket)
         result = negotiated(
             agreement,
             offered_cipher_suites=tuple(ch.cipher_suites),
-            offered_session=bool(ch.session_id) or bool(offered_ticket and offered_ticket.ticket),
+            offered_session=bool(ch.session_id) or bool(facts.session_ticket),
         )
         ctx.events.append(HandshakeComplete(result))
         return ServerConnected(ctx, negotiated=result, proof=proof, session=session)
