@@ -73,10 +73,18 @@ class Reader:
         return int.from_bytes(self._take(3), "big")
 
     def u32(self) -> int:
-        return int.from_bytes(self._take(4), "big")
+        pos = self._pos  # written out, as u16: read on every ticket and session
+        if pos + 4 > self._end:
+            raise self._short(4)
+        self._pos = pos + 4
+        return int.from_bytes(self._data[pos : pos + 4], "big")
 
     def u64(self) -> int:
-        return int.from_bytes(self._take(8), "big")
+        pos = self._pos
+        if pos + 8 > self._end:
+            raise self._short(8)
+        self._pos = pos + 8
+        return int.from_bytes(self._data[pos : pos + 8], "big")
 
     def opaque_fixed(self, n: int) -> bytes:
         """Exactly ``n`` bytes (a fixed-length field such as Random)."""
@@ -84,7 +92,9 @@ class Reader:
 
     def rest(self) -> builtins.bytes:
         """Everything that is left (for bodies whose layout a later stage decides)."""
-        return self._take(self.remaining)
+        pos = self._pos
+        self._pos = self._end
+        return self._data[pos : self._end]
 
     # -- vectors ------------------------------------------------------------------------------
 
