@@ -102,8 +102,9 @@ class Session:
     # -- byte form (versioned; a secret) --------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        """The byte form, built in one join (every full handshake with tickets seals one):
-        the same bytes as ``_to_bytes_by_writer``, which the tests compare it with."""
+        # Built in one join (every full handshake with tickets seals one): the same bytes as
+        # ``_to_bytes_by_writer``, which the tests compare it with. (No docstring: the API
+        # reference, docs/API.md, shows none for this method.)
         mfl = MFL_LENGTHS[self.max_fragment_length] if self.max_fragment_length else 0
         version = FORMAT_VERSION if self.psk_identity is None else PSK_FORMAT_VERSION
         certs = b"".join([_vector(3, der) for der in self.peer_certificates_der])
