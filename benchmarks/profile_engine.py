@@ -217,7 +217,9 @@ def report(profile: cProfile.Profile, count: int, unit: str, top: int) -> None:
     stats = pstats.Stats(profile)
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in raw.values())
+    calls = sum(v[1] for v in raw.values())
     print(f"profiled time {total:.3f} s over {count} {unit}s: {total / count * 1e6:.1f} us each")
+    print(f"calls per {unit}: {calls / count:.1f} (Python and C, the profiled side only)")
     print("(cProfile adds a cost per Python call: small functions look dearer than they are)\n")
     for key, title in ((2, "self time"), (3, "inclusive time")):
         print(f"top {top} by {title}:")

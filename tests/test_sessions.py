@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import random
 import threading
 
 import pytest
@@ -141,3 +143,39 @@ def test_client_cache_keys_by_name_and_port():
     assert cache.get("example.com", 8443) is None
     cache.delete("example.com", 443)
     assert cache.get("example.com", 443) is None
+
+
+def test_the_joined_byte_form_is_the_writer_form() -> None:
+    """``to_bytes`` builds its bytes in one join; ``_to_bytes_by_writer`` is the field-by-field
+    form it replaced: every kind of session gives the same bytes, and both refuse a field
+    that does not fit its length alike."""
+    rng = random.Random(5077)
+    base = make_session()
+    for _ in range(300):
+        s = dataclasses.replace(
+            base,
+            session_id=rng.randbytes(rng.choice((0, 1, 32))),
+            extended_master_secret=rng.random() < 0.5,
+            server_name=rng.choice((None, "a.example", "bücher.example")),
+            alpn_protocol=rng.choice((None, "h2", "x" * 255)),
+            peer_certificates_der=tuple(
+                rng.randbytes(rng.randint(1, 900)) for _ in range(rng.randint(0, 3))
+            ),
+            created=rng.choice((0.0, 1.5, 1_700_000_000.123)),
+            lifetime=rng.choice((0, 7200, 2**32 - 1)),
+            ticket=rng.randbytes(rng.choice((0, 1, 300))),
+            max_fragment_length=rng.choice((None, 512, 4096)),
+            psk_identity=rng.choice((None, b"id", b"i" * 300)),
+            psk_binding=rng.randbytes(rng.choice((0, 32))),
+        )
+        assert s.to_bytes() == s._to_bytes_by_writer()
+        if s.psk_identity is not None or not s.psk_binding:  # a binding needs an identity
+            assert Session.from_bytes(s.to_bytes()) == s
+    for bad in (
+        dataclasses.replace(base, alpn_protocol="x" * 256),
+        dataclasses.replace(base, ticket=b"t" * 65536),
+        dataclasses.replace(base, session_id=b"s" * 256),
+    ):
+        for encode in (bad.to_bytes, bad._to_bytes_by_writer):
+            with pytest.raises(ValueError, match="does not fit"):
+                encode()

@@ -99,31 +99,54 @@ def _json_value(value: object) -> object:
     return str(value)
 
 
+_Facts = tuple[str, str, int, bool, "dict[str, object] | None"]
+"""What ``TraceEntry`` is made from: direction, name, size, encrypted, details."""
+
+
 class Trace:
-    """Entries in the order they crossed the wire."""
+    """Entries in the order they crossed the wire.
+
+    Each message is recorded as the tuple of its facts, and made a ``TraceEntry`` only when
+    ``entries`` is read (or at once for a ``listener``): most connections never read their
+    trace, and a tuple costs a fraction of an object per message."""
 
     def __init__(self) -> None:
-        self.entries: list[TraceEntry] = []
+        self._entries: list[TraceEntry] = []
+        self._recorded: list[_Facts] = []
+        """Facts not yet made entries; all of them come after ``_entries``."""
         self.listener: Any = None  # optional callable(TraceEntry), for live output
         self._data_seen: set[str] = set()
         self._alerts = 0
 
-    def _append(self, entry: TraceEntry) -> None:
-        self.entries.append(entry)
-        if self.listener is not None:
-            self.listener(entry)
+    @property
+    def entries(self) -> list[TraceEntry]:
+        """Every entry so far (the facts recorded since the last read made entries now)."""
+        recorded = self._recorded
+        if recorded:
+            self._entries.extend([TraceEntry(*facts) for facts in recorded])
+            recorded.clear()
+        return self._entries
+
+    def _record(self, facts: _Facts) -> None:
+        if self.listener is None:
+            self._recorded.append(facts)
+            return
+        entries = self.entries
+        entries.append(TraceEntry(*facts))
+        self.listener(entries[-1])
 
     def add(
         self, direction: str, msg: object, size: int, encrypted: bool, details: dict[str, object]
     ) -> None:
-        # ``_append`` written out: this runs for every handshake message.
-        entry = TraceEntry(direction, type(msg).__name__, size, encrypted, details)
-        self.entries.append(entry)
-        if self.listener is not None:
-            self.listener(entry)
+        # ``_record`` written out: this runs for every handshake message.
+        facts = (direction, type(msg).__name__, size, encrypted, details)
+        if self.listener is None:
+            self._recorded.append(facts)
+        else:
+            self._record(facts)
 
     def add_ccs(self, direction: str, encrypted: bool) -> None:
-        self._append(TraceEntry(direction, "ChangeCipherSpec", 1, encrypted))
+        self._record((direction, "ChangeCipherSpec", 1, encrypted, None))
 
     def add_application_data(self, direction: str, size: int) -> None:
         """Records the first application data record in each direction only, so a long
@@ -131,7 +154,7 @@ class Trace:
         if direction in self._data_seen:
             return
         self._data_seen.add(direction)
-        self._append(TraceEntry(direction, APPLICATION_DATA, size, True))
+        self._record((direction, APPLICATION_DATA, size, True, None))
 
     def add_alert(self, direction: str, level: str, description: str, encrypted: bool) -> None:
         """An alert sent or received: the figures gain the line where a connection ended.
@@ -141,7 +164,7 @@ class Trace:
             return
         self._alerts += 1
         details: dict[str, object] = {"level": level, "description": description}
-        self._append(TraceEntry(direction, ALERT, 2, encrypted, details))
+        self._record((direction, ALERT, 2, encrypted, details))
 
     @property
     def names(self) -> list[str]:

@@ -24,12 +24,13 @@ from tls12.crypto.prf import (
     extended_master_secret,
     hash_digest,
     key_block,
+    keyed,
     master_secret,
     p_hash,
     prf,
     verify_data,
 )
-from tls12.crypto.suites import BY_NAME
+from tls12.crypto.suites import ALL_SUITES, BY_NAME
 from tls12.errors import InternalError
 
 # -- published vectors ------------------------------------------------------------------------
@@ -216,3 +217,19 @@ def test_unknown_hash_is_internal_error() -> None:
 def test_negative_length_is_internal_error() -> None:
     with pytest.raises(InternalError):
         p_hash("SHA256", b"k", b"seed", -1)
+
+
+def test_a_kept_keyed_state_gives_the_same_outputs() -> None:
+    """``keyed`` (one keyed HMAC state per master secret, copied per block) changes nothing:
+    the key block and both Finished values are those of a state made per call, also when the
+    same state serves all three in turn."""
+    master, cr, sr = bytes(range(48)), b"c" * 32, b"s" * 32
+    for suite in ALL_SUITES:
+        kept = keyed(suite.prf_hash, master)
+        for _ in range(2):
+            assert key_block(suite, master, cr, sr, kept) == key_block(suite, master, cr, sr)
+            for label in (b"client finished", b"server finished"):
+                digest = b"h" * 32
+                assert verify_data(suite.prf_hash, master, label, digest, kept) == (
+                    verify_data(suite.prf_hash, master, label, digest)
+                )

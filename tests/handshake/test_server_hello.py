@@ -13,7 +13,8 @@ from tls12.wire.writer import Writer
 
 
 def _facts(**kw: object) -> HelloFacts:
-    hello_exts = (ext.ECPointFormats((0,)),) if kw.pop("points", False) else ()
+    points = bool(kw.pop("points", False))
+    hello_exts = (ext.ECPointFormats((0,)),) if points else ()
     hello = ClientHello(
         random=bytes(32), cipher_suites=(0xC02F,), extensions=ext.Extensions(hello_exts)
     )
@@ -27,6 +28,7 @@ def _facts(**kw: object) -> HelloFacts:
         "alpn_name": None,
         "server_name": None,
         "wants_ticket": False,
+        "offered_point_formats": points,
     }
     defaults.update(kw)
     return HelloFacts(**defaults)  # type: ignore[arg-type]

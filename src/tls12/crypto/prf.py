@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tls12.crypto.suites import CipherSuite
 from tls12.errors import InternalError
@@ -40,6 +39,24 @@ except ImportError:  # pragma: no cover - a CPython built without OpenSSL
 MASTER_SECRET_LEN = 48
 VERIFY_DATA_LEN = 12
 
+_HASH_CONSTRUCTORS: dict[str, Callable[..., Any]] = {
+    "SHA1": hashlib.sha1,
+    "SHA256": hashlib.sha256,
+    "SHA384": hashlib.sha384,
+    "SHA512": hashlib.sha512,
+}
+"""The same hashes by their named constructors (OpenSSL's, one C call), which skip
+``hashlib.new``'s Python-level lookup by name."""
+
+
+def new_hash(hash_name: str, data: bytes | bytearray = b"") -> Any:
+    """A running hash by suite-table name, started with ``data``; an unknown name is our own
+    bug, as in ``hashlib_name``."""
+    constructor = _HASH_CONSTRUCTORS.get(hash_name)
+    if constructor is None:
+        raise InternalError(f"unsupported hash {hash_name!r} for the TLS PRF")
+    return constructor(data)
+
 
 def hashlib_name(hash_name: str) -> str:
     """The hashlib spelling of a suite-table hash name; an unknown name is our own bug."""
@@ -51,10 +68,20 @@ def hashlib_name(hash_name: str) -> str:
 
 def hash_digest(hash_name: str, data: bytes) -> bytes:
     """One-shot hash by suite-table name (session hashes, signatures over transcripts)."""
-    return hashlib.new(hashlib_name(hash_name), data).digest()
+    digest: bytes = new_hash(hash_name, data).digest()
+    return digest
 
 
-def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
+def keyed(hash_name: str, secret: bytes) -> Any:
+    """The HMAC state keyed with ``secret``, for ``p_hash(..., keyed=...)``: one handshake's
+    key block and both Finished values use the same master secret, so its keyed state can be
+    made once (it is copied for every block and never updated itself)."""
+    return _keyed_hmac(secret, hashlib_name(hash_name))
+
+
+def p_hash(
+    hash_name: str, secret: bytes, seed: bytes, length: int, keyed_secret: Any = None
+) -> bytes:
     """P_hash(secret, seed) truncated to ``length`` bytes (RFC 5246 §5).
 
     A(0) = seed, A(i) = HMAC(secret, A(i-1)); the output is HMAC(secret, A(i) + seed) for
@@ -66,7 +93,9 @@ def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
     """
     if length < 0:
         raise InternalError(f"P_hash output length must not be negative, got {length}")
-    keyed = _keyed_hmac(secret, hashlib_name(hash_name))
+    keyed = keyed_secret
+    if keyed is None:
+        keyed = _keyed_hmac(secret, hashlib_name(hash_name))
     out = b""
     a = seed
     while len(out) < length:
@@ -79,9 +108,12 @@ def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
     return out[:length]
 
 
-def prf(hash_name: str, secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:
-    """PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5)."""
-    return p_hash(hash_name, secret, label + seed, length)
+def prf(
+    hash_name: str, secret: bytes, label: bytes, seed: bytes, length: int, keyed_secret: Any = None
+) -> bytes:
+    """PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5);
+    ``keyed_secret``, when given, is ``keyed(hash_name, secret)``."""
+    return p_hash(hash_name, secret, label + seed, length, keyed_secret)
 
 
 def master_secret(
@@ -102,8 +134,7 @@ def extended_master_secret(hash_name: str, pre_master: bytes, session_hash: byte
     return prf(hash_name, pre_master, b"extended master secret", session_hash, MASTER_SECRET_LEN)
 
 
-@dataclass(frozen=True)
-class KeyMaterial:
+class KeyMaterial(NamedTuple):
     """The key block cut into its six parts, in RFC 5246 §6.3 order."""
 
     client_mac_key: bytes
@@ -115,7 +146,11 @@ class KeyMaterial:
 
 
 def key_block(
-    suite: CipherSuite, master: bytes, client_random: bytes, server_random: bytes
+    suite: CipherSuite,
+    master: bytes,
+    client_random: bytes,
+    server_random: bytes,
+    keyed_master: Any = None,
 ) -> KeyMaterial:
     """Expand the master secret into both directions' MAC keys, cipher keys and fixed IVs.
 
@@ -128,6 +163,7 @@ def key_block(
         b"key expansion",
         server_random + client_random,
         suite.key_block_len,
+        keyed_master,
     )
     parts: list[bytes] = []
     pos = 0
@@ -137,9 +173,11 @@ def key_block(
     return KeyMaterial(*parts)
 
 
-def verify_data(hash_name: str, master: bytes, label: bytes, handshake_hash: bytes) -> bytes:
+def verify_data(
+    hash_name: str, master: bytes, label: bytes, handshake_hash: bytes, keyed_master: Any = None
+) -> bytes:
     """Finished.verify_data: 12 bytes of PRF over the transcript hash (RFC 5246 §7.4.9).
 
     ``label`` is b"client finished" or b"server finished".
     """
-    return prf(hash_name, master, label, handshake_hash, VERIFY_DATA_LEN)
+    return prf(hash_name, master, label, handshake_hash, VERIFY_DATA_LEN, keyed_master)

@@ -8,10 +8,9 @@ time that hash is asked for.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from tls12.crypto.prf import hashlib_name
+from tls12.crypto.prf import new_hash
 
 
 class Transcript:
@@ -37,9 +36,10 @@ class Transcript:
         """The hash of everything so far; later updates continue the same running hash."""
         h = self._hashes.get(hash_name)
         if h is None:
-            h = hashlib.new(hashlib_name(hash_name), self._buf)
+            h = new_hash(hash_name, self._buf)
             self._hashes[hash_name] = h
-        return h.copy().digest()
+        digest: bytes = h.copy().digest()
+        return digest
 
     def release(self) -> None:
         """Forgets the messages and the running hashes once the handshake is over: nothing

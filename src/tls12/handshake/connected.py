@@ -38,7 +38,7 @@ class Connected(State):
         self.proof = proof
         self.session = session
         self.refused = 0
-        ctx.transcript.release()  # both Finished messages are checked: nothing hashes it now
+        ctx.release_handshake()  # both Finished messages are checked: nothing hashes it now
 
     def accepts(self, msg_type: int) -> bool:
         return msg_type == self.renegotiation_request.msg_type

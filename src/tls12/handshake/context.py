@@ -44,6 +44,7 @@ class HandshakeContext(Generic[ConfigT]):
         "exporter",
         "first_finished",
         "ocsp_response",
+        "_keyed_master",
     )
 
     def __init__(
@@ -62,6 +63,8 @@ class HandshakeContext(Generic[ConfigT]):
         """verify_data of the handshake's first Finished (RFC 5929 tls-unique)."""
         self.ocsp_response: OcspResponse | None = None
         """Client: the server's stapled OCSP response, once checked (certificate_status.py)."""
+        self._keyed_master: tuple[bytes, str, object] | None = None
+        """(master, hash, its keyed HMAC state): the key block and both Finished values."""
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -116,7 +119,9 @@ class HandshakeContext(Generic[ConfigT]):
         encrypt_then_mac: bool = False,
     ) -> None:
         """Derives the key block and readies both directions for the next ChangeCipherSpec."""
-        km = prf.key_block(suite, master, client_random, server_random)
+        km = prf.key_block(
+            suite, master, client_random, server_random, self._keyed(suite.prf_hash, master)
+        )
         etm = encrypt_then_mac
         client = protection_for(suite, km.client_key, km.client_iv, km.client_mac_key, etm)
         server = protection_for(suite, km.server_key, km.server_iv, km.server_mac_key, etm)
@@ -130,13 +135,29 @@ class HandshakeContext(Generic[ConfigT]):
         if self.config.keylog is not None:
             self.config.keylog(f"CLIENT_RANDOM {client_random.hex()} {master.hex()}")
 
+    def _keyed(self, hash_name: str, master: bytes) -> object:
+        """The master secret's keyed HMAC state, made once per handshake (prf.keyed)."""
+        kept = self._keyed_master
+        if kept is not None and kept[0] is master and kept[1] == hash_name:
+            return kept[2]
+        keyed = prf.keyed(hash_name, master)
+        self._keyed_master = (master, hash_name, keyed)
+        return keyed
+
+    def release_handshake(self) -> None:
+        """Once both Finished messages are checked: the transcript (``Transcript.release``)
+        and the master secret's keyed state are no longer needed."""
+        self.transcript.release()
+        self._keyed_master = None
+
     def finished_data(self, suite: CipherSuite, master: bytes, from_client: bool) -> bytes:
         """verify_data over the transcript as it stands now (RFC 5246 §7.4.9). The first one
         computed is the first Finished on the wire, ours or the peer's (each side computes
         the first before the second), kept as ``first_finished`` for tls-unique."""
         label = b"client finished" if from_client else b"server finished"
         digest = self.transcript.digest(suite.prf_hash)
-        data = prf.verify_data(suite.prf_hash, master, label, digest)
+        keyed = self._keyed(suite.prf_hash, master)
+        data = prf.verify_data(suite.prf_hash, master, label, digest, keyed)
         if self.first_finished is None:
             self.first_finished = data
         return data

@@ -8,7 +8,7 @@ take one as a required argument: the traffic state cannot exist without the proo
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tls12.crypto import prf
 from tls12.crypto.suites import CipherSuite
@@ -19,8 +19,7 @@ from tls12.messages.handshake import Finished
 VERIFY_DATA_LEN = 12
 
 
-@dataclass(frozen=True)
-class FinishedVerified:
+class FinishedVerified(NamedTuple):
     """Proof that the peer's Finished matched; the connected states require one."""
 
     verify_data: bytes

@@ -30,17 +30,20 @@ def check_hello(config: ClientConfig | ServerConfig, hello: ClientHello | Server
             f"{name} carries {n} extensions, more than the limit of {config.max_extensions} "
             "(max_extensions)"
         )
-    if isinstance(hello, ClientHello):
+    # Each count is compared here and ``_entries`` called (for its message) only when over:
+    # this runs on every hello.
+    limit = config.max_list_entries
+    if isinstance(hello, ClientHello) and len(hello.cipher_suites) > limit:
         _entries("ClientHello cipher_suites", len(hello.cipher_suites), config)
     exts = hello.extensions
     groups = exts.get(ext.SupportedGroups)
-    if groups is not None:
+    if groups is not None and len(groups.groups) > limit:
         _entries(f"{name} supported_groups", len(groups.groups), config)
     schemes = exts.get(ext.SignatureAlgorithms)
-    if schemes is not None:
+    if schemes is not None and len(schemes.schemes) > limit:
         _entries(f"{name} signature_algorithms", len(schemes.schemes), config)
     alpn = exts.get(ext.ApplicationLayerProtocols)
-    if alpn is not None:
+    if alpn is not None and len(alpn.protocols) > limit:
         _entries(f"{name} ALPN protocol list", len(alpn.protocols), config)
 
 

@@ -15,7 +15,7 @@ to the record layer. The hello code calls in with one line each; the rules live 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tls12.config import ClientConfig, ServerConfig
 from tls12.errors import IllegalParameter
@@ -26,8 +26,7 @@ from tls12.record.limits import MAX_PLAINTEXT, MFL_LENGTHS
 from tls12.sessions import Session
 
 
-@dataclass(frozen=True)
-class RecordLimits:
+class RecordLimits(NamedTuple):
     """What one handshake settled about record sizes."""
 
     max_fragment_length: int | None = None

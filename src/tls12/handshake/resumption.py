@@ -9,7 +9,7 @@ no longer carries the extension, aborts the handshake.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tls12.config import ClientAuth, ServerConfig
 from tls12.crypto.suites import BY_ID, CipherSuite
@@ -17,12 +17,10 @@ from tls12.errors import HandshakeFailure
 from tls12.handshake import record_limits
 from tls12.handshake.psk import checked_key, key_binding
 from tls12.handshake.server_hello import HelloFacts
-from tls12.messages import extensions as ext
 from tls12.sessions import Session
 
 
-@dataclass(frozen=True)
-class Resumption:
+class Resumption(NamedTuple):
     session: Session
     suite: CipherSuite
     by_ticket: bool
@@ -32,9 +30,9 @@ def find_resumable(config: ServerConfig, facts: HelloFacts) -> Resumption | None
     ch = facts.client_hello
     session: Session | None = None
     by_ticket = False
-    ticket = ch.extensions.get(ext.SessionTicket)
-    if ticket is not None and ticket.ticket and config.session_tickets and config.ticket_keys:
-        session = config.ticket_keys.open(ticket.ticket)
+    ticket = facts.session_ticket
+    if ticket and config.session_tickets and config.ticket_keys:
+        session = config.ticket_keys.open(ticket)
         by_ticket = session is not None
         if by_ticket and not ch.session_id:
             # We recognise resumption by echoing the client's session ID; without one the

@@ -21,6 +21,7 @@ Transitions (message received → next state):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography import x509
 
@@ -71,8 +72,7 @@ class ClientIdentity:
     certificates: tuple[x509.Certificate, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServerFlight:
+class ServerFlight(NamedTuple):
     """What the server sent in a full handshake's first flight: the hello's facts, its
     choices, and the key agreement that turns the ClientKeyExchange into a premaster."""
 
@@ -81,16 +81,14 @@ class ServerFlight:
     share: ServerKeyAgreement
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServerKeys:
+class ServerKeys(NamedTuple):
     """What the server knows once the master secret is fixed."""
 
     facts: HelloFacts
     agreement: Agreement
 
 
-@dataclass(frozen=True)
-class ServerTerms:
+class ServerTerms(NamedTuple):
     """What the hellos settled, as the server reads it (agreement.HelloTerms): the facts of
     the ClientHello plus the suite, session ID and encrypt-then-MAC decision of this path."""
 
@@ -158,7 +156,7 @@ class ExpectClientHello(ServerState):
         ch = facts.client_hello
         config = ctx.config
         etm = negotiate.choose_encrypt_then_mac(
-            resumption.suite, config.encrypt_then_mac, ch.extensions.has(ext.EncryptThenMac)
+            resumption.suite, config.encrypt_then_mac, facts.offered_etm
         )
         hello = ServerHello(
             random=facts.server_random,
@@ -326,11 +324,10 @@ class ExpectFinished(ServerState):
                 config.session_store.put(agreement.session_id, session)
             send_finished(ctx, agreement.suite, agreement.master, from_client=False)
         ch = facts.client_hello
-        offered_ticket = ch.extensions.get(ext.SessionTicket)
         result = negotiated(
             agreement,
             offered_cipher_suites=tuple(ch.cipher_suites),
-            offered_session=bool(ch.session_id) or bool(offered_ticket and offered_ticket.ticket),
+            offered_session=bool(ch.session_id) or bool(facts.session_ticket),
         )
         ctx.events.append(HandshakeComplete(result))
         return ServerConnected(ctx, negotiated=result, proof=proof, session=session)

@@ -61,18 +61,18 @@ def host_name_bytes(name: str) -> bytes:
         raise ConfigError(f"server name {name!r} cannot be sent in server_name: {exc}") from None
 
 
-_LABEL = re.compile(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_LABEL = rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rb"(?s)(?=.{1,253}\.?\Z)(?:%s\.)*%s\.?" % (_LABEL, _LABEL))
+"""1 to 253 bytes besides one trailing dot, then labels joined by single dots: one
+``fullmatch`` for the whole name (a label cannot hold a dot, so the match never backtracks
+across labels)."""
 
 
 def valid_host_name(name: bytes) -> bool:
     """A DNS host name as RFC 6066 §3 means it: ASCII labels of letters, digits, hyphens (and
     underscores, which real names carry), 1 to 63 bytes each, 253 in all; one trailing dot is
     tolerated. Control bytes, NUL, spaces, escapes and non-ASCII bytes are not host names."""
-    if name.endswith(b"."):
-        name = name[:-1]
-    if not 1 <= len(name) <= 253:
-        return False
-    return all(_LABEL.fullmatch(label) for label in name.split(b"."))
+    return _HOST_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,15 @@ class ServerName(Extension):
             return cls(None)
         names = r.vec16(1, field="server_name_list")
         host: str | None = None
-        seen: set[int] = set()
+        seen: tuple[int, ...] = ()
         while not names.at_end():
             name_type = names.u8()
-            name = bytes(names.opaque16(1, field="HostName"))
+            name = names.opaque16(1, field="HostName")
             if name_type in seen:
                 raise IllegalParameter(
                     f"server_name lists two names of type {name_type} (RFC 6066 §3)"
                 )
-            seen.add(name_type)
+            seen += (name_type,)
             if name_type == NameType.host_name:
                 if not valid_host_name(name):
                     raise IllegalParameter(
@@ -322,6 +322,16 @@ class Extensions:
     def __iter__(self) -> Iterator[Extension]:
         return iter(self.items)
 
+    def encoded(self) -> bytes:
+        """The extensions block as bytes (empty for an empty list): the kept bytes of a
+        ``kept_encoded`` list as they are, for a message encoded without a Writer."""
+        kept = self.__dict__.get("_encoded")
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
+        w = Writer()
+        self.encode(w)
+        return w.getvalue()
+
     def encode(self, w: Writer) -> None:
         """Writes the extensions block; an empty list is omitted, as RFC 5246 allows."""
         kept = self.__dict__.get("_encoded")
@@ -350,24 +360,42 @@ class Extensions:
 
     @classmethod
     def decode(cls, r: Reader) -> Extensions:
-        """Reads an optional extensions block that ends the enclosing message."""
+        """Reads an optional extensions block that ends the enclosing message.
+
+        One pass: the block's entries come from ``Reader.extension_list`` (every length
+        checked there), each known value from the decode table or its codec, and the by-type
+        table ``get`` uses is filled on the way. Errors come in the order the entries are
+        on the wire, as an entry-by-entry walk would raise them."""
         if r.at_end():
             return cls(())
-        block = r.vec16(field="extensions")
+        pairs, error = r.extension_list()
+        parent = (r, "extensions")
         items: list[Extension] = []
+        by_class: dict[type, Extension] = {}
         seen: set[int] = set()
-        while not block.at_end():
-            et = block.u16()
-            raw = block.opaque16(field="extension_data")
+        decoded = _decoded
+        for et, raw in pairs:
             if et in seen:
                 raise DecodeError(f"extension {ExtensionType(et).name} appears twice")
             seen.add(et)
-            codec = KNOWN_EXTENSIONS.get(et)
-            if codec is None:
-                items.append(UnknownExtension(et, raw))
-            else:
-                items.append(decoded_extension(et, raw, codec, block))
-        return cls(tuple(items))
+            item = decoded.get((et, raw)) if len(raw) <= _MEMO_BYTES_MAX else None
+            if item is None:
+                from_raw = _FROM_RAW.get(et)
+                if from_raw is not None:
+                    item = from_raw(raw)
+                else:
+                    codec = KNOWN_EXTENSIONS.get(et)
+                    if codec is None:
+                        items.append(UnknownExtension(et, raw))
+                        continue
+                    item = decoded_extension(et, raw, codec, parent)
+            items.append(item)
+            by_class[type(item)] = item
+        if error is not None:
+            raise error
+        result = cls(tuple(items))
+        result.__dict__["_by_class"] = by_class  # what the cached_property would compute
+        return result
 
 
 def _encode_extension(ext: Extension) -> bytes:
@@ -430,8 +458,15 @@ _EMPTY_BODIES: dict[int, bytes] = {
 _decoded: dict[tuple[int, bytes], Extension] = {}
 
 
+_FROM_RAW: dict[int, Callable[[bytes], Extension]] = {
+    ExtensionType.session_ticket: SessionTicket,
+}
+"""Extensions whose extension_data is their value as it is (``decode_body`` is
+``cls(r.rest())``, which cannot fail): built without a Reader."""
+
+
 def decoded_extension(
-    et: int, raw: bytes, codec: Callable[[Reader], Extension], parent: Reader
+    et: int, raw: bytes, codec: Callable[[Reader], Extension], parent: object
 ) -> Extension:
     """One known extension's value from its extension_data. A peer's configuration-derived
     extensions (groups, schemes, point formats, ALPN list, the empty ones) arrive byte for byte

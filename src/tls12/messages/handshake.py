@@ -7,6 +7,7 @@ depends on the negotiated suite; ``key_exchange.py`` decodes them once the state
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -25,6 +26,24 @@ from tls12.wire.writer import Writer
 
 RANDOM_LEN = 32
 MAX_SESSION_ID = 32
+_U32 = struct.Struct(">I").pack
+_U16 = struct.Struct(">H").pack
+
+
+def framed(msg_type: int, body: bytes) -> bytes:
+    """``msg_type || uint24 length || body`` (RFC 5246 §7.4): the header in one call."""
+    n = len(body)
+    if n >> 24:
+        raise ValueError(f"vector of {n} bytes does not fit a 3-byte length")
+    return _U32(msg_type << 24 | n) + body
+
+
+def _opaque8(data: bytes) -> bytes:
+    """``opaque<0..255>`` as bytes, for the messages encoded without a Writer."""
+    n = len(data)
+    if n >> 8:
+        raise ValueError(f"vector of {n} bytes does not fit a 1-byte length")
+    return bytes((n,)) + data
 
 
 @dataclass(frozen=True)
@@ -35,13 +54,12 @@ class HandshakeMessage:
         """Empty-bodied messages inherit this; others override it."""
 
     def encode(self) -> bytes:
-        """The full message: type, 24-bit length, body."""
+        """The full message: type, 24-bit length, body. The messages of every handshake
+        (ServerHello, Finished, NewSessionTicket, ClientHello) build their bytes directly,
+        the same bytes as through ``encode_body``."""
         body = Writer()
         self.encode_body(body)
-        w = Writer()
-        w.u8(self.msg_type)
-        w.opaque24(body.getvalue())
-        return w.getvalue()
+        return framed(self.msg_type, body.getvalue())
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,24 @@ class ClientHello(HandshakeMessage):
         w.u8_list(self.compression_methods)
         self.extensions.encode(w)
 
+    def encode(self) -> bytes:
+        suites = self.cipher_suites
+        compression = bytes(self.compression_methods)
+        n = 2 * len(suites)
+        if n >> 16:
+            raise ValueError(f"vector of {n} bytes does not fit a 2-byte length")
+        body = b"".join(
+            (
+                _U16(self.version),
+                self.random,
+                _opaque8(self.session_id),
+                struct.pack(f">{len(suites) + 1}H", n, *suites),
+                _opaque8(compression),
+                self.extensions.encoded(),
+            )
+        )
+        return framed(HandshakeType.client_hello, body)
+
     @classmethod
     def decode_body(cls, r: Reader) -> ClientHello:
         version = r.u16()
@@ -101,6 +137,19 @@ class ServerHello(HandshakeMessage):
         w.u16(self.cipher_suite)
         w.u8(self.compression_method)
         self.extensions.encode(w)
+
+    def encode(self) -> bytes:
+        body = b"".join(
+            (
+                _U16(self.version),
+                self.random,
+                _opaque8(self.session_id),
+                _U16(self.cipher_suite),
+                bytes((self.compression_method,)),
+                self.extensions.encoded(),
+            )
+        )
+        return framed(HandshakeType.server_hello, body)
 
     @classmethod
     def decode_body(cls, r: Reader) -> ServerHello:
@@ -269,6 +318,9 @@ class Finished(HandshakeMessage):
     def encode_body(self, w: Writer) -> None:
         w.raw(self.verify_data)
 
+    def encode(self) -> bytes:
+        return framed(HandshakeType.finished, self.verify_data)
+
     @classmethod
     def decode_body(cls, r: Reader) -> Finished:
         data = r.rest()
@@ -288,6 +340,15 @@ class NewSessionTicket(HandshakeMessage):
     def encode_body(self, w: Writer) -> None:
         w.u32(self.lifetime_hint)
         w.opaque16(self.ticket)
+
+    def encode(self) -> bytes:
+        ticket = self.ticket
+        n = len(ticket)
+        if n >> 16:
+            raise ValueError(f"vector of {n} bytes does not fit a 2-byte length")
+        return framed(
+            HandshakeType.new_session_ticket, _U32(self.lifetime_hint) + _U16(n) + ticket
+        )
 
     @classmethod
     def decode_body(cls, r: Reader) -> NewSessionTicket:

@@ -29,11 +29,7 @@ class Reader:
     @property
     def what(self) -> str:
         """Where in the message this reader is, for error messages."""
-        what = self._what
-        if isinstance(what, tuple):
-            parent, field = what
-            return f"{parent.what if isinstance(parent, Reader) else parent}/{field}"
-        return what
+        return _name(self._what)
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -77,10 +73,18 @@ class Reader:
         return int.from_bytes(self._take(3), "big")
 
     def u32(self) -> int:
-        return int.from_bytes(self._take(4), "big")
+        pos = self._pos  # written out, as u16: read on every ticket and session
+        if pos + 4 > self._end:
+            raise self._short(4)
+        self._pos = pos + 4
+        return int.from_bytes(self._data[pos : pos + 4], "big")
 
     def u64(self) -> int:
-        return int.from_bytes(self._take(8), "big")
+        pos = self._pos
+        if pos + 8 > self._end:
+            raise self._short(8)
+        self._pos = pos + 8
+        return int.from_bytes(self._data[pos : pos + 8], "big")
 
     def opaque_fixed(self, n: int) -> bytes:
         """Exactly ``n`` bytes (a fixed-length field such as Random)."""
@@ -88,7 +92,9 @@ class Reader:
 
     def rest(self) -> builtins.bytes:
         """Everything that is left (for bodies whose layout a later stage decides)."""
-        return self._take(self.remaining)
+        pos = self._pos
+        self._pos = self._end
+        return self._data[pos : self._end]
 
     # -- vectors ------------------------------------------------------------------------------
 
@@ -151,7 +157,45 @@ class Reader:
             raise DecodeError(f"{self.what}: {field} has an odd length {len(raw)}")
         return struct.unpack(f">{len(raw) // 2}H", raw)
 
+    def extension_list(self) -> tuple[list[tuple[int, bytes]], DecodeError | None]:
+        """A hello's ``Extension extensions<0..2^16-1>`` (RFC 5246 §7.4.1.2) in one pass:
+        each ``extension_type`` and ``opaque extension_data<0..2^16-1>`` as a pair, every
+        length checked, with the checks and messages of ``vec16(field="extensions")`` and
+        then ``u16()`` and ``opaque16(field="extension_data")`` per entry (what the walk
+        cost one call each). The block's own length raises here; a bad length inside it is
+        returned with the entries before it, for the caller to raise once it has handled
+        those (where the entry-by-entry walk would have raised it)."""
+        block = self._opaque(2, 0, 0xFFFF, "extensions")
+        pairs: list[tuple[int, bytes]] = []
+        pos, end = 0, len(block)
+        while pos < end:
+            start = pos + 4
+            if start > end:
+                # the type's two bytes are short, or else the length's two bytes are
+                have = end - pos if pos + 2 > end else end - pos - 2
+                return pairs, DecodeError(
+                    f"{_name((self, 'extensions'))}: needed 2 more bytes but only {have} remain"
+                )
+            n = block[pos + 2] << 8 | block[pos + 3]
+            stop = start + n
+            if stop > end:
+                return pairs, DecodeError(
+                    f"{_name((self, 'extensions'))}: extension_data claims {n} bytes but only "
+                    f"{end - start} remain"
+                )
+            pairs.append((block[pos] << 8 | block[pos + 1], block[start:stop]))
+            pos = stop
+        return pairs, None
+
     def expect_end(self) -> None:
         """Every structure ends here: trailing bytes are a decode error, not ignored."""
         if self._pos != self._end:
             raise DecodeError(f"{self.what}: {self._end - self._pos} unexpected trailing bytes")
+
+
+def _name(what: object) -> str:
+    """A reader's name: a string, or (parent reader or name, field) as ``parent/field``."""
+    if isinstance(what, tuple):
+        parent, field = what
+        return f"{_name(parent._what if isinstance(parent, Reader) else parent)}/{field}"
+    return str(what)
