@@ -31,6 +31,7 @@ from tls12.events import (
     Negotiated,
     WarningAlertReceived,
 )
+from tls12.flood_counts import FloodCounts
 from tls12.handshake import client as client_states
 from tls12.handshake import server as server_states
 from tls12.handshake.connected import Connected
@@ -74,8 +75,7 @@ class Connection(abc.ABC):
         self._error: TLSError | None = None
         self._closed_by_peer = False
         self._close_sent = False
-        self._warnings_in_row = 0
-        self._empty_in_row = 0
+        self._floods = FloodCounts(config.max_warning_alerts, config.max_empty_records)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ class Connection(abc.ABC):
         except Exception as exc:
             raise self._internal(exc) from exc
         if n > 0:
-            self._warnings_in_row = self._empty_in_row = 0
+            self._floods.progress()
             self._ctx.trace.add_application_data("recv", n)
         return n
 
@@ -297,13 +297,13 @@ class Connection(abc.ABC):
             if content_type is application_data and payload:
                 # The bulk path, the same checks as below without the general dispatch: a
                 # non-empty data record ends both flood counts and queues no handshake events.
-                self._warnings_in_row = self._empty_in_row = 0
+                self._floods.progress()
                 if not self.handshake_complete or not self._handshake.at_boundary:
                     raise UnexpectedMessage("application data received before the handshake")
                 self._ctx.trace.add_application_data("recv", len(payload))
                 events.append(ApplicationData(payload))
                 continue
-            self._count_floods(content_type, payload)
+            self._floods.count(content_type, payload)
             if content_type == ContentType.handshake:
                 self._on_handshake(payload)
             elif content_type == ContentType.application_data:
@@ -342,31 +342,9 @@ class Connection(abc.ABC):
             self._records.read_application_data(plaintexts, max_records)
         finally:
             if plaintexts:
-                self._warnings_in_row = self._empty_in_row = 0
+                self._floods.progress()
                 self._ctx.trace.add_application_data("recv", len(plaintexts[0]))
                 events.extend(map(ApplicationData, plaintexts))
-
-    def _count_floods(self, content_type: int, payload: bytes) -> None:
-        """Stops a peer that sends nothing but warnings or empty records (a cheap way to keep
-        us busy): each kind is allowed a few in a row."""
-        if content_type == ContentType.alert:
-            self._warnings_in_row += 1
-            if self._warnings_in_row > self.config.max_warning_alerts:
-                raise UnexpectedMessage(
-                    f"more than {self.config.max_warning_alerts} alerts in a row "
-                    "(max_warning_alerts)"
-                )
-            return
-        self._warnings_in_row = 0
-        if content_type == ContentType.application_data and not payload:
-            self._empty_in_row += 1
-            if self._empty_in_row > self.config.max_empty_records:
-                raise UnexpectedMessage(
-                    f"more than {self.config.max_empty_records} empty records in a row "
-                    "(max_empty_records)"
-                )
-        else:
-            self._empty_in_row = 0
 
     def _on_handshake(self, payload: bytes) -> None:
         self._handshake.feed(payload)

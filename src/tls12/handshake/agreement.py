@@ -49,7 +49,7 @@ class Agreement(NamedTuple):
     psk_binding: bytes = b""
     """psk.key_binding of the PSK used: a resumption needs the same key (not only the same
     identity), so rotating a key ends the sessions made with the old one."""
-    peer_certificates_der: tuple[bytes, ...] = field(default=(), repr=False)
+    peer_certificates_der: tuple[bytes, ...] = ()
     """The peer_certificates' DER when the side kept the bytes it received (the client
     does): new_session stores these instead of encoding each certificate again."""
 
@@ -57,12 +57,13 @@ class Agreement(NamedTuple):
         shown = ", ".join(
             f"{name}={value!r}"
             for name, value in zip(self._fields, self, strict=True)
-            if name not in _SECRET_FIELDS
+            if name not in _HIDDEN_FIELDS
         )
         return f"Agreement({shown})"
 
 
-_SECRET_FIELDS = frozenset(("master", "psk_binding"))
+_HIDDEN_FIELDS = frozenset(("master", "psk_binding", "peer_certificates_der"))
+"""Left out of the repr: the secrets, and the peer's certificates' DER (shown parsed)."""
 
 
 class HelloTerms(Protocol):
