@@ -21,7 +21,6 @@ from tls12.crypto.suites import BY_ID, CipherSuite
 from tls12.errors import DecodeError
 from tls12.record.limits import MFL_CODES, MFL_LENGTHS
 from tls12.wire.reader import Reader
-from tls12.wire.writer import Writer
 
 FORMAT_VERSION = 1
 PSK_FORMAT_VERSION = 2
@@ -102,9 +101,9 @@ class Session:
     # -- byte form (versioned; a secret) --------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        # Built in one join (every full handshake with tickets seals one): the same bytes as
-        # ``_to_bytes_by_writer``, which the tests compare it with. (No docstring: the API
-        # reference, docs/API.md, shows none for this method.)
+        # Built in one join (every full handshake with tickets seals one); tests/test_sessions.py
+        # checks it against the field-by-field Writer form. (No docstring: the API reference,
+        # docs/API.md, shows none for this method.)
         mfl = MFL_LENGTHS[self.max_fragment_length] if self.max_fragment_length else 0
         version = FORMAT_VERSION if self.psk_identity is None else PSK_FORMAT_VERSION
         certs = b"".join([_vector(3, der) for der in self.peer_certificates_der])
@@ -124,29 +123,6 @@ class Session:
         if self.psk_identity is not None:
             parts += (_vector(2, self.psk_identity), _vector(1, self.psk_binding))
         return b"".join(parts)
-
-    def _to_bytes_by_writer(self) -> bytes:
-        """The byte form field by field through a Writer: the reference ``to_bytes`` keeps."""
-        w = Writer()
-        w.u8(FORMAT_VERSION if self.psk_identity is None else PSK_FORMAT_VERSION)
-        w.u16(self.cipher_suite)
-        w.opaque8(self.session_id)
-        w.raw(self.master_secret)
-        # Flags: bit 0 extended master secret, bits 1-3 the RFC 6066 code (0: none).
-        mfl = MFL_LENGTHS[self.max_fragment_length] if self.max_fragment_length else 0
-        w.u8((1 if self.extended_master_secret else 0) | mfl << 1)
-        w.opaque16((self.server_name or "").encode("utf-8"))
-        w.opaque8((self.alpn_protocol or "").encode("utf-8"))
-        w.u64(round(self.created * 1000))
-        w.u32(self.lifetime)
-        w.opaque16(self.ticket)
-        with w.vec24():
-            for der in self.peer_certificates_der:
-                w.opaque24(der)
-        if self.psk_identity is not None:
-            w.opaque16(self.psk_identity)
-            w.opaque8(self.psk_binding)
-        return w.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Session:
