@@ -200,7 +200,7 @@ class Connection(abc.ABC):
             raise self._internal(exc) from exc
         if n > 0:
             self._floods.progress()
-            self._ctx.trace.add_application_data("recv", n)
+            self._ctx.trace.add_application_data("recv", self._records.first_plaintext_length)
         return n
 
     def _failed(self, exc: Exception, events: list[Event]) -> list[Event]:
@@ -239,9 +239,8 @@ class Connection(abc.ABC):
         close_notify of KeyUsageLimit)."""
         if not self._may_send(data):
             return []
-        pieces = [self.data_to_send()] if self._out else []
-        pieces += self._records.write_pieces(ContentType.application_data, data)
-        return pieces
+        records = self._records.write_pieces(ContentType.application_data, data)
+        return [self.data_to_send(), *records] if self._out else records
 
     def _may_send(self, data: bytes | bytearray | memoryview) -> bool:
         """The checks of ``send``: raises when ``data`` may not be sent; True when there is

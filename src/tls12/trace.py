@@ -120,7 +120,10 @@ class Trace:
 
     @property
     def entries(self) -> list[TraceEntry]:
-        """Every entry so far (the facts recorded since the last read made entries now)."""
+        """Every entry so far (the facts recorded since the last read made entries now).
+        The same list on every read, brought up to date by the read: a reference kept from
+        an earlier read shows later messages only once ``entries`` is read again (a
+        ``listener`` sees each one as it happens)."""
         recorded = self._recorded
         if recorded:
             self._entries.extend([TraceEntry(*facts) for facts in recorded])

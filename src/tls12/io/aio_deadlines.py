@@ -69,3 +69,8 @@ class HandshakeDeadlines:
                 self._loop.call_exception_handler(
                     {"message": "handshake deadline callback failed", "exception": exc}
                 )
+            except BaseException:
+                # KeyboardInterrupt / SystemExit go on up, but the others' deadlines stay armed.
+                if entries:
+                    self._timer = self._loop.call_at(now, self._fire)
+                raise

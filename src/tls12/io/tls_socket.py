@@ -32,15 +32,12 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
 from tls12.connection import ClientConnection, Connection, ServerConnection
 from tls12.errors import ConnectionClosedError, TLSError, TruncationError
-from tls12.events import ApplicationData, ConnectionClosed, Negotiated
+from tls12.events import ApplicationData, ConnectionClosed
+from tls12.io.negotiated_view import _NegotiatedView
 from tls12.io.socket_calls import MAX_IOV, recv_first, send_first, sendv_first
 from tls12.io.tls_file import TLSRawIO, buffered_file
-from tls12.ocsp import OcspResponse
-from tls12.sessions import Session
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer  # typeshed's "any buffer" (collections.abc.Buffer)
@@ -55,7 +52,7 @@ queued ciphertext, and whole records keep a non-blocking sender in step with TCP
 left tails waiting on delayed ACKs: 8 MiB to a stalled reader took 5.3 s, not 1.1 s)."""
 
 
-class TLSSocket:
+class TLSSocket(_NegotiatedView):
     """A connected TLS socket. Create it with ``connect``, ``wrap_client`` or ``wrap_server``.
 
     ``suppress_ragged_eofs``: when True, a peer that closes TCP without close_notify after the
@@ -212,81 +209,46 @@ class TLSSocket:
 
     def _pump_locked(self, feed: bool) -> bool:
         with self._read_lock:
-            data: bytes | None = None  # None: read what was fed, not the socket
-            if feed or not self._unread:
-                data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
-            self._unread = feed and bool(data)
-            with self._engine_lock:
-                established = self.connection.handshake_complete
-                try:
-                    if data is None:
-                        events = self.connection._receive_buffered()
-                    elif self._unread:
-                        self.connection._feed(data)
-                        events = []
-                    else:
-                        events = self.connection.receive_data(data)
-                except TruncationError:
-                    self._eof = True
-                    if self.suppress_ragged_eofs and established:
-                        return bool(self._incoming)
-                    raise
-                finally:
-                    self._commit()
-                for event in events:
-                    if isinstance(event, ApplicationData):
-                        self._incoming.append(event.data)
-                        self._pending_bytes += len(event.data)
-                    elif isinstance(event, ConnectionClosed):
-                        self._eof = True
-                if data == b"":
-                    self._eof = True
+            suppressed = self._read_once(feed)
+            if suppressed is not None:
+                return suppressed
         if self._out:
             self._flush_nonblocking()
         return not self._eof or bool(self._incoming)
 
-    # -- what was negotiated --------------------------------------------------------------
-
-    @property
-    def negotiated(self) -> Negotiated:
-        n = self.connection.negotiated
-        if n is None:
-            raise ConnectionClosedError("the handshake has not completed")
-        return n
-
-    def version(self) -> str | None:
-        n = self.connection.negotiated
-        return n.version if n else None
-
-    def cipher(self) -> tuple[str, str, int] | None:
-        """(suite name, protocol, secret bits), as ``ssl.SSLSocket.cipher()`` returns."""
-        n = self.connection.negotiated
-        if n is None:
-            return None
-        return (n.cipher_suite.name, n.version, n.cipher_suite.key_len * 8)
-
-    def selected_alpn_protocol(self) -> str | None:
-        n = self.connection.negotiated
-        return n.alpn_protocol if n else None
-
-    @property
-    def session(self) -> Session | None:
-        """The session to resume this connection later (a secret: it holds keys)."""
-        return self.connection.session
-
-    @property
-    def session_reused(self) -> bool:
-        n = self.connection.negotiated
-        return bool(n and n.resumed)
-
-    @property
-    def ocsp_response(self) -> OcspResponse | None:
-        """Client: the server's stapled OCSP response, checked (RFC 6066 §8), or None."""
-        return self.connection.ocsp_response
-
-    @property
-    def peer_certificates(self) -> tuple[x509.Certificate, ...]:
-        return self.negotiated.peer_certificates
+    def _read_once(self, feed: bool) -> bool | None:
+        """One read into the engine (the caller holds the read lock). Returns what
+        ``_pump`` returns when a ragged EOF is suppressed, else None."""
+        data: bytes | None = None  # None: read what was fed, not the socket
+        if feed or not self._unread:
+            data, self._read_first = recv_first(self._sock, RECV_SIZE, self._read_first)
+        self._unread = feed and bool(data)
+        with self._engine_lock:
+            established = self.connection.handshake_complete
+            try:
+                if data is None:
+                    events = self.connection._receive_buffered()
+                elif self._unread:
+                    self.connection._feed(data)
+                    events = []
+                else:
+                    events = self.connection.receive_data(data)
+            except TruncationError:
+                self._eof = True
+                if self.suppress_ragged_eofs and established:
+                    return bool(self._incoming)
+                raise
+            finally:
+                self._commit()
+            for event in events:
+                if isinstance(event, ApplicationData):
+                    self._incoming.append(event.data)
+                    self._pending_bytes += len(event.data)
+                elif isinstance(event, ConnectionClosed):
+                    self._eof = True
+            if data == b"":
+                self._eof = True
+        return None
 
     # -- data -----------------------------------------------------------------------------
 
@@ -427,9 +389,19 @@ class TLSSocket:
         return done
 
     def pending(self) -> int:
-        if self._unread and not self._incoming:  # records recv_into buffered: decrypt them
-            with contextlib.suppress(TLSError, OSError):  # raised by the next recv, not here
-                self._pump_locked(feed=False)
+        """Decrypted bytes ready to read. Records ``recv_into`` fed but did not read are
+        decrypted here, without waiting: a reader thread that holds the read lock reads them
+        itself. An error there is raised by the next ``recv``, and its alert is sent now."""
+        if self._unread and not self._incoming and self._read_lock.acquire(blocking=False):
+            try:
+                self._read_once(feed=False)  # only what was fed: no socket read
+            except TLSError:
+                self._flush_alert()
+            finally:
+                self._read_lock.release()
+            if self._out:
+                with contextlib.suppress(OSError):
+                    self._flush_nonblocking()
         return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:

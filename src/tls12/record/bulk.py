@@ -37,6 +37,9 @@ class BulkReads:
     _read_limit: int
     _plain_limit: int
     expected_version: int | None
+    first_plaintext_length = 0
+    """The first record's plaintext length of the last ``read_application_data_into`` run
+    that wrote any (the trace names the first record of each direction)."""
 
     def read_application_data(self, out: list[bytes], seq_limit: int) -> None:
         """The bulk path of ``read_record``: appends to ``out`` the plaintext of each whole,
@@ -125,8 +128,6 @@ class BulkReads:
                             break
                         ctype, version, length = _HEADER.unpack_from(buf, pos)
                         end = pos + _HEADER_LEN + length
-                        if end > size:
-                            break
                         n = length - overhead
                         seq = self._read_seq
                         if (
@@ -136,7 +137,11 @@ class BulkReads:
                             or seq >= limit
                             or n > room - done
                         ):
+                            # Not one this path takes: read_record judges the header
+                            # now, before the body is in (a bad one is refused at once).
                             stop = -1
+                            break
+                        if end > size:
                             break
                         with view[pos + _HEADER_LEN : end] as fragment:
                             try:
@@ -149,6 +154,8 @@ class BulkReads:
                                     break
                                 raise
                         self._read_seq = seq + 1
+                        if not done:
+                            self.first_plaintext_length = n
                         done += n
                         pos = end
             finally:
