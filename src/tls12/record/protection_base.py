@@ -48,7 +48,12 @@ class RecordProtection(ABC):
         """``decrypt`` straight into ``out``, which is exactly the plaintext's length (only
         for protections with ``exact_overhead``). On failure ``out`` is zeroed, so no
         unauthenticated byte is left in the caller's buffer, and BadRecordMac is raised."""
-        out[:] = self.decrypt(seq, content_type, fragment)
+        try:
+            plaintext = self.decrypt(seq, content_type, fragment)
+        except BadRecordMac:
+            out[:] = bytes(len(out))  # the same contract as the in-place AEAD calls
+            raise
+        out[:] = plaintext
 
     def seal_into(
         self, out: bytearray, seq: int, content_type: int, version: int, plaintext: Buffer
