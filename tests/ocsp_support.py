@@ -4,6 +4,7 @@ the edge cases OpenSSL's responder will not make (tls12.pki_ocsp)."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from peers import openssl_binary
 from tls_support import pki
 
-from tls12.pki import CertificateAuthority
+from tls12.io.sync import TLSSocket
+from tls12.pki import CertificateAuthority, Identity
+from tls12.pki_ocsp import must_staple_leaf
 
 
 def write_ca(directory: Path, ca: CertificateAuthority, stem: str = "ocsp_ca") -> tuple[Path, Path]:
@@ -81,3 +84,24 @@ def openssl_ocsp_response(
     )  # fmt: skip
     assert result.returncode == 0 and out.exists(), result.stderr.decode(errors="replace")
     return out
+
+
+@functools.cache
+def must_staple() -> Identity:
+    """A leaf of the test CA with the TLS Feature extension asking for status_request."""
+    return must_staple_leaf(pki().ca, ["localhost", "127.0.0.1"], "rsa")
+
+
+def write_stapling_files(directory: Path) -> dict[str, Path]:
+    """The test PKI's files, the must-staple leaf's, and ``dir``: what both sides' tests use."""
+    paths = pki().write(directory)
+    paths["must_staple.crt"], paths["must_staple.key"] = must_staple().write(directory, "ms")
+    paths["dir"] = directory
+    return paths
+
+
+def echo_once(tls: TLSSocket) -> None:
+    """A server handler: one read, sent back."""
+    data = tls.recv()
+    if data:
+        tls.sendall(data)

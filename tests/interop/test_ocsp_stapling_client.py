@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import subprocess
 import sys
@@ -18,7 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ocsp_support import openssl_ocsp_response, write_ca
+from ocsp_support import (
+    must_staple,
+    openssl_ocsp_response,
+    write_ca,
+    write_stapling_files,
+)
 from peers import (
     Peer,
     gnutls_server,
@@ -31,30 +35,15 @@ from tls12 import aio, errors
 from tls12.io.sync import TLSSocket, connect
 from tls12.ocsp import CertStatus, OcspResponse
 from tls12.pki import Identity
-from tls12.pki_ocsp import delegated_responder, must_staple_leaf, ocsp_response
+from tls12.pki_ocsp import delegated_responder, ocsp_response
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]
 
 
-@functools.cache
-def must_staple() -> Identity:
-    return must_staple_leaf(pki().ca, ["localhost", "127.0.0.1"], "rsa")
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("ocsp")
-    paths = pki().write(directory)
-    paths["must_staple.crt"], paths["must_staple.key"] = must_staple().write(directory, "ms")
-    paths["dir"] = directory
-    return paths
-
-
-def _echo(tls: TLSSocket) -> None:
-    data = tls.recv()
-    if data:
-        tls.sendall(data)
+    return write_stapling_files(tmp_path_factory.mktemp("ocsp"))
 
 
 # --- our client, openssl s_server -status_file ---------------------------------------------

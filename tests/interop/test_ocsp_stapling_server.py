@@ -9,7 +9,6 @@ OpenSSL's responder will not make (expired, wrong signer, delegated responders).
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from figure_support import diagram_flights
-from ocsp_support import openssl_ocsp_response
+from ocsp_support import echo_once, openssl_ocsp_response, write_stapling_files
 from peers import (
     OurServer,
     Peer,
@@ -31,33 +30,16 @@ from peers import (
 from tls_support import pki
 
 from tls12.config import CertifiedKey
-from tls12.io.sync import TLSSocket
 from tls12.ocsp_staple import StapleFile
-from tls12.pki import Identity
-from tls12.pki_ocsp import must_staple_leaf, ocsp_response
+from tls12.pki_ocsp import ocsp_response
 
 HOST = "127.0.0.1"
 TLS12 = [sys.executable, "-m", "tls12"]
 
 
-@functools.cache
-def must_staple() -> Identity:
-    return must_staple_leaf(pki().ca, ["localhost", "127.0.0.1"], "rsa")
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("ocsp")
-    paths = pki().write(directory)
-    paths["must_staple.crt"], paths["must_staple.key"] = must_staple().write(directory, "ms")
-    paths["dir"] = directory
-    return paths
-
-
-def _echo(tls: TLSSocket) -> None:
-    data = tls.recv()
-    if data:
-        tls.sendall(data)
+    return write_stapling_files(tmp_path_factory.mktemp("ocsp"))
 
 
 # --- our server, openssl s_client -status ------------------------------------------------------
@@ -122,7 +104,7 @@ def test_s_client_without_status_gets_no_staple_and_no_echo(tmp_path, files):
     config = pki().server_config(
         certificates=[pki().certified(pki().rsa)], ocsp_staple=StapleFile(response)
     )
-    with OurServer(config, _echo) as server:
+    with OurServer(config, echo_once) as server:
         s_client_status(tmp_path, files, server.port)
         outcome = server.next_outcome()
     trace = outcome.info["connection"].trace
@@ -137,7 +119,7 @@ def test_library_server_staples_and_follows_the_file(tmp_path, files):
     path.write_bytes(openssl_ocsp_response(tmp_path, pki().rsa.cert).read_bytes())
     staple = StapleFile(path)
     config = pki().server_config(certificates=[pki().certified(pki().rsa)], ocsp_staple=staple)
-    with OurServer(config, _echo) as server:
+    with OurServer(config, echo_once) as server:
         out = s_client_status(tmp_path, files, server.port, "-status")
         assert "OCSP Response Status: successful" in out and "Cert Status: good" in out, out
         trace = server.next_outcome().info["connection"].trace
@@ -238,7 +220,7 @@ def test_certified_key_staples_are_per_chain(tmp_path, files):
             CertifiedKey(tuple(p.ecdsa.chain), p.ecdsa.key, ocsp_staple=ec_staple),
         ]
     )
-    with OurServer(config, _echo) as server:
+    with OurServer(config, echo_once) as server:
         for sigalgs, leaf in (("RSA-PSS+SHA256", p.rsa.cert), ("ECDSA+SHA256", p.ecdsa.cert)):
             out = s_client_status(tmp_path, files, server.port, "-status", "-sigalgs", sigalgs)
             assert "Cert Status: good" in out, out
@@ -279,7 +261,7 @@ def test_an_sni_chain_staples_its_own_response(tmp_path, files):
     config = p.server_config(
         certificates=[p.certified(p.ecdsa)], sni_certificates={"localhost": [named]}
     )
-    with OurServer(config, _echo) as server:
+    with OurServer(config, echo_once) as server:
         out = s_client_status(tmp_path, files, server.port, "-status")
         assert "Cert Status: good" in out, out
         run = run_openssl_client(

@@ -396,12 +396,10 @@ class TLSSocket(_NegotiatedView):
             try:
                 self._read_once(feed=False)  # only what was fed: no socket read
             except TLSError:
-                self._flush_alert()
+                pass  # stored by the engine: the next recv raises it
             finally:
                 self._read_lock.release()
-            if self._out:
-                with contextlib.suppress(OSError):
-                    self._flush_nonblocking()
+            self._flush_alert()  # the alert, or what the records made the engine answer
         return self._pending_bytes
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:

@@ -41,6 +41,18 @@ class BulkReads:
     """The first record's plaintext length of the last ``read_application_data_into`` run
     that wrote any (the trace names the first record of each direction)."""
 
+    def _bounds(self, seq_limit: int) -> tuple[int, int, int, int] | None:
+        """(overhead, shortest, longest, sequence limit) of the data records the bulk paths
+        take, or None when the read protection's overhead is not exact (CBC, no keys)."""
+        protection = self._read
+        if not protection.exact_overhead:
+            return None
+        overhead = protection.max_overhead
+        # An empty record is the general path's (flood counting); the longest is the
+        # record_size_limit / max_fragment_length bound read_record applies.
+        longest = min(self._read_limit, self._plain_limit + overhead)
+        return overhead, overhead + 1, longest, min(seq_limit, MAX_SEQ + 1)
+
     def read_application_data(self, out: list[bytes], seq_limit: int) -> None:
         """The bulk path of ``read_record``: appends to ``out`` the plaintext of each whole,
         non-empty application_data record at the front of the input, checked and decrypted
@@ -54,15 +66,12 @@ class BulkReads:
         A record that fails authentication raises BadRecordMac, as from ``read_record``,
         with the records before it in ``out`` and consumed.
         """
-        protection = self._read
-        if not protection.exact_overhead:
+        bounds = self._bounds(seq_limit)
+        if bounds is None:
             return
-        overhead = protection.max_overhead
-        shortest = overhead + 1  # an empty record is the general path's (flood counting)
-        longest = min(self._read_limit, self._plain_limit + overhead)
+        _, shortest, longest, limit = bounds
         expected = self.expected_version
-        decrypt = protection.decrypt
-        limit = min(seq_limit, MAX_SEQ + 1)
+        decrypt = self._read.decrypt
         unpack_from = _HEADER.unpack_from
         while True:
             buf = self._in
@@ -105,15 +114,12 @@ class BulkReads:
         zeroed; if records before it were written, their count is returned first and the
         failing record, left unread, raises on the next call.
         """
-        protection = self._read
-        if not protection.exact_overhead:
+        bounds = self._bounds(seq_limit)
+        if bounds is None:
             return -1
-        overhead = protection.max_overhead
-        shortest = overhead + 1
-        longest = min(self._read_limit, self._plain_limit + overhead)
+        overhead, shortest, longest, limit = bounds
         expected = self.expected_version
-        decrypt_into = protection.decrypt_into
-        limit = min(seq_limit, MAX_SEQ + 1)
+        decrypt_into = self._read.decrypt_into
         room = len(target)
         done = 0
         while True:
